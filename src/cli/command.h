@@ -1,0 +1,35 @@
+// Subcommand registry. Each src/cli/<name>_cmd.cc defines one subcommand and registers it with
+// DG_REGISTER_COMMAND; main.cc builds the CLI11 app from the registry, so adding a command never
+// touches main.cc. A command's Setup() adds its options to the CLI11 subcommand and returns the
+// function to run once the command line is parsed (its return value is the exit status).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace dg::cli {
+
+using RunFn = std::function<int()>;
+using SetupFn = std::function<RunFn(CLI::App& sub)>;
+
+struct CommandSpec {
+  std::string name;
+  std::string description;
+  SetupFn setup;
+};
+
+std::vector<CommandSpec>& Registry();
+
+struct Registrar {
+  Registrar(std::string name, std::string description, SetupFn setup) {
+    Registry().push_back({std::move(name), std::move(description), std::move(setup)});
+  }
+};
+
+#define DG_REGISTER_COMMAND(ident, name, description, setup) \
+  static ::dg::cli::Registrar dg_command_registrar_##ident(name, description, setup)
+
+}  // namespace dg::cli
