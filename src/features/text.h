@@ -1,0 +1,108 @@
+// Per-event text features: fixed-size, allocation-free fingerprints of prompt text.
+//
+// Design. One left-to-right tokenising pass (plus a cheap byte-counting pass and the Hyperscan scan
+// of phrases.h) turns the text into two token streams, hashed on the fly into fixed-size state:
+//  * the *exact* stream: words = runs of ASCII alphanumerics / non-ASCII letters, lower-cased
+//    (ASCII, Latin-1 and Cyrillic case folding); every CJK ideograph / kana is its own word;
+//    whitespace and punctuation only separate words. exact_hash, SimHash (64 bit, over word
+//    3-shingles) and one-permutation MinHash (8 bins, rotation densified) come from it, so "Hello,
+//    World!" and "hello   world" hash alike.
+//  * the *skeleton* stream (template identity): the same words, but
+//      - any word containing a digit -> '#' (runs like "$60/60=" collapse to one '#'),
+//      - a whitespace-delimited chunk that is a URL -> <u>, an e-mail -> <e>, words > 24 bytes ->
+//      <l>,
+//      - quoted spans ("…", “…”, «…», 「…」, `…`, ```code```) -> <q> ('"' only opens after a
+//        non-word char; plain-quote spans stop at a blank line),
+//      - *variable regions* -> <v>: a colon followed by whitespace (':' or '：') opens a region
+//      that
+//        swallows everything up to the next *label line* (a line that starts with <= 4 words and a
+//        colon, optionally behind '#', '*', '-', '>' marks, e.g. "### Response:", "Question:",
+//        "A:") or the end of text. The label words stay in the skeleton.
+//    So "Translate the following sentence into French: X", Alpaca's "… ### Instruction:\nX\n\n###
+//    Response:" and MetaMath's few-shot "Question: X\nA: …" wrappers keep one skeleton for any X.
+//  * prefix_hash / suffix_hash: hash of the first / last kAffixWords skeleton tokens; the window is
+//    cut at the first (last) sentence boundary (. ? ! ; newline, CJK full stops) that leaves >= 3
+//    tokens, so an appended "Let's think step by step." yields the same suffix whatever precedes
+//    it.
+//
+// Limits (known): the variable region is only found after a colon; a template whose slot is not
+// introduced by "label:" (e.g. "Answer this: " works, "Summarise X in one line" does not) is only
+// caught by prefix/suffix hashes. Fills that themselves contain label lines ("Sentence 1: …")
+// change the skeleton. Case folding is ASCII + Latin-1 + Cyrillic only; no Unicode normalisation
+// (NFC/NFKC) or homoglyph folding, so a determined attacker can perturb exact/skeleton hashes
+// (SimHash/MinHash degrade gracefully). Scripts without spaces other than CJK/kana (e.g. Thai) form
+// one long word per run. All hashes are 0 and minhash bins 0xFFFFFFFF for text without words.
+//
+// Hot path: TextFeaturizer is per thread; Compute never allocates except when a multi-part input is
+// longer than any seen before (the join buffer grows) or invalid UTF-8 larger than before reaches
+// the phrase matcher. No exceptions on the data path.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "features/phrases.h"
+
+namespace dg::features {
+
+enum ScriptBucket : uint16_t {
+  kScriptNone = 0,  // no letters
+  kScriptLatin = 1,
+  kScriptCyrillic = 2,
+  kScriptCjk = 3,  // Han, kana, Hangul
+  kScriptArabic = 4,
+  kScriptOther = 5,
+};
+const char* ScriptBucketName(uint16_t script);
+
+inline constexpr size_t kMinhashBins = 8;
+inline constexpr size_t kAffixWords = 8;
+// Separator placed between parts of a multi-part input: Compute(parts) == Compute(joined text).
+inline constexpr std::string_view kPartSeparator = "\n";
+
+struct TextFeatures {      // fixed size, trivially copyable
+  uint64_t exact_hash;     // hash of normalised text (case-folded, whitespace/punct collapsed)
+  uint64_t skeleton_hash;  // template id: normalised text with variable parts masked
+  uint64_t prefix_hash;    // skeleton hash of the first ~8 words (template prefix)
+  uint64_t suffix_hash;    // skeleton hash of the last ~8 words (template suffix)
+  uint64_t simhash;        // 64-bit SimHash over word 3-shingles
+  uint32_t minhash[kMinhashBins];  // one-permutation MinHash over word 3-shingles
+  uint32_t chars, words, lines;    // code points (lead bytes), exact-stream words, lines
+  uint32_t digits, non_ascii_chars;
+  uint32_t phrase_mask;  // bit per PhraseCategory matched (see phrases.h)
+  uint16_t script;       // ScriptBucket of the dominant script among letters
+};
+static_assert(std::is_trivially_copyable_v<TextFeatures>);
+
+// Text-only features (phrase_mask left 0). Stateless and allocation-free; usable anywhere.
+void ComputeTextFeatures(std::string_view text, TextFeatures& out);
+// exact_hash of `text` alone (same normalisation as TextFeatures::exact_hash).
+uint64_t NormalisedHash(std::string_view text);
+// skeleton_hash of `text` alone.
+uint64_t SkeletonHash(std::string_view text);
+
+// Hamming distance between two SimHashes (0 = identical, ~32 = unrelated).
+inline int SimhashDistance(uint64_t a, uint64_t b) { return __builtin_popcountll(a ^ b); }
+// Fraction of equal MinHash bins, in [0,1] (estimates Jaccard similarity of shingle sets).
+double MinhashSimilarity(const TextFeatures& a, const TextFeatures& b);
+double MinhashSimilarity(const uint32_t (&a)[kMinhashBins], const uint32_t (&b)[kMinhashBins]);
+
+class TextFeaturizer {
+ public:
+  explicit TextFeaturizer(const PhraseMatcherDb& db = PhraseMatcherDb::Default());  // per thread
+  TextFeaturizer(const TextFeaturizer&) = delete;
+  TextFeaturizer& operator=(const TextFeaturizer&) = delete;
+
+  // Features of the concatenation of `parts` joined by kPartSeparator.
+  void Compute(std::span<const std::string_view> parts, TextFeatures& out);
+  void Compute(std::string_view text, TextFeatures& out);
+
+ private:
+  PhraseMatcher matcher_;
+  std::string joined_;  // reused join buffer for multi-part inputs
+};
+
+}  // namespace dg::features
