@@ -63,7 +63,7 @@ constexpr PhrasePattern kBuiltin[] = {
     {kReasoningFormat, R"(最终答案[是为：:]|答案(是|为)\s*[：:]|格式[：:]\s*答案)"},
 
     // ---- Translation templates ------------------------------------------------------------
-    {kTranslation, R"(\btranslate\b[^.\n]{0,80}\b(into|to)\s+[a-z]{3,})"},
+    {kTranslation, R"(\btranslate\s+(\S+\s+){0,8}(into|to)\s+[a-z]{3,})"},
     {kTranslation, R"(\bback[\s-]?translat)"},
     {kTranslation, R"(\btranslation\s+(from|into)\s+[a-z]{3,})"},
     {kTranslation, R"(\btradu(ce|cir|zca|za|zir|is|isez|ire|ci|rre)\b)"},
@@ -74,7 +74,7 @@ constexpr PhrasePattern kBuiltin[] = {
 
     // ---- Data-generation instructions -----------------------------------------------------
     {kDataGen,
-     R"(\b(generate|create|write|produce|come\s+up\s+with|give\s+me|provide|brainstorm)\s+([^.\n]{0,30}\s)?(diverse|varied|different|unique|distinct|new)\s+([^.\n]{0,30}\s)?(instructions|examples|tasks|questions|prompts|samples|problems|datapoints|data\s+points|conversations|dialogues|queries)\b)"},
+     R"(\b(generate|create|write|produce|come\s+up\s+with|give\s+me|provide|brainstorm)\s+([a-z0-9]+\s+){0,3}(diverse|varied|different|unique|distinct|new)\s+([a-z-]+\s+){0,2}(instructions|examples|tasks|questions|prompts|samples|problems|datapoints|data\s+points|conversations|dialogues|queries)\b)"},
     {kDataGen,
      R"(\b(generate|create|write|produce|list)\s+\d+\s+([a-z-]+\s+){0,3}(instructions|examples|tasks|questions|prompts|samples|problems|pairs|conversations)\b)"},
     {kDataGen, R"(\byou\s+are\s+asked\s+to\s+come\s+up\s+with\b)"},
@@ -213,22 +213,39 @@ const PhraseMatcherDb& PhraseMatcherDb::Default() {
 }
 
 PhraseMatcherDb::PhraseMatcherDb(std::span<const PhrasePattern> patterns) {
-  if (patterns.empty()) throw std::invalid_argument("PhraseMatcherDb: no patterns");
-  for (size_t i = 0; i < patterns.size(); ++i) {
-    if (!IsSingleBit(patterns[i].category))
-      throw std::invalid_argument("PhraseMatcherDb: pattern " + std::to_string(i) +
-                                  " has an invalid category");
-    categories_.push_back(patterns[i].category);
-    regexes_.emplace_back(patterns[i].regex);
-  }
   std::string err;
   int bad = -1;
-  if (!Compile(regexes_, &db_, &err, &bad)) {
+  Init(patterns, &err, &bad);
+  if (db_ == nullptr) {
     std::string msg = "PhraseMatcherDb: " + err;
     if (bad >= 0 && static_cast<size_t>(bad) < regexes_.size())
       msg += " (pattern " + std::to_string(bad) + ": " + regexes_[bad] + ")";
     throw std::invalid_argument(msg);
   }
+}
+
+PhraseMatcherDb::PhraseMatcherDb(std::span<const PhrasePattern> patterns, std::string* error,
+                                 int* bad_index) {
+  Init(patterns, error, bad_index);
+}
+
+void PhraseMatcherDb::Init(std::span<const PhrasePattern> patterns, std::string* error,
+                           int* bad_index) {
+  *bad_index = -1;
+  if (patterns.empty()) {
+    *error = "no patterns";
+    return;
+  }
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    categories_.push_back(patterns[i].category);
+    regexes_.emplace_back(patterns[i].regex);
+    if (!IsSingleBit(patterns[i].category)) {
+      *error = "invalid category";
+      *bad_index = static_cast<int>(i);
+      return;
+    }
+  }
+  if (!Compile(regexes_, &db_, error, bad_index)) db_ = nullptr;
 }
 
 PhraseMatcherDb::~PhraseMatcherDb() {
@@ -286,26 +303,19 @@ std::unique_ptr<PhraseMatcherDb> PhraseMatcherDb::FromFile(const std::string& pa
     *error = path + ": no patterns";
     return nullptr;
   }
-  // Validate first so that the error can name the file line; then build the real object.
-  hs_database* probe = nullptr;
+  std::vector<PhrasePattern> pats;
+  for (size_t i = 0; i < storage.size(); ++i) pats.push_back({cats[i], storage[i]});
   std::string err;
   int bad = -1;
-  if (!Compile(storage, &probe, &err, &bad)) {
+  std::unique_ptr<PhraseMatcherDb> db(new PhraseMatcherDb(pats, &err, &bad));
+  if (db->db_ == nullptr) {
     if (bad >= 0 && static_cast<size_t>(bad) < line_of.size() && line_of[bad] > 0)
       *error = path + ":" + std::to_string(line_of[bad]) + ": " + err;
     else
       *error = path + ": " + err;
     return nullptr;
   }
-  hs_free_database(probe);
-  std::vector<PhrasePattern> pats;
-  for (size_t i = 0; i < storage.size(); ++i) pats.push_back({cats[i], storage[i]});
-  try {
-    return std::make_unique<PhraseMatcherDb>(pats);
-  } catch (const std::exception& e) {
-    *error = path + ": " + e.what();
-    return nullptr;
-  }
+  return db;
 }
 
 PhraseMatcher::PhraseMatcher(const PhraseMatcherDb& db) : db_(db) {

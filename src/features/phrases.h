@@ -73,6 +73,10 @@ class PhraseMatcherDb {
   uint32_t CategoryOf(unsigned id) const { return categories_[id]; }
 
  private:
+  // Non-throwing construction: on failure db_ stays null, *error / *bad_index describe it.
+  PhraseMatcherDb(std::span<const PhrasePattern> patterns, std::string* error, int* bad_index);
+  void Init(std::span<const PhrasePattern> patterns, std::string* error, int* bad_index);
+
   hs_database* db_ = nullptr;
   std::vector<uint32_t> categories_;  // pattern id -> category bit
   std::vector<std::string> regexes_;  // kept for diagnostics
