@@ -4,6 +4,7 @@
 #include "features/text.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "common/hash.h"
@@ -28,6 +29,14 @@ constexpr uint64_t kTokVar = 0x152fecd8f70e5939ull;    // <v>
 constexpr size_t kLongWordBytes = 24;
 constexpr size_t kLabelLookahead = 48;
 constexpr int kLabelMaxWords = 4;
+
+// kSpread[v]: bit i of v moved to the low bit of byte i.
+constexpr auto kSpread = [] {
+  std::array<uint64_t, 256> t{};
+  for (unsigned v = 0; v < 256; ++v)
+    for (unsigned i = 0; i < 8; ++i) t[v] |= static_cast<uint64_t>((v >> i) & 1) << (8 * i);
+  return t;
+}();
 
 inline uint64_t Fmix(uint64_t k) {
   k ^= k >> 33;
@@ -146,11 +155,23 @@ class Scanner {
     prev_[1] = h;
   }
   void AddShingle(uint64_t s) {
-    for (int b = 0; b < 64; ++b) sim_[b] += static_cast<int32_t>(((s >> b) & 1) * 2) - 1;
+    // SimHash bit counting with 8-bit lanes: byte k of `s` spreads into lane bytes of lanes_[k];
+    // lanes are flushed into 32-bit counters before they can overflow.
+    for (int k = 0; k < 8; ++k) lanes_[k] += kSpread[(s >> (8 * k)) & 0xFF];
+    if (++lane_n_ == 255) FlushLanes();
+    ++shingles_;
     const unsigned bin = static_cast<unsigned>(s >> 61);
     const uint32_t v = static_cast<uint32_t>(s);
     if (v < mh_[bin]) mh_[bin] = v;
     filled_ |= 1u << bin;
+  }
+
+  void FlushLanes() {
+    for (int k = 0; k < 8; ++k) {
+      for (int j = 0; j < 8; ++j) ones_[8 * k + j] += (lanes_[k] >> (8 * j)) & 0xFF;
+      lanes_[k] = 0;
+    }
+    lane_n_ = 0;
   }
 
   // ---- skeleton stream ----
@@ -214,7 +235,10 @@ class Scanner {
   uint64_t exact_acc_ = kExactSeed;
   uint32_t words_ = 0;
   uint64_t prev_[2] = {0, 0};
-  int32_t sim_[64] = {};
+  uint64_t lanes_[8] = {};
+  uint32_t lane_n_ = 0;
+  uint32_t ones_[64] = {};
+  uint32_t shingles_ = 0;
   uint32_t mh_[kMinhashBins];
   uint32_t filled_ = 0;
   // skeleton stream
@@ -514,7 +538,8 @@ void Scanner::Run(TextFeatures& out) {
 
   // SimHash.
   uint64_t sim = 0;
-  for (int b = 0; b < 64; ++b) sim |= static_cast<uint64_t>(sim_[b] > 0) << b;
+  FlushLanes();
+  for (int b = 0; b < 64; ++b) sim |= static_cast<uint64_t>(2 * ones_[b] > shingles_) << b;
   out.simhash = sim;
 
   // MinHash with rotation densification of empty bins.
