@@ -48,6 +48,32 @@ TEST(TextFeatures, Counts) {
   EXPECT_EQ(F("12 34 !!").script, kScriptNone);
 }
 
+TEST(TextFeatures, CountsMatchNaiveOnRandomBytes) {
+  uint64_t st = 12345;
+  for (int round = 0; round < 200; ++round) {
+    std::string s;
+    const size_t len = round % 37 + round;
+    for (size_t i = 0; i < len; ++i) {
+      st = st * 6364136223846793005ull + 1442695040888963407ull;
+      const char pool[] = "a0Z9\n \x80\xc3\xa9\xe4\xb8\xad\xff/:";
+      s.push_back((st >> 60) < 12 ? pool[(st >> 33) % (sizeof(pool) - 1)]
+                                  : static_cast<char>(st >> 40));
+    }
+    uint32_t chars = 0, non_ascii = 0, digits = 0, nl = 0;
+    for (unsigned char c : s) {
+      chars += (c & 0xC0) != 0x80;
+      non_ascii += (c & 0xC0) == 0xC0;
+      digits += c >= '0' && c <= '9';
+      nl += c == '\n';
+    }
+    const auto f = F(s);
+    ASSERT_EQ(f.chars, chars) << round;
+    ASSERT_EQ(f.non_ascii_chars, non_ascii) << round;
+    ASSERT_EQ(f.digits, digits) << round;
+    ASSERT_EQ(f.lines, s.empty() ? 0 : nl + 1) << round;
+  }
+}
+
 TEST(TextFeatures, EmptyText) {
   const auto f = F("");
   EXPECT_EQ(f.exact_hash, 0u);
