@@ -525,7 +525,7 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
   Rng& rng = l.rng;
   // Extend the conversation for later turns.
   if (l.turn > 0) {
-    int reply_chars = std::min(600, std::max(40, l.last_completion * 4));
+    int reply_chars = std::min(320, std::max(40, l.last_completion * 4));
     if (p.agent_loop) {
       static constexpr std::string_view kCmds[] = {"pytest -q", "ls src", "git diff --stat",
                                                    "cat src/app.py", "grep -rn TODO src"};
