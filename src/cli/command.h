@@ -4,11 +4,10 @@
 // function to run once the command line is parsed (its return value is the exit status).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 namespace dg::cli {
 

@@ -1,8 +1,8 @@
 // distillguard entry point: builds the CLI from the command registry (see command.h).
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <exception>
-
-#include <fmt/format.h>
 
 #include "cli/command.h"
 

@@ -1,7 +1,6 @@
 // `distillguard version`: prints the version and the linked library versions.
-#include <simdjson.h>
-
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "cli/command.h"
 

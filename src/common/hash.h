@@ -1,18 +1,16 @@
 // Hashing: XXH3 everywhere (64-bit), seeded per use so indicator kinds never collide.
 #pragma once
 
+#include <xxhash.h>
+
 #include <cstdint>
 #include <string_view>
-
-#include <xxhash.h>
 
 namespace dg {
 
 inline uint64_t Hash64(std::string_view s, uint64_t seed = 0) {
   return XXH3_64bits_withSeed(s.data(), s.size(), seed);
 }
-inline uint64_t HashMix(uint64_t a, uint64_t b) {
-  return XXH3_64bits_withSeed(&a, sizeof(a), b);
-}
+inline uint64_t HashMix(uint64_t a, uint64_t b) { return XXH3_64bits_withSeed(&a, sizeof(a), b); }
 
 }  // namespace dg

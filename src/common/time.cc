@@ -1,10 +1,10 @@
 // See time.h. Civil-date conversion after Howard Hinnant's days_from_civil algorithm.
 #include "common/time.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace dg {
 namespace {
@@ -53,8 +53,8 @@ constexpr unsigned kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30,
 
 std::optional<TimeUs> ParseRfc3339(std::string_view s) {
   int y, mo, d, h, mi, se;
-  if (!Digits(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, mo) ||
-      s[7] != '-' || !Digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+  if (!Digits(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, mo) || s[7] != '-' ||
+      !Digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
       !Digits(s, 11, 2, h) || s[13] != ':' || !Digits(s, 14, 2, mi) || s[16] != ':' ||
       !Digits(s, 17, 2, se)) {
     return std::nullopt;

@@ -14,11 +14,17 @@ size_t Utf8SequenceLength(std::string_view s) {
   unsigned cp;
   if (c < 0x80) return 1;
   if ((c & 0xE0) == 0xC0) {
-    len = 2; min_cp = 0x80; cp = c & 0x1F;
+    len = 2;
+    min_cp = 0x80;
+    cp = c & 0x1F;
   } else if ((c & 0xF0) == 0xE0) {
-    len = 3; min_cp = 0x800; cp = c & 0x0F;
+    len = 3;
+    min_cp = 0x800;
+    cp = c & 0x0F;
   } else if ((c & 0xF8) == 0xF0) {
-    len = 4; min_cp = 0x10000; cp = c & 0x07;
+    len = 4;
+    min_cp = 0x10000;
+    cp = c & 0x07;
   } else {
     return 0;
   }

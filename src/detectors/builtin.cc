@@ -1,0 +1,151 @@
+// The first set of detectors. Each compares shares of an account's requests with what ordinary
+// use looks like, and needs a minimum number of requests before it speaks (Support()).
+//
+// - output_volume: output tokens per active day against the peer median.
+// - extraction_params: logprobs/top_logprobs, logit_bias sweeps, n>1 sampling, max_tokens≤1.
+// - cot_elicitation: prompts or system prompts demanding the full reasoning, reasoning_effort.
+// - template_harvest: many distinct prompts pushed through few templates for long answers
+//   (a batch job also has one template, but asks for tiny outputs; a SaaS app has one system
+//   prompt but free-form user prompts).
+// - datagen_phrases: instructions to generate data sets, translation pairs, rewrites.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "detectors/detector.h"
+
+namespace dg::detectors {
+namespace {
+
+std::string Pct(double x) { return fmt::format("{:.0f}%", 100.0 * x); }
+
+std::string Tokens(double x) {
+  if (x >= 1e9) return fmt::format("{:.1f}B", x / 1e9);
+  if (x >= 1e6) return fmt::format("{:.1f}M", x / 1e6);
+  if (x >= 1e3) return fmt::format("{:.1f}k", x / 1e3);
+  return fmt::format("{:.0f}", x);
+}
+
+class OutputVolume final : public Detector {
+ public:
+  std::string_view name() const override { return "output_volume"; }
+  double Strength(const DetectorInput& in) const override {
+    const auto& s = in.state;
+    if (in.peers.median_output_per_day <= 0) return 0;
+    const double ratio = s.OutputPerDay() / in.peers.median_output_per_day;
+    return Support(s.requests, 20, 100) * Ramp(std::log10(std::max(ratio, 1e-9)), 0.7, 2.0);
+  }
+  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+    const auto& s = in.state;
+    const double ratio =
+        in.peers.median_output_per_day > 0 ? s.OutputPerDay() / in.peers.median_output_per_day : 0;
+    return fmt::format(
+        "{} output tokens/day{} over {:.1f} active days ({} requests, {} output tokens in all), "
+        "{:.0f}x the median of {} peer accounts",
+        Tokens(s.OutputPerDay()), s.members > 1 ? " per member" : "", s.ActiveDays(), s.requests,
+        Tokens(static_cast<double>(s.output_tokens)), ratio, in.peers.peers);
+  }
+};
+
+class ExtractionParams final : public Detector {
+ public:
+  std::string_view name() const override { return "extraction_params"; }
+  double Strength(const DetectorInput& in) const override {
+    const auto& s = in.state;
+    const double lp = s.Share(s.top_logprobs_ge5);
+    const double lb = s.Share(s.logit_bias);
+    const double nn = s.Share(s.n_gt1);
+    const double mt1 = s.Share(s.max_tokens_le1);
+    double x = std::max({Ramp(lp, 0.2, 0.6), Ramp(lb, 0.1, 0.4), Ramp(nn, 0.3, 0.8) * 0.9,
+                         Ramp(mt1 * (lp + lb > 0.1 ? 1.0 : 0.3), 0.3, 0.7)});
+    return Support(s.requests, 10, 40) * x;
+  }
+  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+    const auto& s = in.state;
+    const double mean_n = s.requests ? static_cast<double>(s.n_sum) / s.requests : 0;
+    return fmt::format(
+        "of {} requests: {} ask for top_logprobs>=5, {} carry logit_bias, {} use n>1 (mean n "
+        "{:.1f}, {} at temperature>=0.9), {} cap max_tokens<=1",
+        s.requests, Pct(s.Share(s.top_logprobs_ge5)), Pct(s.Share(s.logit_bias)),
+        Pct(s.Share(s.n_gt1)), mean_n, Pct(s.Share(s.temp_high)), Pct(s.Share(s.max_tokens_le1)));
+  }
+};
+
+class CotElicitation final : public Detector {
+ public:
+  std::string_view name() const override { return "cot_elicitation"; }
+  double Strength(const DetectorInput& in) const override {
+    const auto& s = in.state;
+    const double cot = s.Share(s.cot);
+    const double fmt_share = s.Share(s.reasoning_format);
+    const double x = std::max(Ramp(cot, 0.25, 0.7), 0.7 * Ramp(fmt_share, 0.4, 0.9));
+    // Long answers make the harvest worthwhile; short ones (classification) do not.
+    const double long_answers = Ramp(s.MeanOutputTokens(), 80, 300);
+    return Support(s.requests, 15, 60) * x * (0.4 + 0.6 * long_answers);
+  }
+  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+    const auto& s = in.state;
+    return fmt::format(
+        "{} of {} prompts ask for step-by-step reasoning, {} demand a reasoning/answer format, {} "
+        "set reasoning_effort=high; {:.0f} output tokens per answer on average ({} reasoning "
+        "tokens in all)",
+        Pct(s.Share(s.cot)), s.requests, Pct(s.Share(s.reasoning_format)),
+        Pct(s.Share(s.effort_high)), s.MeanOutputTokens(),
+        Tokens(static_cast<double>(s.reasoning_tokens)));
+  }
+};
+
+class TemplateHarvest final : public Detector {
+ public:
+  std::string_view name() const override { return "template_harvest"; }
+  double Strength(const DetectorInput& in) const override {
+    const auto& s = in.state;
+    const double tmpl = std::max({s.prefixes.TopNShare(3), s.suffixes.TopNShare(3)});
+    const double distinct = s.DistinctPromptRatio();
+    const double single_turn = 1.0 - s.Share(s.multi_turn);
+    const double long_answers = Ramp(s.MeanOutputTokens(), 60, 250);
+    return Support(s.requests, 30, 150) * Ramp(tmpl, 0.5, 0.9) * Ramp(distinct, 0.6, 0.95) *
+           single_turn * long_answers;
+  }
+  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+    const auto& s = in.state;
+    return fmt::format(
+        "{} of {} prompts share their 3 most common template openings/endings; {} of prompts are "
+        "distinct; {} single-turn; {:.0f} output tokens per answer on average",
+        Pct(std::max(s.prefixes.TopNShare(3), s.suffixes.TopNShare(3))), s.requests,
+        Pct(s.DistinctPromptRatio()), Pct(1.0 - s.Share(s.multi_turn)), s.MeanOutputTokens());
+  }
+};
+
+class DatagenPhrases final : public Detector {
+ public:
+  std::string_view name() const override { return "datagen_phrases"; }
+  double Strength(const DetectorInput& in) const override {
+    const auto& s = in.state;
+    const double x =
+        std::max(Ramp(s.Share(s.datagen), 0.2, 0.6),
+                 Ramp(s.Share(s.translation), 0.4, 0.8) * Ramp(s.DistinctPromptRatio(), 0.6, 0.9));
+    return Support(s.requests, 15, 60) * x;
+  }
+  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+    const auto& s = in.state;
+    return fmt::format(
+        "{} of {} prompts instruct the model to generate training-style data (instructions, "
+        "examples, rewrites); {} are translation templates",
+        Pct(s.Share(s.datagen)), s.requests, Pct(s.Share(s.translation)));
+  }
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<Detector>> MakeBuiltinDetectors() {
+  std::vector<std::unique_ptr<Detector>> d;
+  d.push_back(std::make_unique<OutputVolume>());
+  d.push_back(std::make_unique<ExtractionParams>());
+  d.push_back(std::make_unique<CotElicitation>());
+  d.push_back(std::make_unique<TemplateHarvest>());
+  d.push_back(std::make_unique<DatagenPhrases>());
+  return d;
+}
+
+}  // namespace dg::detectors

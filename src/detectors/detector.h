@@ -1,0 +1,53 @@
+// Detectors read an AccountState (an account's, or a cluster's combined state) and say how
+// strongly it shows one kind of extraction behaviour, in [0, 1], and explain it with figures.
+//
+// Strength() is on the per-event path: O(1), no allocation. Explain() runs only when a report or
+// an alert is written. A detector is immutable after construction and shared by all shards; the
+// only cross-account input is PeerBaselines, a snapshot frozen at the last batch barrier so
+// results do not depend on threads or batch sizes. New detectors implement this interface and
+// are listed in detectors/registry.cc under a name the scoring model refers to.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/names.h"
+#include "state/account_state.h"
+
+namespace dg::detectors {
+
+// Global, mergeable baselines, recomputed at each barrier.
+struct PeerBaselines {
+  double median_output_per_day = 0;  // over accounts with enough traffic
+  double p90_output_per_day = 0;
+  int64_t peers = 0;
+};
+
+struct DetectorInput {
+  const state::AccountState& state;
+  const PeerBaselines& peers;
+};
+
+class Detector {
+ public:
+  virtual ~Detector() = default;
+  virtual std::string_view name() const = 0;
+  virtual double Strength(const DetectorInput& in) const = 0;
+  virtual std::string Explain(const DetectorInput& in, const engine::NameTable& names) const = 0;
+};
+
+// All built-in detectors, in a fixed order.
+std::vector<std::unique_ptr<Detector>> MakeBuiltinDetectors();
+
+// Shared helpers.
+inline double Clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
+// Linear ramp: 0 at or below lo, 1 at or above hi.
+inline double Ramp(double x, double lo, double hi) { return Clamp01((x - lo) / (hi - lo)); }
+// Confidence from sample size: 0 below min_n, 1 at full_n.
+inline double Support(uint64_t n, double min_n = 10, double full_n = 50) {
+  return Ramp(static_cast<double>(n), min_n, full_n);
+}
+
+}  // namespace dg::detectors

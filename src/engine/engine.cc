@@ -1,0 +1,250 @@
+// See engine.h.
+#include "engine/engine.h"
+
+#include <algorithm>
+
+#include "common/hash.h"
+
+namespace dg::engine {
+
+using state::AccountState;
+
+Engine::Engine(EngineOptions options, NameTable& names)
+    : opt_(std::move(options)),
+      names_(names),
+      scorer_(opt_.model),
+      linker_(opt_.linker),
+      pool_(opt_.threads),
+      shards_(kShards) {
+  batch_.reserve(opt_.batch_max);
+}
+
+Engine::~Engine() = default;
+
+void Engine::SetRegistry(uint64_t account, const state::RegistryInfo& info) {
+  registry_[account] = info;
+  Shard& shard = shards_[ShardOf(account)];
+  auto it = shard.by_account.find(account);
+  if (it != shard.by_account.end()) shard.states[it->second].registry = info;
+}
+
+void Engine::Push(const EventRecord& r) {
+  const int64_t epoch = r.ts / opt_.epoch;
+  if (events_ == 0) first_ts_ = r.ts;
+  if (epoch > epoch_) {
+    if (!batch_.empty()) {
+      ProcessBatch();
+      Barrier();
+    }
+    epoch_ = epoch;
+  } else if (r.ts < max_ts_) {
+    ++late_;
+  }
+  max_ts_ = std::max(max_ts_, r.ts);
+  last_ts_ = max_ts_;
+  ++events_;
+  batch_.push_back(r);
+  // A full batch is processed without a barrier: barriers only fall on epoch boundaries.
+  if (batch_.size() >= opt_.batch_max) ProcessBatch();
+}
+
+void Engine::Finish() {
+  if (!batch_.empty()) ProcessBatch();
+  Barrier();
+}
+
+void Engine::ProcessBatch() {
+  const size_t t = static_cast<size_t>(pool_.threads());
+  if (t == 1) {
+    for (const auto& r : batch_) ProcessEvent(shards_[ShardOf(r.account)], r);
+  } else {
+    pool_.Run(t, [&](size_t worker) {
+      for (const auto& r : batch_) {
+        const size_t s = ShardOf(r.account);
+        if (s % t == worker) ProcessEvent(shards_[s], r);
+      }
+    });
+  }
+  batch_.clear();
+}
+
+void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
+  auto [it, inserted] = shard.by_account.try_emplace(r.account, 0);
+  if (inserted) {
+    it->second = static_cast<uint32_t>(shard.states.size());
+    shard.states.emplace_back();
+    shard.slots.emplace_back();
+    AccountState& s = shard.states.back();
+    s.account = r.account;
+    if (auto reg = registry_.find(r.account); reg != registry_.end()) s.registry = reg->second;
+    shard.created.emplace_back(r.seq, it->second);
+  }
+  const uint32_t pos = it->second;
+  AccountState& s = shard.states[pos];
+  Slot& slot = shard.slots[pos];
+  if (!slot.touched) {
+    slot.touched = true;
+    shard.touched.push_back(pos);
+  }
+  s.Update(r);
+  if (s.requests < opt_.min_requests_to_score) return;
+  const double score = scorer_.Score({s, peers_});
+  auto& v = s.verdict;
+  v.score = static_cast<float>(score);
+  if (v.score > v.peak_score) {
+    v.peak_score = v.score;
+    v.level = scorer_.LevelOf(score);
+  }
+  if (!v.flagged && scorer_.Flags(score)) {
+    v.flagged = true;
+    v.first_flagged_at = r.ts;
+  }
+}
+
+void Engine::Barrier() {
+  // 1. Give accounts created this epoch their linker index, in first-event order.
+  std::vector<std::tuple<uint64_t, uint32_t, uint32_t>> created;
+  for (uint32_t si = 0; si < kShards; ++si) {
+    for (auto [seq, pos] : shards_[si].created) created.emplace_back(seq, si, pos);
+    shards_[si].created.clear();
+  }
+  std::sort(created.begin(), created.end());
+  for (auto [seq, si, pos] : created) {
+    const uint32_t idx = linker_.AddAccount();
+    shards_[si].slots[pos].index = idx;
+    shards_[si].states[pos].cluster = idx;
+    directory_.emplace_back(si, pos);
+  }
+
+  // 2. Accounts touched this epoch, in index order.
+  std::vector<uint32_t> touched;
+  for (auto& shard : shards_) {
+    for (uint32_t pos : shard.touched) {
+      shard.slots[pos].touched = false;
+      touched.push_back(shard.slots[pos].index);
+    }
+    shard.touched.clear();
+  }
+  std::sort(touched.begin(), touched.end());
+
+  // 3. Peer baselines.
+  for (uint32_t idx : touched) {
+    auto [si, pos] = directory_[idx];
+    AccountState& s = shards_[si].states[pos];
+    if (s.requests < opt_.min_requests_for_peers) continue;
+    const int16_t b = static_cast<int16_t>(state::LogHistogram::Bucket(s.OutputPerDay()));
+    if (b != s.peer_bucket) {
+      if (s.peer_bucket >= 0) peer_hist_.Add(s.peer_bucket, -1);
+      peer_hist_.Add(b, 1);
+      s.peer_bucket = b;
+    }
+  }
+  peers_.peers = peer_hist_.total();
+  peers_.median_output_per_day = peer_hist_.Quantile(0.5);
+  peers_.p90_output_per_day = peer_hist_.Quantile(0.9);
+
+  // 4. Linking: post each touched account's indicators.
+  for (uint32_t idx : touched) {
+    auto [si, pos] = directory_[idx];
+    const AccountState& s = shards_[si].states[pos];
+    linker_.Post(idx, linking::kPayment, s.registry.payment);
+    linker_.Post(idx, linking::kEmailDomain, s.registry.email_domain);
+    if (s.requests < 5) continue;
+    const auto& ip = s.ip_prefixes.Top();
+    if (ip.count && s.ip_prefixes.TopShare() >= 0.3) linker_.Post(idx, linking::kIpPrefix, ip.key);
+    const auto& fp = s.fingerprints.Top();
+    const auto& ua = s.agents.Top();
+    if (fp.count || ua.count) {
+      linker_.Post(idx, linking::kClientStack, HashMix(fp.key, ua.key) | 1);
+    }
+    if (s.systems.total() && s.systems.TopShare() >= 0.5) {
+      linker_.Post(idx, linking::kSystemPrompt, s.systems.Top().key);
+    }
+    if (s.requests >= 10 && s.prefixes.TopShare() >= 0.3) {
+      linker_.Post(idx, linking::kTemplate, s.prefixes.Top().key);
+    }
+  }
+
+  // 5. Cluster verdicts for clusters that merged or whose members moved.
+  std::vector<uint32_t> roots = linker_.TakeMergedRoots();
+  for (uint32_t idx : touched) {
+    if (linker_.ClusterSize(idx) > 1) roots.push_back(linker_.Find(idx));
+  }
+  std::sort(roots.begin(), roots.end());
+  roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+  ScoreClusters(roots);
+}
+
+bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) const {
+  // Linking alone never condemns: a member is flagged with its cluster only if it shows some
+  // suspicion of its own, or carries the cluster's dominant prompt template.
+  if (m.verdict.peak_score >= opt_.model.level_thresholds[0]) return true;
+  if (m.prefixes.total() >= 5 && c.prefixes.TopShare() >= 0.3 &&
+      m.prefixes.Top().key == c.prefixes.Top().key) {
+    return true;
+  }
+  return false;
+}
+
+void Engine::ScoreClusters(const std::vector<uint32_t>& roots) {
+  for (uint32_t root : roots) {
+    const auto& members = linker_.Members(root);
+    if (members.size() < 2) continue;
+    ClusterVerdict& cv = clusters_[root];
+    cv.combined = AccountState{};
+    cv.combined.members = 0;
+    for (uint32_t m : members) {
+      auto [si, pos] = directory_[m];
+      cv.combined.Combine(shards_[si].states[pos]);
+    }
+    // Drop verdicts of roots absorbed into this one.
+    for (uint32_t m : members) {
+      if (m != root) clusters_.erase(m);
+    }
+    if (cv.combined.requests < opt_.min_requests_to_score) continue;
+    const double score = scorer_.Score({cv.combined, peers_});
+    auto& v = cv.verdict;
+    v.score = static_cast<float>(score);
+    if (v.score > v.peak_score) {
+      v.peak_score = v.score;
+      v.level = scorer_.LevelOf(score);
+    }
+    if (!v.flagged && scorer_.Flags(score)) {
+      v.flagged = true;
+      v.first_flagged_at = max_ts_;
+    }
+    if (!v.flagged) continue;
+    for (uint32_t m : members) {
+      auto [si, pos] = directory_[m];
+      AccountState& s = shards_[si].states[pos];
+      if (s.verdict.flagged || !MemberJoinsVerdict(s, cv.combined)) continue;
+      s.verdict.flagged = true;
+      s.verdict.flagged_by_cluster = true;
+      s.verdict.first_flagged_at = max_ts_;
+      s.verdict.peak_score = std::max(s.verdict.peak_score, v.peak_score);
+      s.verdict.level = std::max(s.verdict.level, v.level);
+    }
+  }
+}
+
+std::vector<Engine::AccountRef> Engine::Accounts() const {
+  std::vector<AccountRef> out;
+  out.reserve(directory_.size());
+  for (uint32_t i = 0; i < directory_.size(); ++i) {
+    auto [si, pos] = directory_[i];
+    out.push_back({&shards_[si].states[pos], i});
+  }
+  return out;
+}
+
+const AccountState& Engine::AccountAt(uint32_t index) const {
+  auto [si, pos] = directory_[index];
+  return shards_[si].states[pos];
+}
+
+const ClusterVerdict* Engine::Cluster(uint32_t root) const {
+  auto it = clusters_.find(root);
+  return it == clusters_.end() ? nullptr : &it->second;
+}
+
+}  // namespace dg::engine

@@ -1,0 +1,113 @@
+// Engine: per-account state sharded by account, processed in event-time order, with the
+// cross-account work (peer baselines, linking, cluster verdicts) done at batch barriers.
+//
+// Life of an event: Push() appends the (already time-ordered) EventRecord to the current batch.
+// A batch never spans an epoch boundary (event time, `epoch` long): when an event of a later
+// epoch arrives, the batch is processed - each shard's events by one thread, in order, with no
+// locks - and then the barrier runs single-threaded in a fixed order. Per-event scoring reads
+// only the account's own state and the PeerBaselines frozen at the last barrier, and barriers
+// fall at event-time boundaries, so the report is the same for any thread count or batch size,
+// and the same whether events come from `scan` or from a live feed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "common/worker_pool.h"
+#include "detectors/detector.h"
+#include "engine/event.h"
+#include "engine/names.h"
+#include "linking/linker.h"
+#include "scoring/scorer.h"
+#include "state/account_state.h"
+
+namespace dg::engine {
+
+struct EngineOptions {
+  int threads = 1;
+  TimeUs epoch = 10 * kUsPerMin;
+  size_t batch_max = 1 << 16;
+  uint64_t min_requests_to_score = 10;
+  uint64_t min_requests_for_peers = 20;
+  scoring::ScoringModel model = scoring::ScoringModel::Builtin();
+  linking::LinkerOptions linker;
+};
+
+struct ClusterVerdict {
+  state::AccountState combined;
+  state::Verdict verdict;
+};
+
+class Engine {
+ public:
+  static constexpr size_t kShards = 64;
+
+  Engine(EngineOptions options, NameTable& names);
+  ~Engine();
+
+  // Registry facts for an account (before or after its first event).
+  void SetRegistry(uint64_t account, const state::RegistryInfo& info);
+  // Events must come in non-decreasing ts (late ones are tolerated, processed where they land).
+  void Push(const EventRecord& r);
+  // Processes what is pending and runs the final barrier.
+  void Finish();
+
+  // --- Results (valid after Finish, or between batches) ---
+  struct AccountRef {
+    const state::AccountState* state;
+    uint32_t index;  // linker index
+  };
+  // All accounts, in linker-index order (first-seen order).
+  std::vector<AccountRef> Accounts() const;
+  const state::AccountState& AccountAt(uint32_t index) const;
+  uint32_t ClusterOf(uint32_t index) const { return linker_.Find(index); }
+  const ClusterVerdict* Cluster(uint32_t root) const;
+  const linking::Linker& linker() const { return linker_; }
+  const scoring::Scorer& scorer() const { return scorer_; }
+  const detectors::PeerBaselines& peers() const { return peers_; }
+  const NameTable& names() const { return names_; }
+  uint64_t events() const { return events_; }
+  TimeUs first_ts() const { return first_ts_; }
+  TimeUs last_ts() const { return last_ts_; }
+  uint64_t late_events() const { return late_; }
+
+ private:
+  struct Slot {
+    uint32_t index = UINT32_MAX;  // linker index, assigned at the barrier
+    bool touched = false;
+  };
+  struct Shard {
+    std::unordered_map<uint64_t, uint32_t> by_account;  // account hash -> position in states
+    std::vector<state::AccountState> states;
+    std::vector<Slot> slots;
+    std::vector<uint32_t> touched;                       // positions touched this epoch
+    std::vector<std::pair<uint64_t, uint32_t>> created;  // (first seq, position) this epoch
+  };
+  static size_t ShardOf(uint64_t account) { return (account >> 58) % kShards; }
+  void ProcessBatch();
+  void ProcessEvent(Shard& shard, const EventRecord& r);
+  void Barrier();
+  void ScoreClusters(const std::vector<uint32_t>& roots);
+  bool MemberJoinsVerdict(const state::AccountState& member,
+                          const state::AccountState& combined) const;
+
+  EngineOptions opt_;
+  NameTable& names_;
+  scoring::Scorer scorer_;
+  linking::Linker linker_;
+  WorkerPool pool_;
+  std::vector<Shard> shards_;
+  std::vector<std::pair<uint32_t, uint32_t>> directory_;  // linker index -> (shard, position)
+  std::unordered_map<uint64_t, state::RegistryInfo> registry_;
+  std::unordered_map<uint32_t, ClusterVerdict> clusters_;
+  std::vector<EventRecord> batch_;
+  detectors::PeerBaselines peers_;
+  state::LogHistogram peer_hist_;
+  int64_t epoch_ = INT64_MIN;
+  TimeUs first_ts_ = 0, last_ts_ = 0, max_ts_ = INT64_MIN;
+  uint64_t events_ = 0, late_ = 0;
+};
+
+}  // namespace dg::engine

@@ -1,0 +1,104 @@
+// See featurizer.h.
+#include "engine/featurizer.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "common/hash.h"
+
+namespace dg::engine {
+
+std::string_view IpPrefix(std::string_view ip, char* buf) {
+  if (ip.empty() || ip.size() > 45) return {};
+  char tmp[64];
+  std::memcpy(tmp, ip.data(), ip.size());
+  tmp[ip.size()] = '\0';
+  unsigned char addr[16];
+  if (ip.find(':') == std::string_view::npos) {
+    if (inet_pton(AF_INET, tmp, addr) != 1) return {};
+    addr[3] = 0;
+    if (!inet_ntop(AF_INET, addr, buf, 48)) return {};
+    size_t len = std::strlen(buf);
+    std::memcpy(buf + len, "/24", 4);
+    return {buf, len + 3};
+  }
+  if (inet_pton(AF_INET6, tmp, addr) != 1) return {};
+  std::memset(addr + 6, 0, 10);
+  if (!inet_ntop(AF_INET6, addr, buf, 56)) return {};
+  size_t len = std::strlen(buf);
+  std::memcpy(buf + len, "/48", 4);
+  return {buf, len + 3};
+}
+
+Featurizer::Featurizer(NameTable& names) : names_(names) {}
+
+void Featurizer::Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t line,
+                           EventRecord& r) {
+  r.ts = ex.ts;
+  r.source = source;
+  r.line = line;
+  r.account = Hash64(ex.account_id, kHashAccount);
+  names_.Note(NameKind::kAccount, r.account, ex.account_id);
+  r.api_key = ex.api_key_id.empty() ? 0 : Hash64(ex.api_key_id, kHashApiKey);
+  r.end_user = ex.end_user.empty() ? 0 : Hash64(ex.end_user, kHashEndUser);
+  if (r.end_user) names_.Note(NameKind::kEndUser, r.end_user, ex.end_user);
+  r.ip = ex.client_ip.empty() ? 0 : Hash64(ex.client_ip, kHashIp);
+  char prefix_buf[64];
+  std::string_view prefix = IpPrefix(ex.client_ip, prefix_buf);
+  r.ip_prefix = prefix.empty() ? 0 : Hash64(prefix, kHashIpPrefix);
+  if (r.ip_prefix) names_.Note(NameKind::kIpPrefix, r.ip_prefix, prefix);
+  r.user_agent = ex.user_agent.empty() ? 0 : Hash64(ex.user_agent, kHashUserAgent);
+  if (r.user_agent) names_.Note(NameKind::kUserAgent, r.user_agent, ex.user_agent);
+  r.fingerprint =
+      ex.client_fingerprint.empty() ? 0 : Hash64(ex.client_fingerprint, kHashFingerprint);
+  if (r.fingerprint) names_.Note(NameKind::kFingerprint, r.fingerprint, ex.client_fingerprint);
+  r.model = ex.model.empty() ? 0 : Hash64(ex.model, kHashModel);
+  if (r.model) names_.Note(NameKind::kModel, r.model, ex.model);
+  r.asn = ex.client_asn >= 0 ? static_cast<uint64_t>(ex.client_asn) + 1 : 0;
+  if (r.asn && !ex.client_asn_org.empty()) names_.Note(NameKind::kAsn, r.asn, ex.client_asn_org);
+
+  text_.Compute(
+      std::span<const std::string_view>(ex.last_user_text.parts.data(), ex.last_user_text.count),
+      r.prompt);
+  if (!ex.system_text.empty()) {
+    features::TextFeatures sys;
+    text_.Compute(
+        std::span<const std::string_view>(ex.system_text.parts.data(), ex.system_text.count), sys);
+    r.system_hash = sys.exact_hash ? sys.exact_hash : 1;
+    r.system_phrase_mask = sys.phrase_mask;
+  } else {
+    r.system_hash = 0;
+    r.system_phrase_mask = 0;
+  }
+
+  r.n = ex.n < 0 ? 1 : ex.n;
+  r.temperature = ex.temperature;
+  r.top_p = ex.top_p;
+  r.max_tokens = ex.max_tokens;
+  r.top_logprobs = ex.top_logprobs < 0 ? 0 : ex.top_logprobs;
+  r.logit_bias_entries = ex.logit_bias_entries;
+  r.reasoning_effort = static_cast<int8_t>(ex.reasoning_effort);
+  uint16_t f = 0;
+  if (ex.logprobs || ex.top_logprobs > 0) f |= kFlagLogprobs;
+  if (ex.has_seed) f |= kFlagSeed;
+  if (ex.stream) f |= kFlagStream;
+  if (ex.has_tools) f |= kFlagTools;
+  if (ex.json_output) f |= kFlagJsonOutput;
+  if (!ex.system_text.empty()) f |= kFlagHasSystem;
+  if (ex.status >= 400) f |= kFlagError;
+  r.flags = f;
+  r.n_messages = ex.n_messages;
+  r.n_user = ex.n_user;
+  r.n_assistant = ex.n_assistant;
+  r.input_chars = ex.input_chars;
+  r.status = ex.status;
+  r.prompt_tokens = ex.prompt_tokens < 0 ? 0 : ex.prompt_tokens;
+  r.completion_tokens = ex.completion_tokens < 0 ? 0 : ex.completion_tokens;
+  r.reasoning_tokens = ex.reasoning_tokens < 0 ? 0 : ex.reasoning_tokens;
+  r.output_chars = ex.output_chars;
+  r.latency_ms = ex.latency_ms;
+  r.finish_reason = static_cast<uint8_t>(ex.finish_reason);
+}
+
+}  // namespace dg::engine

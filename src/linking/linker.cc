@@ -1,0 +1,106 @@
+// See linker.h.
+#include "linking/linker.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace dg::linking {
+
+std::string_view IndicatorName(IndicatorKind k) {
+  static constexpr std::string_view kNames[] = {"payment_fingerprint", "email_domain",
+                                                "ip_prefix",           "client_stack",
+                                                "system_prompt",       "prompt_template"};
+  return k < kIndicatorKinds ? kNames[k] : "unknown";
+}
+
+uint32_t Linker::AddAccount() {
+  const auto id = static_cast<uint32_t>(parent_.size());
+  parent_.push_back(id);
+  size_.push_back(1);
+  members_.push_back({id});
+  return id;
+}
+
+uint32_t Linker::Find(uint32_t a) const {
+  while (parent_[a] != a) {
+    parent_[a] = parent_[parent_[a]];
+    a = parent_[a];
+  }
+  return a;
+}
+
+void Linker::Union(uint32_t a, uint32_t b) {
+  uint32_t ra = Find(a), rb = Find(b);
+  if (ra == rb) return;
+  if (size_[ra] + size_[rb] > opt_.max_cluster) {
+    ++refused_;
+    return;
+  }
+  // Deterministic: the smaller index becomes the root.
+  if (rb < ra) std::swap(ra, rb);
+  parent_[rb] = ra;
+  size_[ra] += size_[rb];
+  auto& into = members_[ra];
+  into.insert(into.end(), members_[rb].begin(), members_[rb].end());
+  std::sort(into.begin(), into.end());
+  std::vector<uint32_t>().swap(members_[rb]);
+  merged_.push_back(ra);
+}
+
+void Linker::Post(uint32_t a, IndicatorKind kind, uint64_t value) {
+  if (value == 0) return;
+  Posting& p = postings_[Key(kind, value)];
+  p.kind = kind;
+  p.value = value;
+  if (std::find(p.accounts.begin(), p.accounts.end(), a) != p.accounts.end()) return;
+  ++p.holders;
+  if (p.holders > opt_.max_postings) {
+    // Too common to mean anything: stop linking through it and free its list.
+    if (!p.accounts.empty()) std::vector<uint32_t>().swap(p.accounts);
+    return;
+  }
+  const double df = static_cast<double>(p.holders);
+  const double rarity = std::min(1.0, 2.0 / std::log2(1.0 + df));
+  const auto w = static_cast<float>(opt_.kind_weight[kind] * rarity);
+  for (uint32_t b : p.accounts) {
+    const uint64_t key = (static_cast<uint64_t>(std::min(a, b)) << 32) | std::max(a, b);
+    auto it = pair_weight_.find(key);
+    if (it == pair_weight_.end()) {
+      if (pair_weight_.size() >= opt_.max_pairs) continue;
+      it = pair_weight_.emplace(key, 0.0f).first;
+    }
+    it->second += w;
+    if (it->second >= opt_.link_threshold) Union(a, b);
+  }
+  p.accounts.push_back(a);
+}
+
+std::vector<uint32_t> Linker::TakeMergedRoots() {
+  std::vector<uint32_t> roots;
+  roots.reserve(merged_.size());
+  for (uint32_t r : merged_) roots.push_back(Find(r));
+  merged_.clear();
+  std::sort(roots.begin(), roots.end());
+  roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+  return roots;
+}
+
+std::vector<Linker::SharedValue> Linker::SharedBy(uint32_t root) const {
+  std::vector<SharedValue> out;
+  root = Find(root);
+  for (const auto& [key, p] : postings_) {
+    SharedValue sv{p.kind, p.value, p.holders, {}};
+    for (uint32_t a : p.accounts) {
+      if (Find(a) == root) sv.in.push_back(a);
+    }
+    if (sv.in.size() >= 2) out.push_back(std::move(sv));
+  }
+  std::sort(out.begin(), out.end(), [](const SharedValue& x, const SharedValue& y) {
+    if (x.in.size() != y.in.size()) return x.in.size() > y.in.size();
+    if (x.kind != y.kind) return x.kind < y.kind;
+    return x.value < y.value;
+  });
+  return out;
+}
+
+}  // namespace dg::linking

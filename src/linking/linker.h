@@ -1,0 +1,90 @@
+// Linker: attributes accounts to the operators behind them.
+//
+// Accounts post indicator values (payment instrument, email domain, /24 or /48 network, client
+// stack = TLS fingerprint + user agent, system prompt, prompt template). Two accounts that share
+// values accumulate a pair weight: each shared value adds kind_weight x rarity, where rarity
+// falls with the number of accounts holding the value, and a value held by more than
+// max_postings accounts links nothing more (a cloud subnet, a common SDK, gmail.com). When a
+// pair's weight reaches the threshold, their clusters are merged (union-find), unless the merged
+// cluster would exceed max_cluster (giant-component guard; refusals are counted).
+//
+// The linker is fed only at the engine's batch barrier, in a deterministic order, so clusters do
+// not depend on threads or batch sizes. Memory is bounded by max_postings per value and by the
+// pair table cap.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace dg::linking {
+
+enum IndicatorKind : uint8_t {
+  kPayment = 0,
+  kEmailDomain,
+  kIpPrefix,
+  kClientStack,
+  kSystemPrompt,
+  kTemplate,
+  kIndicatorKinds
+};
+std::string_view IndicatorName(IndicatorKind k);
+
+struct LinkerOptions {
+  double link_threshold = 1.0;
+  size_t max_postings = 64;
+  uint32_t max_cluster = 5000;
+  size_t max_pairs = 4'000'000;
+  std::array<double, kIndicatorKinds> kind_weight = {1.0, 0.35, 0.45, 0.45, 0.5, 0.5};
+};
+
+class Linker {
+ public:
+  explicit Linker(const LinkerOptions& options = {}) : opt_(options) {}
+  // Registers an account; returns its index (dense, in registration order).
+  uint32_t AddAccount();
+  // Records that account `a` holds `value` of kind `kind` (idempotent per account and value).
+  void Post(uint32_t a, IndicatorKind kind, uint64_t value);
+  uint32_t Find(uint32_t a) const;
+  uint32_t ClusterSize(uint32_t a) const { return size_[Find(a)]; }
+  // Roots of clusters that merged since the last call (sorted, unique).
+  std::vector<uint32_t> TakeMergedRoots();
+  // Members of the cluster whose root is `root` (ascending account index).
+  const std::vector<uint32_t>& Members(uint32_t root) const { return members_[root]; }
+  uint64_t refused_merges() const { return refused_; }
+  size_t accounts() const { return parent_.size(); }
+
+  struct SharedValue {
+    IndicatorKind kind;
+    uint64_t value;
+    uint32_t holders;          // accounts holding it (all, capped at max_postings + 1)
+    std::vector<uint32_t> in;  // members of the asked cluster holding it
+  };
+  // The indicator values that members of `root`'s cluster share with each other.
+  std::vector<SharedValue> SharedBy(uint32_t root) const;
+
+ private:
+  struct Posting {
+    std::vector<uint32_t> accounts;
+    uint64_t value = 0;
+    uint32_t holders = 0;
+    IndicatorKind kind = kPayment;
+  };
+  static uint64_t Key(IndicatorKind k, uint64_t v) {
+    return (v ^ (static_cast<uint64_t>(k) * 0x9E3779B97F4A7C15ULL)) * 0xff51afd7ed558ccdULL;
+  }
+  void Union(uint32_t a, uint32_t b);
+
+  LinkerOptions opt_;
+  mutable std::vector<uint32_t> parent_;
+  std::vector<uint32_t> size_;
+  std::vector<std::vector<uint32_t>> members_;  // filled for roots only
+  std::unordered_map<uint64_t, Posting> postings_;
+  std::unordered_map<uint64_t, float> pair_weight_;
+  std::vector<uint32_t> merged_;
+  uint64_t refused_ = 0;
+};
+
+}  // namespace dg::linking

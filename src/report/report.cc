@@ -1,0 +1,301 @@
+// See report.h.
+#include "report/report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "common/json_writer.h"
+
+namespace dg::report {
+namespace {
+
+using engine::NameKind;
+
+std::vector<EvidenceItem> DetectorEvidence(const engine::Engine& e, const state::AccountState& s) {
+  std::vector<EvidenceItem> out;
+  detectors::DetectorInput in{s, e.peers()};
+  for (const auto& c : e.scorer().Explain(in)) {
+    const auto& d = *e.scorer().detectors()[c.detector];
+    out.push_back({std::string(d.name()), c.weight, c.strength, d.Explain(in, e.names())});
+  }
+  return out;
+}
+
+std::string IndicatorValueName(const engine::NameTable& names, linking::IndicatorKind k,
+                               uint64_t v) {
+  switch (k) {
+    case linking::kPayment:
+      return names.Get(NameKind::kPayment, v);
+    case linking::kEmailDomain:
+      return names.Get(NameKind::kEmailDomain, v);
+    case linking::kIpPrefix:
+      return names.Get(NameKind::kIpPrefix, v);
+    default:
+      return fmt::format("#{:016x}", v);
+  }
+}
+
+std::vector<EvidenceItem> LinkEvidence(const engine::Engine& e, uint32_t root, size_t members) {
+  std::vector<EvidenceItem> out;
+  auto shared = e.linker().SharedBy(root);
+  for (size_t i = 0; i < shared.size() && i < 6; ++i) {
+    const auto& sv = shared[i];
+    std::string extra;
+    if (sv.kind == linking::kClientStack) {
+      const auto& st = e.AccountAt(sv.in[0]);
+      extra = fmt::format(" (user agent \"{}\")",
+                          e.names().Get(NameKind::kUserAgent, st.agents.Top().key));
+    }
+    out.push_back({"link." + std::string(linking::IndicatorName(sv.kind)), 0.0, 0.0,
+                   fmt::format("{} of {} members share {} {}{}; {} account{} in all hold it",
+                               sv.in.size(), members, linking::IndicatorName(sv.kind),
+                               IndicatorValueName(e.names(), sv.kind, sv.value), extra, sv.holders,
+                               sv.holders == 1 ? "" : "s")});
+  }
+  return out;
+}
+
+}  // namespace
+
+Report Build(const engine::Engine& e) {
+  Report r;
+  const auto refs = e.Accounts();
+  const auto& names = e.names();
+  // Cluster ids: "C-" + the account id of the cluster's first-seen member (its root).
+  std::unordered_map<uint32_t, size_t> cluster_pos;
+  std::vector<std::vector<uint32_t>> cluster_members;
+  for (const auto& ref : refs) {
+    const uint32_t root = e.ClusterOf(ref.index);
+    auto [it, inserted] = cluster_pos.try_emplace(root, cluster_members.size());
+    if (inserted) cluster_members.emplace_back();
+    cluster_members[it->second].push_back(ref.index);
+  }
+  std::vector<std::string> cluster_ids(cluster_members.size());
+  for (const auto& [root, pos] : cluster_pos) {
+    cluster_ids[pos] = "C-" + names.Get(NameKind::kAccount, e.AccountAt(root).account);
+  }
+
+  r.accounts.reserve(refs.size());
+  for (const auto& ref : refs) {
+    const auto& s = *ref.state;
+    AccountEntry a;
+    a.account_id = names.Get(NameKind::kAccount, s.account);
+    a.cluster_id = cluster_ids[cluster_pos[e.ClusterOf(ref.index)]];
+    a.state = ref.state;
+    a.score = s.verdict.peak_score;
+    a.level = s.verdict.level;
+    a.flagged = s.verdict.flagged;
+    a.first_flagged_at = s.verdict.first_flagged_at;
+    a.evidence = DetectorEvidence(e, s);
+    if (s.verdict.flagged_by_cluster) {
+      const auto* cv = e.Cluster(e.ClusterOf(ref.index));
+      a.evidence.insert(
+          a.evidence.begin(),
+          {"cluster", 0.0, 0.0,
+           fmt::format("flagged with its cluster {} ({} linked accounts, cluster score {:.2f})",
+                       a.cluster_id, e.linker().ClusterSize(ref.index),
+                       cv ? cv->verdict.peak_score : 0.0f)});
+    }
+    r.accounts.push_back(std::move(a));
+  }
+  std::sort(r.accounts.begin(), r.accounts.end(), [](const AccountEntry& x, const AccountEntry& y) {
+    if (x.score != y.score) return x.score > y.score;
+    return x.account_id < y.account_id;
+  });
+
+  for (const auto& [root, pos] : cluster_pos) {
+    ClusterEntry c;
+    c.cluster_id = cluster_ids[pos];
+    const auto& members = cluster_members[pos];
+    for (uint32_t m : members)
+      c.accounts.push_back(names.Get(NameKind::kAccount, e.AccountAt(m).account));
+    std::sort(c.accounts.begin(), c.accounts.end());
+    if (members.size() == 1) {
+      const auto& s = e.AccountAt(members[0]);
+      c.score = s.verdict.peak_score;
+      c.level = s.verdict.level;
+      c.flagged = s.verdict.flagged;
+      c.first_flagged_at = s.verdict.first_flagged_at;
+    } else if (const auto* cv = e.Cluster(root)) {
+      c.score = cv->verdict.peak_score;
+      c.level = cv->verdict.level;
+      c.flagged = cv->verdict.flagged;
+      c.first_flagged_at = cv->verdict.first_flagged_at;
+      // A cluster is at least as suspicious as its most suspicious member.
+      for (uint32_t m : members) {
+        const auto& v = e.AccountAt(m).verdict;
+        if (v.peak_score > c.score) {
+          c.score = v.peak_score;
+          c.level = v.level;
+        }
+        if (v.flagged && !c.flagged) {
+          c.flagged = true;
+          c.first_flagged_at = v.first_flagged_at;
+        } else if (v.flagged && v.first_flagged_at >= 0 &&
+                   (c.first_flagged_at < 0 || v.first_flagged_at < c.first_flagged_at)) {
+          c.first_flagged_at = v.first_flagged_at;
+        }
+      }
+      c.evidence = LinkEvidence(e, root, members.size());
+      auto det = DetectorEvidence(e, cv->combined);
+      c.evidence.insert(c.evidence.end(), det.begin(), det.end());
+    }
+    r.clusters.push_back(std::move(c));
+  }
+  std::sort(r.clusters.begin(), r.clusters.end(), [](const ClusterEntry& x, const ClusterEntry& y) {
+    if (x.score != y.score) return x.score > y.score;
+    return x.cluster_id < y.cluster_id;
+  });
+  return r;
+}
+
+namespace {
+
+void WriteEvidence(JsonWriter& w, const std::vector<EvidenceItem>& ev) {
+  w.Key("evidence").BeginArray();
+  for (const auto& e : ev) {
+    w.BeginObject();
+    w.Field("detector", e.detector);
+    w.Key("weight").Double(e.weight, 4);
+    w.Key("strength").Double(e.strength, 4);
+    w.Field("detail", e.detail);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteTime(JsonWriter& w, std::string_view key, TimeUs t) {
+  w.Key(key);
+  if (t < 0) {
+    w.Null();
+  } else {
+    w.String(FormatRfc3339(t));
+  }
+}
+
+}  // namespace
+
+std::string ToJson(const Report& r, const engine::Engine& e, const engine::ScanStats& stats,
+                   TimeUs generated_at) {
+  std::string out;
+  out.reserve(1024 + r.accounts.size() * 600);
+  JsonWriter w(out);
+  w.BeginObject();
+  w.Field("generated_at", FormatRfc3339(generated_at));
+  w.Field("version", std::string(DG_VERSION));
+  w.Field("model", e.scorer().model().version);
+  w.Key("input").BeginObject();
+  w.Field("events", stats.events);
+  w.Field("rejected", stats.rejected.total());
+  WriteTime(w, "first_ts", stats.events ? e.first_ts() : -1);
+  WriteTime(w, "last_ts", stats.events ? e.last_ts() : -1);
+  w.Key("rejected_by_reason").BeginObject();
+  for (size_t i = 1; i < stats.rejected.by_reason.size(); ++i) {
+    if (stats.rejected.by_reason[i]) {
+      w.Field(ingest::RejectReasonName(static_cast<ingest::RejectReason>(i)),
+              stats.rejected.by_reason[i]);
+    }
+  }
+  w.EndObject();
+  w.Field("lines", stats.lines);
+  w.Field("blank_lines", stats.blank_lines);
+  w.Field("late_reordered", stats.late_reordered);
+  w.Field("late_beyond_lateness", stats.late_beyond);
+  w.Field("bytes", stats.bytes);
+  w.Key("unreadable").BeginArray();
+  for (const auto& u : stats.unreadable) w.String(u);
+  w.EndArray();
+  w.EndObject();
+
+  w.Key("accounts").BeginArray();
+  for (const auto& a : r.accounts) {
+    const auto& s = *a.state;
+    w.BeginObject();
+    w.Field("account_id", a.account_id);
+    w.Key("score").Double(a.score, 4);
+    w.Field("level", std::string(scoring::LevelName(a.level)));
+    w.Field("flagged", a.flagged);
+    WriteTime(w, "first_flagged_at", a.flagged ? a.first_flagged_at : -1);
+    w.Field("cluster_id", a.cluster_id);
+    WriteEvidence(w, a.evidence);
+    w.Key("stats").BeginObject();
+    w.Field("requests", s.requests);
+    w.Field("output_tokens", s.output_tokens);
+    w.Field("prompt_tokens", s.prompt_tokens);
+    w.Field("reasoning_tokens", s.reasoning_tokens);
+    WriteTime(w, "first_seen", s.first_ts);
+    WriteTime(w, "last_seen", s.last_ts);
+    w.Key("distinct_prompts").Double(s.prompts.Estimate(), 6);
+    w.Key("end_users").Double(s.end_user_hll.Estimate(), 6);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+
+  w.Key("clusters").BeginArray();
+  for (const auto& c : r.clusters) {
+    w.BeginObject();
+    w.Field("cluster_id", c.cluster_id);
+    w.Key("accounts").BeginArray();
+    for (const auto& a : c.accounts) w.String(a);
+    w.EndArray();
+    w.Key("score").Double(c.score, 4);
+    w.Field("level", std::string(scoring::LevelName(c.level)));
+    w.Field("flagged", c.flagged);
+    WriteTime(w, "first_flagged_at", c.flagged ? c.first_flagged_at : -1);
+    WriteEvidence(w, c.evidence);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  out.push_back('\n');
+  return out;
+}
+
+std::string Summary(const Report& r, const engine::Engine& e, const engine::ScanStats& stats,
+                    size_t max_items) {
+  std::string o;
+  auto out = std::back_inserter(o);
+  size_t flagged_accounts = 0, flagged_clusters = 0;
+  for (const auto& a : r.accounts) flagged_accounts += a.flagged;
+  for (const auto& c : r.clusters) flagged_clusters += c.flagged && c.accounts.size() > 1;
+  fmt::format_to(out, "\n{} events from {} to {} ({} rejected), {} accounts\n", stats.events,
+                 stats.events ? FormatRfc3339(e.first_ts()) : "-",
+                 stats.events ? FormatRfc3339(e.last_ts()) : "-", stats.rejected.total(),
+                 r.accounts.size());
+  fmt::format_to(out, "flagged: {} accounts, {} multi-account clusters\n", flagged_accounts,
+                 flagged_clusters);
+  size_t shown = 0;
+  for (const auto& c : r.clusters) {
+    if (!c.flagged || c.accounts.size() < 2 || shown >= max_items) continue;
+    ++shown;
+    if (shown == 1) fmt::format_to(out, "\n== Flagged clusters ==\n");
+    fmt::format_to(out, "\n{}  score {:.2f} ({})  {} accounts, first flagged {}\n", c.cluster_id,
+                   c.score, scoring::LevelName(c.level), c.accounts.size(),
+                   FormatRfc3339(c.first_flagged_at));
+    for (size_t i = 0; i < c.evidence.size() && i < 6; ++i) {
+      fmt::format_to(out, "  - [{}] {}\n", c.evidence[i].detector, c.evidence[i].detail);
+    }
+  }
+  shown = 0;
+  for (const auto& a : r.accounts) {
+    if (!a.flagged || shown >= max_items) continue;
+    ++shown;
+    if (shown == 1) fmt::format_to(out, "\n== Top flagged accounts ==\n");
+    fmt::format_to(out, "\n{}  score {:.2f} ({})  cluster {}  first flagged {}\n", a.account_id,
+                   a.score, scoring::LevelName(a.level), a.cluster_id,
+                   FormatRfc3339(a.first_flagged_at));
+    for (size_t i = 0; i < a.evidence.size() && i < 4; ++i) {
+      fmt::format_to(out, "  - [{}] {}\n", a.evidence[i].detector, a.evidence[i].detail);
+    }
+  }
+  if (flagged_accounts > shown) {
+    fmt::format_to(out, "\n... and {} more flagged accounts in the report\n",
+                   flagged_accounts - shown);
+  }
+  return o;
+}
+
+}  // namespace dg::report

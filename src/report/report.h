@@ -1,0 +1,57 @@
+// Report: the batch report contract (../shared/spec/report.md) built from a finished Engine,
+// plus the readable terminal summary. Building is separate from writing so `serve` can answer
+// GET /v1/report from the same code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/scan.h"
+
+namespace dg::report {
+
+struct EvidenceItem {
+  std::string detector;
+  double weight = 0;    // contribution to the score's logit
+  double strength = 0;  // the detector's strength in [0, 1]
+  std::string detail;
+};
+
+struct AccountEntry {
+  std::string account_id;
+  std::string cluster_id;
+  const state::AccountState* state = nullptr;
+  double score = 0;
+  uint8_t level = 0;
+  bool flagged = false;
+  TimeUs first_flagged_at = -1;
+  std::vector<EvidenceItem> evidence;
+};
+
+struct ClusterEntry {
+  std::string cluster_id;
+  std::vector<std::string> accounts;
+  double score = 0;
+  uint8_t level = 0;
+  bool flagged = false;
+  TimeUs first_flagged_at = -1;
+  std::vector<EvidenceItem> evidence;
+};
+
+struct Report {
+  std::vector<AccountEntry> accounts;  // by score, descending; ties by account id
+  std::vector<ClusterEntry> clusters;  // by score, descending; ties by cluster id
+};
+
+Report Build(const engine::Engine& engine);
+
+// Writes the JSON report. `stats` fills the `input` section; generated_at comes from the caller.
+std::string ToJson(const Report& report, const engine::Engine& engine,
+                   const engine::ScanStats& stats, TimeUs generated_at);
+
+// Readable summary for a terminal: counts, top flagged clusters and accounts with evidence.
+std::string Summary(const Report& report, const engine::Engine& engine,
+                    const engine::ScanStats& stats, size_t max_items = 10);
+
+}  // namespace dg::report

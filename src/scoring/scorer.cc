@@ -1,0 +1,113 @@
+// See scorer.h.
+#include "scoring/scorer.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace dg::scoring {
+
+std::string_view LevelName(uint8_t level) {
+  static constexpr std::string_view kNames[] = {"none", "low", "medium", "high", "critical"};
+  return level < 5 ? kNames[level] : "none";
+}
+
+ScoringModel ScoringModel::Builtin() {
+  ScoringModel m;
+  // Hand-set until `distillguard train` fits them: any one strong detector alone reaches
+  // "high" (sigmoid(-4 + 6) = 0.88); two medium ones together do too.
+  m.weights = {{"output_volume", 3.0},
+               {"extraction_params", 6.5},
+               {"cot_elicitation", 6.0},
+               {"template_harvest", 6.0},
+               {"datagen_phrases", 5.5}};
+  return m;
+}
+
+ScoringModel ScoringModel::FromFile(const std::string& path) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error(
+        fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
+  }
+  ScoringModel m;
+  m.version = t["version"].value_or(std::string("unversioned"));
+  m.bias = t["bias"].value_or(m.bias);
+  if (auto* w = t["weights"].as_table()) {
+    for (auto& [k, v] : *w) {
+      auto d = v.value<double>();
+      if (!d)
+        throw std::runtime_error(fmt::format("{}: weight '{}' is not a number", path, k.str()));
+      m.weights.emplace_back(std::string(k.str()), *d);
+    }
+  }
+  if (auto* lv = t["levels"].as_table()) {
+    m.level_thresholds[0] = (*lv)["low"].value_or(m.level_thresholds[0]);
+    m.level_thresholds[1] = (*lv)["medium"].value_or(m.level_thresholds[1]);
+    m.level_thresholds[2] = (*lv)["high"].value_or(m.level_thresholds[2]);
+    m.level_thresholds[3] = (*lv)["critical"].value_or(m.level_thresholds[3]);
+  }
+  if (auto fl = t["flag_level"].value<std::string>()) {
+    bool found = false;
+    for (uint8_t i = 0; i < 5; ++i) {
+      if (LevelName(i) == *fl) {
+        m.flag_level = i;
+        found = true;
+      }
+    }
+    if (!found) throw std::runtime_error(fmt::format("{}: unknown flag_level '{}'", path, *fl));
+  }
+  return m;
+}
+
+Scorer::Scorer(ScoringModel model)
+    : model_(std::move(model)), detectors_(detectors::MakeBuiltinDetectors()) {
+  weights_.assign(detectors_.size(), 0.0);
+  for (const auto& [name, w] : model_.weights) {
+    bool found = false;
+    for (size_t i = 0; i < detectors_.size(); ++i) {
+      if (detectors_[i]->name() == name) {
+        weights_[i] = w;
+        found = true;
+      }
+    }
+    if (!found)
+      throw std::runtime_error(fmt::format("scoring model names unknown detector '{}'", name));
+  }
+}
+
+double Scorer::Score(const detectors::DetectorInput& in) const {
+  double logit = model_.bias;
+  for (size_t i = 0; i < detectors_.size(); ++i) {
+    if (weights_[i] != 0) logit += weights_[i] * detectors_[i]->Strength(in);
+  }
+  return 1.0 / (1.0 + std::exp(-logit));
+}
+
+std::vector<Contribution> Scorer::Explain(const detectors::DetectorInput& in,
+                                          double min_strength) const {
+  std::vector<Contribution> out;
+  for (size_t i = 0; i < detectors_.size(); ++i) {
+    double s = detectors_[i]->Strength(in);
+    if (s > min_strength && weights_[i] != 0) out.push_back({i, s, weights_[i] * s});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Contribution& a, const Contribution& b) {
+    return a.weight > b.weight;
+  });
+  return out;
+}
+
+uint8_t Scorer::LevelOf(double score) const {
+  uint8_t level = kNone;
+  for (uint8_t i = 0; i < 4; ++i) {
+    if (score >= model_.level_thresholds[i]) level = static_cast<uint8_t>(i + 1);
+  }
+  return level;
+}
+
+}  // namespace dg::scoring

@@ -1,0 +1,58 @@
+// Scorer: combines detector strengths into a score in [0, 1] with a logistic model,
+//   score = sigmoid(bias + sum_i weight_i * strength_i),
+// maps scores to levels, and decides `flagged` (level >= the flag level, "high" by default: the
+// level at which the default policy throttles). The weights are a versioned model (TOML) so a
+// fitted model can replace the built-in one without a rebuild.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detectors/detector.h"
+
+namespace dg::scoring {
+
+enum Level : uint8_t { kNone = 0, kLow, kMedium, kHigh, kCritical };
+std::string_view LevelName(uint8_t level);
+
+struct ScoringModel {
+  std::string version = "builtin-0.1";
+  double bias = -4.0;
+  std::vector<std::pair<std::string, double>> weights;  // detector name -> weight
+  // Lower score bounds of low, medium, high, critical.
+  std::array<double, 4> level_thresholds = {0.2, 0.4, 0.7, 0.9};
+  uint8_t flag_level = kHigh;
+  static ScoringModel Builtin();
+  // Loads a TOML model file; throws std::runtime_error with file and reason on error.
+  static ScoringModel FromFile(const std::string& path);
+};
+
+struct Contribution {
+  size_t detector = 0;  // index into detectors()
+  double strength = 0;
+  double weight = 0;  // weight * strength: its share of the logit
+};
+
+class Scorer {
+ public:
+  explicit Scorer(ScoringModel model);
+  // Per-event: the score of a state.
+  double Score(const detectors::DetectorInput& in) const;
+  // Contributions, strongest first (only those with strength > min_strength).
+  std::vector<Contribution> Explain(const detectors::DetectorInput& in,
+                                    double min_strength = 0.05) const;
+  uint8_t LevelOf(double score) const;
+  bool Flags(double score) const { return LevelOf(score) >= model_.flag_level; }
+  const std::vector<std::unique_ptr<detectors::Detector>>& detectors() const { return detectors_; }
+  const ScoringModel& model() const { return model_; }
+
+ private:
+  ScoringModel model_;
+  std::vector<std::unique_ptr<detectors::Detector>> detectors_;
+  std::vector<double> weights_;  // aligned with detectors_
+};
+
+}  // namespace dg::scoring

@@ -1,0 +1,165 @@
+// See account_state.h.
+#include "state/account_state.h"
+
+#include <cmath>
+
+#include "features/phrases.h"
+
+namespace dg::state {
+
+using engine::EventRecord;
+
+void AccountState::Update(const EventRecord& r) {
+  if (requests == 0) {
+    first_ts = r.ts;
+  } else if (r.ts > last_ts) {
+    const double gap_s = static_cast<double>(r.ts - last_ts) / kUsPerSec;
+    log_gap.Add(std::log10(gap_s + 0.1));
+  }
+  if (r.ts > last_ts || requests == 0) last_ts = r.ts;
+  ++requests;
+  if (r.flags & engine::kFlagError) ++errors;
+  prompt_tokens += static_cast<uint64_t>(r.prompt_tokens);
+  output_tokens += static_cast<uint64_t>(r.completion_tokens);
+  reasoning_tokens += static_cast<uint64_t>(r.reasoning_tokens);
+  input_chars += r.input_chars;
+
+  n_gt1 += r.n > 1;
+  n_sum += static_cast<uint64_t>(r.n);
+  logprobs += (r.flags & engine::kFlagLogprobs) != 0;
+  top_logprobs_ge5 += r.top_logprobs >= 5;
+  logit_bias += r.logit_bias_entries > 0;
+  max_tokens_le1 += r.max_tokens >= 0 && r.max_tokens <= 1;
+  temp_high += r.temperature >= 0.9f;
+  temp_zero += r.temperature == 0.0f;
+  seeded += (r.flags & engine::kFlagSeed) != 0;
+  streamed += (r.flags & engine::kFlagStream) != 0;
+  tools += (r.flags & engine::kFlagTools) != 0;
+  json_output += (r.flags & engine::kFlagJsonOutput) != 0;
+  effort_high += r.reasoning_effort >= 3;
+  with_system += (r.flags & engine::kFlagHasSystem) != 0;
+  multi_turn += r.n_assistant > 0;
+  tiny_output += r.completion_tokens > 0 && r.completion_tokens <= 16;
+
+  const uint32_t phrases = r.prompt.phrase_mask | r.system_phrase_mask;
+  cot += (phrases & features::kCotElicit) != 0;
+  reasoning_format += (phrases & features::kReasoningFormat) != 0;
+  translation += (phrases & features::kTranslation) != 0;
+  datagen += (phrases & features::kDataGen) != 0;
+  roleplay += (phrases & features::kRoleplay) != 0;
+  exhaustive += (phrases & features::kExhaustiveAnswer) != 0;
+
+  if (r.prompt.chars == 0) {
+    ++empty_prompt;
+  } else {
+    skeletons.Add(r.prompt.skeleton_hash);
+    prefixes.Add(r.prompt.prefix_hash);
+    suffixes.Add(r.prompt.suffix_hash);
+    // Near-duplicate against the last few prompts (SimHash within 3 bits, not identical).
+    bool exact = false, near = false;
+    for (uint64_t h : recent_simhash) {
+      if (h == 0) continue;
+      int d = __builtin_popcountll(h ^ r.prompt.simhash);
+      if (d == 0)
+        exact = true;
+      else if (d <= 3)
+        near = true;
+    }
+    exact_repeat += exact;
+    near_dup += near && !exact;
+    recent_simhash[recent_pos] = r.prompt.simhash;
+    recent_pos = static_cast<uint8_t>((recent_pos + 1) % recent_simhash.size());
+    prompts.Add(r.prompt.exact_hash);
+  }
+  if (r.system_hash) systems.Add(r.system_hash);
+  if (r.ip_prefix) {
+    ip_prefixes.Add(r.ip_prefix);
+    ip_prefix_hll.Add(r.ip_prefix);
+  }
+  if (r.user_agent) {
+    agents.Add(r.user_agent);
+    agent_hll.Add(r.user_agent);
+  }
+  if (r.fingerprint) fingerprints.Add(r.fingerprint);
+  if (r.model) models.Add(r.model);
+  if (r.end_user) {
+    end_users.Add(r.end_user);
+    end_user_hll.Add(r.end_user);
+  }
+  const int64_t hour = r.ts / kUsPerHour;
+  hour_hist[static_cast<size_t>(hour % 24)]++;
+  if (hour != last_hour) {
+    ++active_hours;
+    last_hour = hour;
+  }
+}
+
+void AccountState::Combine(const AccountState& o) {
+  members += o.members;
+  first_ts = requests ? std::min(first_ts, o.first_ts) : o.first_ts;
+  last_ts = std::max(last_ts, o.last_ts);
+  requests += o.requests;
+  errors += o.errors;
+  prompt_tokens += o.prompt_tokens;
+  output_tokens += o.output_tokens;
+  reasoning_tokens += o.reasoning_tokens;
+  input_chars += o.input_chars;
+  n_gt1 += o.n_gt1;
+  n_sum += o.n_sum;
+  logprobs += o.logprobs;
+  top_logprobs_ge5 += o.top_logprobs_ge5;
+  logit_bias += o.logit_bias;
+  max_tokens_le1 += o.max_tokens_le1;
+  temp_high += o.temp_high;
+  temp_zero += o.temp_zero;
+  seeded += o.seeded;
+  streamed += o.streamed;
+  tools += o.tools;
+  json_output += o.json_output;
+  effort_high += o.effort_high;
+  with_system += o.with_system;
+  multi_turn += o.multi_turn;
+  tiny_output += o.tiny_output;
+  cot += o.cot;
+  reasoning_format += o.reasoning_format;
+  translation += o.translation;
+  datagen += o.datagen;
+  roleplay += o.roleplay;
+  exhaustive += o.exhaustive;
+  empty_prompt += o.empty_prompt;
+  near_dup += o.near_dup;
+  exact_repeat += o.exact_repeat;
+  skeletons.Merge(o.skeletons);
+  prefixes.Merge(o.prefixes);
+  suffixes.Merge(o.suffixes);
+  systems.Merge(o.systems);
+  ip_prefixes.Merge(o.ip_prefixes);
+  agents.Merge(o.agents);
+  fingerprints.Merge(o.fingerprints);
+  models.Merge(o.models);
+  end_users.Merge(o.end_users);
+  prompts.Merge(o.prompts);
+  end_user_hll.Merge(o.end_user_hll);
+  ip_prefix_hll.Merge(o.ip_prefix_hll);
+  agent_hll.Merge(o.agent_hll);
+  for (size_t i = 0; i < hour_hist.size(); ++i) hour_hist[i] += o.hour_hist[i];
+  log_gap.Merge(o.log_gap);
+  active_hours += o.active_hours;
+}
+
+double AccountState::ActiveDays() const {
+  const double span = static_cast<double>(last_ts - first_ts) / kUsPerDay;
+  return std::max(span, 0.25);
+}
+
+double AccountState::OutputPerDay() const {
+  return static_cast<double>(output_tokens) / ActiveDays() / std::max<uint32_t>(members, 1);
+}
+
+double AccountState::DistinctPromptRatio() const {
+  const uint64_t with_text = requests - empty_prompt;
+  if (with_text == 0) return 0;
+  return std::min(1.0, prompts.Estimate() / static_cast<double>(with_text));
+}
+
+}  // namespace dg::state

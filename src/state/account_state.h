@@ -1,0 +1,89 @@
+// AccountState: everything the engine remembers about one account, in fixed-size counters and
+// sketches (≈1.3 KiB; see the static_assert). Update() is the per-event path: no allocation, no
+// branches on text. Combine() merges two states (a cluster's state is the Combine() of its
+// members'), so every detector works unchanged on accounts and on clusters.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "common/time.h"
+#include "engine/event.h"
+#include "state/sketches.h"
+
+namespace dg::state {
+
+struct RegistryInfo {
+  TimeUs created_at = -1;
+  uint64_t payment = 0;       // hash of payment_fingerprint
+  uint64_t email_domain = 0;  // hash of email_domain
+  uint16_t country = 0;       // two ASCII letters packed
+  uint8_t tier = 0;
+};
+
+struct Verdict {
+  float score = 0;       // latest score
+  float peak_score = 0;  // highest score reached (what the report shows)
+  uint8_t level = 0;
+  bool flagged = false;
+  bool flagged_by_cluster = false;
+  TimeUs first_flagged_at = -1;
+};
+
+struct AccountState {
+  uint64_t account = 0;
+  uint32_t members = 1;  // accounts combined into this state (1 for an account)
+  TimeUs first_ts = 0, last_ts = 0;
+  uint64_t requests = 0, errors = 0;
+  uint64_t prompt_tokens = 0, output_tokens = 0, reasoning_tokens = 0, input_chars = 0;
+
+  // Request parameters: number of requests with each property.
+  uint32_t n_gt1 = 0, logprobs = 0, top_logprobs_ge5 = 0, logit_bias = 0, max_tokens_le1 = 0,
+           temp_high = 0, temp_zero = 0, seeded = 0, streamed = 0, tools = 0, json_output = 0,
+           effort_high = 0, with_system = 0, multi_turn = 0, tiny_output = 0;
+  uint64_t n_sum = 0;
+
+  // Prompt text: requests whose prompt or system text matched each phrase category.
+  uint32_t cot = 0, reasoning_format = 0, translation = 0, datagen = 0, roleplay = 0,
+           exhaustive = 0, empty_prompt = 0, near_dup = 0, exact_repeat = 0;
+
+  TopK<8> skeletons;  // template skeletons of prompts
+  TopK<8> prefixes;   // first-words skeletons
+  TopK<8> suffixes;   // last-words skeletons
+  TopK<4> systems;    // system prompt hashes
+  TopK<4> ip_prefixes, agents, fingerprints, models;
+  TopK<8> end_users;
+  Hll<8> prompts;  // distinct prompts (exact normalised hash)
+  Hll<7> end_user_hll;
+  Hll<5> ip_prefix_hll, agent_hll;
+  std::array<uint64_t, 8> recent_simhash{};
+  uint8_t recent_pos = 0;
+
+  std::array<uint32_t, 24> hour_hist{};
+  RunningStats log_gap;  // log10 of seconds between requests
+  uint32_t active_hours = 0;
+  int64_t last_hour = -1;
+
+  RegistryInfo registry;
+  Verdict verdict;
+  int16_t peer_bucket = -1;  // bucket this account occupies in the peer histogram
+  uint32_t cluster = 0;      // index of the account in the engine's linker (set by the engine)
+
+  void Update(const engine::EventRecord& r);
+  void Combine(const AccountState& o);
+
+  // Derived figures used by detectors and evidence.
+  double Share(uint64_t count) const {
+    return requests ? static_cast<double>(count) / static_cast<double>(requests) : 0.0;
+  }
+  double ActiveDays() const;
+  double OutputPerDay() const;
+  double MeanOutputTokens() const {
+    return requests ? static_cast<double>(output_tokens) / static_cast<double>(requests) : 0.0;
+  }
+  double DistinctPromptRatio() const;
+};
+
+static_assert(sizeof(AccountState) <= 2048, "per-account state must stay within 2 KiB");
+
+}  // namespace dg::state
