@@ -1,0 +1,58 @@
+# distillguard: the two commands a new user needs are `make demo` and `make test`.
+# Every target installs missing Debian packages first (scripts/deps.sh).
+.PHONY: all deps build demo test test-release test-asan fuzz-smoke eval bench format tidy clean
+
+JOBS ?= $(shell nproc)
+BIN := build/release/distillguard
+SHARED ?= $(abspath ../shared)
+FUZZ_SECONDS ?= 30
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+# Generate a labelled day of traffic with the built-in prompt generator, scan it, show the verdicts.
+demo: build
+	@mkdir -p out/demo
+	@$(BIN) simulate --scenario scenarios/demo.toml --out out/demo --seed 7
+	@$(BIN) scan out/demo/events.jsonl --accounts out/demo/accounts.jsonl --report out/demo/report.json --threads 2
+	@echo "report: out/demo/report.json   labels: out/demo/labels.json"
+
+test: deps test-release test-asan fuzz-smoke
+	@echo "make test: all suites passed"
+
+test-release: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+	@ctest --preset release
+
+test-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	@ctest --preset asan
+
+# A short coverage-guided run of every fuzz target over its seed corpus.
+fuzz-smoke: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@set -e; for f in build/fuzz/*_fuzz; do \
+	  name=$$(basename $$f _fuzz); mkdir -p build/fuzz/corpus-$$name; \
+	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus-$$name fuzz/corpus/$$name 2>build/fuzz/$$name.log \
+	    || { tail -50 build/fuzz/$$name.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units" build/fuzz/$$name.log || true; \
+	done
+
+format:
+	@clang-format -i $$(git ls-files '*.h' '*.cc')
+
+tidy: build
+	@clang-tidy -p build/release $$(git ls-files 'src/*.cc') --quiet
+
+clean:
+	rm -rf build out
