@@ -1,10 +1,9 @@
 // `distillguard simulate`: writes a labelled, realistic stream of LLM-API traffic (events.jsonl,
 // accounts.jsonl, labels.json) from a TOML scenario; see docs/SCENARIOS.md and src/sim/.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "cli/command.h"
 #include "sim/scenario.h"

@@ -1,14 +1,14 @@
 // See corpus.h. simdjson on-demand parsing, one padded line at a time.
 #include "sim/corpus.h"
 
+#include <fmt/format.h>
+#include <simdjson.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-#include <fmt/format.h>
-#include <simdjson.h>
 
 namespace dg::sim {
 namespace fs = std::filesystem;

@@ -83,10 +83,11 @@ std::string FingerprintFor(std::string_view ua) {
   std::string family;
   bool browser = ua.rfind("Mozilla/", 0) == 0;
   if (browser) {
-    family = ua.find("Firefox") != std::string_view::npos ? "firefox"
-             : ua.find("Safari") != std::string_view::npos && ua.find("Chrome") == std::string_view::npos
-                 ? "safari"
-                 : "chrome";
+    family =
+        ua.find("Firefox") != std::string_view::npos ? "firefox"
+        : ua.find("Safari") != std::string_view::npos && ua.find("Chrome") == std::string_view::npos
+            ? "safari"
+            : "chrome";
   } else {
     size_t sp = ua.find(' ');
     std::string_view head = ua.substr(0, sp);

@@ -4,12 +4,12 @@
 // here and converted; nothing escapes as a toml++ exception.
 #include "sim/scenario.h"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <toml++/toml.h>
 
 namespace dg::sim {
 namespace {
@@ -64,7 +64,8 @@ class Reader {
     if (auto* n = Node(key)) {
       if (!n->is_integer()) Fail(n, fmt::format("'{}' must be an integer", key));
       int64_t v = *n->value<int64_t>();
-      if (v < lo || v > hi) Fail(n, fmt::format("'{}' = {} is out of range [{}, {}]", key, v, lo, hi));
+      if (v < lo || v > hi)
+        Fail(n, fmt::format("'{}' = {} is out of range [{}, {}]", key, v, lo, hi));
       out = static_cast<int>(v);
     }
   }
@@ -293,9 +294,10 @@ Scenario ParseScenario(std::string_view text, const std::string& source_name) {
     for (const auto& q : s.populations)
       if (q.name == p.host) h = &q;
     if (!h || !h->host.empty())
-      throw ScenarioError(fmt::format("{}: population '{}': host '{}' is not a population with "
-                                      "its own accounts",
-                                      source_name, p.name, p.host));
+      throw ScenarioError(
+          fmt::format("{}: population '{}': host '{}' is not a population with "
+                      "its own accounts",
+                      source_name, p.name, p.host));
   }
   return s;
 }

@@ -3,6 +3,7 @@
 // loop that writes events in global time order, then accounts.jsonl and labels.json.
 #include "sim/simulator.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,8 +16,6 @@
 #include <queue>
 #include <set>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "common/hash.h"
 #include "common/json_writer.h"
@@ -31,7 +30,8 @@ namespace {
 // ---------- small helpers ----------
 
 int64_t DrawInt(Rng& rng, const Range& r) {
-  return rng.Range(static_cast<int64_t>(std::llround(r.lo)), static_cast<int64_t>(std::llround(r.hi)));
+  return rng.Range(static_cast<int64_t>(std::llround(r.lo)),
+                   static_cast<int64_t>(std::llround(r.hi)));
 }
 double DrawReal(Rng& rng, const Range& r) { return r.Fixed() ? r.lo : rng.Uniform(r.lo, r.hi); }
 // Log-uniform in [lo, hi] (uniform if lo <= 0): sizes and rates spread over orders of magnitude.
@@ -70,13 +70,13 @@ void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
 struct PopState {
   const Population* pop = nullptr;
   int index = 0;
-  std::string kind;                        // built-in kind for this population
-  std::vector<CorpusItem> own;             // generated pool (builtin with pool_size > 0)
-  std::vector<const CorpusItem*> items;    // the pool (empty + infinite: fresh builtin prompts)
-  std::vector<std::string> wrappers;       // with {file:...} expanded
+  std::string kind;                      // built-in kind for this population
+  std::vector<CorpusItem> own;           // generated pool (builtin with pool_size > 0)
+  std::vector<const CorpusItem*> items;  // the pool (empty + infinite: fresh builtin prompts)
+  std::vector<std::string> wrappers;     // with {file:...} expanded
   std::string fixed_wrapper, fixed_system, fixed_agent;
   std::vector<double> model_cdf;
-  std::vector<std::string> member_ids;     // accounts or hidden end users
+  std::vector<std::string> member_ids;  // accounts or hidden end users
   bool from_corpus = false;
 };
 
@@ -108,10 +108,11 @@ void SetupPopulation(PopState& ps, Corpora& corpora, Rng& rng) {
   const Population& p = *ps.pop;
   ps.kind = p.builtin.empty() ? DefaultKind(p.prompts) : p.builtin;
   if (!IsBuiltinKind(ps.kind))
-    throw ScenarioError(fmt::format("population '{}': unknown built-in prompt kind '{}' (use "
-                                    "instruction, chat, code, math, document, classify, "
-                                    "translate, mcq, question)",
-                                    p.name, ps.kind));
+    throw ScenarioError(
+        fmt::format("population '{}': unknown built-in prompt kind '{}' (use "
+                    "instruction, chat, code, math, document, classify, "
+                    "translate, mcq, question)",
+                    p.name, ps.kind));
   const std::vector<CorpusItem>* corpus = nullptr;
   if (p.prompts.rfind("builtin:", 0) != 0) corpus = corpora.Get(p.prompts);
   if (corpus) {
@@ -133,8 +134,8 @@ void SetupPopulation(PopState& ps, Corpora& corpora, Rng& rng) {
     ps.wrappers = p.wrappers_fallback;
     for (auto& w : ps.wrappers)
       if (!ExpandFiles(w, corpora))
-        throw ScenarioError(fmt::format("population '{}': wrappers_fallback must not use {{file:}}",
-                                        p.name));
+        throw ScenarioError(
+            fmt::format("population '{}': wrappers_fallback must not use {{file:}}", p.name));
   }
   if (!ps.wrappers.empty()) ps.fixed_wrapper = PickOne(rng, ps.wrappers);
   if (!p.system_prompts.empty()) {
@@ -312,8 +313,8 @@ void Sim::BuildAccounts() {
           }
         }
         if (!ps.wrappers.empty())
-          a->wrapper = p.wrapper_mode == "per_population" ? ps.fixed_wrapper
-                                                          : PickOne(arng, ps.wrappers);
+          a->wrapper =
+              p.wrapper_mode == "per_population" ? ps.fixed_wrapper : PickOne(arng, ps.wrappers);
         {
           double u = arng.Uniform() * ps.model_cdf.back();
           size_t m = 0;
@@ -330,14 +331,14 @@ void Sim::BuildAccounts() {
         a->tz_us = PickOne(arng, p.tz_offsets) * kUsPerHour;
         double w_lo = p.active_window_hours.lo;
         double w_hi = p.active_window_hours.hi < 0 ? sc_.duration_hours : p.active_window_hours.hi;
-        a->active_start = start + static_cast<TimeUs>((w_lo + DrawReal(arng, p.stagger_hours)) *
-                                                      kUsPerHour);
+        a->active_start =
+            start + static_cast<TimeUs>((w_lo + DrawReal(arng, p.stagger_hours)) * kUsPerHour);
         a->active_start = std::max(a->active_start, a->created + 10 * kUsPerMin);
         a->active_end = start + static_cast<TimeUs>(w_hi * kUsPerHour);
         if (p.lifetime_hours.hi > 0)
-          a->active_end = std::min(a->active_end, a->active_start + static_cast<TimeUs>(
-                                                                        DrawReal(arng, p.lifetime_hours) *
-                                                                        kUsPerHour));
+          a->active_end = std::min(
+              a->active_end,
+              a->active_start + static_cast<TimeUs>(DrawReal(arng, p.lifetime_hours) * kUsPerHour));
         a->active_end = std::min(a->active_end, end);
         a->end_users = static_cast<uint64_t>(DrawLog(arng, p.end_users));
         a->eu_salt = arng.Next();
@@ -346,13 +347,15 @@ void Sim::BuildAccounts() {
         if (n_items > 0) {
           a->cursor = arng.Below(n_items);
           a->shard_len = std::max<size_t>(1, n_items / static_cast<size_t>(p.count));
-          a->shard_begin = (static_cast<size_t>(i) * n_items / static_cast<size_t>(p.count)) % n_items;
+          a->shard_begin =
+              (static_cast<size_t>(i) * n_items / static_cast<size_t>(p.count)) % n_items;
         }
         if (!hosts.empty()) {
           a->hosted = true;
           a->host = PickOne(arng, hosts);
           // Same id format as the host's own end users: indistinguishable by shape.
-          a->member_end_user = MakeEndUser(a->host->eu_salt, a->host->end_users + arng.Below(1u << 20));
+          a->member_end_user =
+              MakeEndUser(a->host->eu_salt, a->host->end_users + arng.Below(1u << 20));
           used_ids.erase(a->id);
           a->id = a->member_end_user;
           ps.member_ids.push_back(a->member_end_user);
@@ -400,8 +403,8 @@ bool Sim::NextSession(Lane& l, TimeUs from) {
     if (p.active_day_prob < 1.0) {
       double local = t + a.tz_us;
       int64_t day = static_cast<int64_t>(std::floor(local / kUsPerDay));
-      double u = static_cast<double>(HashMix(a.day_salt, static_cast<uint64_t>(day)) >> 11) *
-                 0x1.0p-53;
+      double u =
+          static_cast<double>(HashMix(a.day_salt, static_cast<uint64_t>(day)) >> 11) * 0x1.0p-53;
       if (u >= p.active_day_prob) {
         t = static_cast<double>(day + 1) * kUsPerDay - a.tz_us;  // next local midnight
         continue;
@@ -425,7 +428,8 @@ std::string ApplyPlaceholders(std::string w, const std::string& prompt, Lane& l,
                               const Population& p) {
   if (w.find("{lang}") != std::string::npos) ReplaceAll(w, "{lang}", PickOne(l.rng, p.languages));
   if (w.find("{doc}") != std::string::npos)
-    ReplaceAll(w, "{doc}", GenerateDocument(l.rng, static_cast<size_t>(DrawReal(l.rng, p.doc_chars))));
+    ReplaceAll(w, "{doc}",
+               GenerateDocument(l.rng, static_cast<size_t>(DrawReal(l.rng, p.doc_chars))));
   size_t pos = w.find("{prompt}");
   if (pos == std::string::npos) return w + "\n\n" + prompt;
   w.replace(pos, 8, prompt);
@@ -491,7 +495,8 @@ void Sim::StartConversation(Lane& l) {
     } else {
       sys = a.system_prompt;
     }
-    if (sys.find("{lang}") != std::string::npos) ReplaceAll(sys, "{lang}", PickOne(l.rng, p.languages));
+    if (sys.find("{lang}") != std::string::npos)
+      ReplaceAll(sys, "{lang}", PickOne(l.rng, p.languages));
     std::string m;
     AppendMessage(m, "system", sys);
     l.ctx_chars += sys.size();
@@ -499,12 +504,14 @@ void Sim::StartConversation(Lane& l) {
   }
   std::string user = l.item->turns[0];
   if (!ps.wrappers.empty()) {
-    const std::string& w = p.wrapper_mode == "per_request" ? PickOne(l.rng, ps.wrappers) : a.wrapper;
+    const std::string& w =
+        p.wrapper_mode == "per_request" ? PickOne(l.rng, ps.wrappers) : a.wrapper;
     user = ApplyPlaceholders(w, user, l, p);
   }
   if (!p.suffixes.empty() && l.rng.Chance(p.suffix_prob)) {
     std::string suf = PickOne(l.rng, p.suffixes);
-    if (suf.find("{lang}") != std::string::npos) ReplaceAll(suf, "{lang}", PickOne(l.rng, p.languages));
+    if (suf.find("{lang}") != std::string::npos)
+      ReplaceAll(suf, "{lang}", PickOne(l.rng, p.languages));
     user += (suf.empty() || suf[0] == ' ' || suf[0] == '\n') ? suf : "\n\n" + suf;
   }
   std::string m;
@@ -603,7 +610,8 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
   if (!prof.reasoning) {
     if (rng.Chance(p.temperature.prob))
       out += fmt::format(",\"temperature\":{:.2g}", DrawReal(rng, p.temperature.value));
-    if (rng.Chance(p.top_p.prob)) out += fmt::format(",\"top_p\":{:.2g}", DrawReal(rng, p.top_p.value));
+    if (rng.Chance(p.top_p.prob))
+      out += fmt::format(",\"top_p\":{:.2g}", DrawReal(rng, p.top_p.value));
   }
   int max_tokens = -1;
   if (rng.Chance(p.max_tokens.prob)) {
@@ -621,8 +629,10 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
     int64_t k = DrawInt(rng, p.logit_bias_entries);
     out += ",\"logit_bias\":{";
     for (int64_t i = 0; i < k; ++i) {
-      int64_t tok = p.logit_bias_mode == "sweep" ? (a.bias_cursor++ % 200000) : rng.Range(10, 100255);
-      int64_t val = p.logit_bias_mode == "sweep" ? 100 : (rng.Chance(0.8) ? -100 : rng.Range(-10, 10));
+      int64_t tok =
+          p.logit_bias_mode == "sweep" ? (a.bias_cursor++ % 200000) : rng.Range(10, 100255);
+      int64_t val =
+          p.logit_bias_mode == "sweep" ? 100 : (rng.Chance(0.8) ? -100 : rng.Range(-10, 10));
       out += fmt::format("{}\"{}\":{}", i ? "," : "", tok, val);
     }
     out += '}';
@@ -651,8 +661,9 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
     out += fmt::format(
         ",\"response\":{{\"status\":{},\"error\":{{\"type\":\"{}\",\"message\":\"{}\"}}}}",
         rate ? 429 : 500, rate ? "rate_limit_exceeded" : "server_error",
-        rate ? "Rate limit reached for requests" : "The server had an error while processing your "
-                                                   "request.");
+        rate ? "Rate limit reached for requests"
+             : "The server had an error while processing your "
+               "request.");
     latency = rng.Uniform(20, rate ? 120 : 3000);
     l.last_completion = 0;
   } else {
@@ -660,7 +671,10 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
     int reasoning = 0;
     if (prof.reasoning) {
       Range rr = p.reasoning_tokens.hi > 0 ? p.reasoning_tokens : Range{150, 1500};
-      double mult = effort == "high" ? 2.0 : effort == "low" ? 0.4 : effort == "minimal" ? 0.1 : 1.0;
+      double mult = effort == "high"      ? 2.0
+                    : effort == "low"     ? 0.4
+                    : effort == "minimal" ? 0.1
+                                          : 1.0;
       reasoning = static_cast<int>(DrawLog(rng, rr) * mult);
     }
     const char* finish = p.agent_loop && !last_turn ? "tool_calls" : "stop";
@@ -672,11 +686,13 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
       finish = "length";
     }
     const int total_completion = per_choice * n;
-    out += fmt::format(",\"response\":{{\"status\":200,\"usage\":{{\"prompt_tokens\":{},"
-                       "\"completion_tokens\":{},\"total_tokens\":{}",
-                       prompt_tokens, total_completion, prompt_tokens + total_completion);
+    out += fmt::format(
+        ",\"response\":{{\"status\":200,\"usage\":{{\"prompt_tokens\":{},"
+        "\"completion_tokens\":{},\"total_tokens\":{}",
+        prompt_tokens, total_completion, prompt_tokens + total_completion);
     if (prof.reasoning)
-      out += fmt::format(",\"completion_tokens_details\":{{\"reasoning_tokens\":{}}}", reasoning * n);
+      out +=
+          fmt::format(",\"completion_tokens_details\":{{\"reasoning_tokens\":{}}}", reasoning * n);
     out += "},\"choices\":[";
     bool content = rng.Chance(p.content_prob);
     for (int c = 0; c < n; ++c) {
@@ -686,7 +702,8 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
         if (!p.responses.empty()) {
           AppendJsonString(out, PickOne(rng, p.responses));
         } else {
-          AppendJsonString(out, GenerateReply(rng, static_cast<size_t>(std::min(320, completion * 4))));
+          AppendJsonString(out,
+                           GenerateReply(rng, static_cast<size_t>(std::min(320, completion * 4))));
         }
         out += '}';
       }
@@ -747,8 +764,10 @@ void Sim::WriteLabels(const std::string& path) {
   for (auto& [id, a] : accts) {
     const Population& p = *a->ps->pop;
     w.Key(id).BeginObject().Field("label", p.label).Field("persona", p.name).Key("campaign");
-    if (p.IsAttack()) w.String(p.campaign);
-    else w.Null();
+    if (p.IsAttack())
+      w.String(p.campaign);
+    else
+      w.Null();
     w.EndObject();
   }
   w.EndObject().Key("campaigns").BeginObject();
@@ -815,7 +834,8 @@ SimStats Sim::Run() {
       buf.clear();
     }
     if (opt_.progress && (st.events & 4095) == 0) {
-      int pct = static_cast<int>(100.0 * static_cast<double>(t - start) / static_cast<double>(end - start));
+      int pct = static_cast<int>(100.0 * static_cast<double>(t - start) /
+                                 static_cast<double>(end - start));
       if (pct != last_pct) {
         last_pct = pct;
         int bar = pct / 4;

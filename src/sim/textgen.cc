@@ -5,11 +5,11 @@
 // different details" structure of real traffic.
 #include "sim/textgen.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace dg::sim {
 namespace {
@@ -19,70 +19,141 @@ std::string_view Pick(Rng& rng, const std::array<std::string_view, N>& a) {
   return a[rng.Below(N)];
 }
 
-constexpr std::array<std::string_view, 60> kTopics = {
-    "remote work",        "urban beekeeping",    "the history of jazz",   "climate adaptation",
-    "sourdough baking",   "electric bikes",      "home composting",       "quantum computing",
-    "the Roman Empire",   "personal budgeting",  "marathon training",     "houseplants",
-    "space exploration",  "public libraries",    "minimalism",            "volcanoes",
-    "coral reefs",        "machine translation", "board games",           "street photography",
-    "sleep hygiene",      "container shipping",  "birdwatching",          "renewable energy",
-    "the printing press", "mushroom foraging",   "chess openings",        "tiny houses",
-    "urban cycling",      "ocean tides",         "medieval castles",      "coffee roasting",
-    "password security",  "job interviews",      "learning a language",   "vintage cars",
-    "solar panels",       "the immune system",   "black holes",           "wildfire prevention",
-    "small business tax", "kids' birthday parties", "first-time home buying", "hiking safety",
-    "meal prepping",      "open-source software", "train travel in Europe", "dog training",
-    "time management",    "the water cycle",     "cryptography",          "fermentation",
-    "supply chains",      "museum design",       "podcasting",            "indoor climbing",
-    "tea ceremonies",     "recycling plastics",  "career changes",        "rainforests"};
+constexpr std::array<std::string_view, 60> kTopics = {"remote work",
+                                                      "urban beekeeping",
+                                                      "the history of jazz",
+                                                      "climate adaptation",
+                                                      "sourdough baking",
+                                                      "electric bikes",
+                                                      "home composting",
+                                                      "quantum computing",
+                                                      "the Roman Empire",
+                                                      "personal budgeting",
+                                                      "marathon training",
+                                                      "houseplants",
+                                                      "space exploration",
+                                                      "public libraries",
+                                                      "minimalism",
+                                                      "volcanoes",
+                                                      "coral reefs",
+                                                      "machine translation",
+                                                      "board games",
+                                                      "street photography",
+                                                      "sleep hygiene",
+                                                      "container shipping",
+                                                      "birdwatching",
+                                                      "renewable energy",
+                                                      "the printing press",
+                                                      "mushroom foraging",
+                                                      "chess openings",
+                                                      "tiny houses",
+                                                      "urban cycling",
+                                                      "ocean tides",
+                                                      "medieval castles",
+                                                      "coffee roasting",
+                                                      "password security",
+                                                      "job interviews",
+                                                      "learning a language",
+                                                      "vintage cars",
+                                                      "solar panels",
+                                                      "the immune system",
+                                                      "black holes",
+                                                      "wildfire prevention",
+                                                      "small business tax",
+                                                      "kids' birthday parties",
+                                                      "first-time home buying",
+                                                      "hiking safety",
+                                                      "meal prepping",
+                                                      "open-source software",
+                                                      "train travel in Europe",
+                                                      "dog training",
+                                                      "time management",
+                                                      "the water cycle",
+                                                      "cryptography",
+                                                      "fermentation",
+                                                      "supply chains",
+                                                      "museum design",
+                                                      "podcasting",
+                                                      "indoor climbing",
+                                                      "tea ceremonies",
+                                                      "recycling plastics",
+                                                      "career changes",
+                                                      "rainforests"};
 
-constexpr std::array<std::string_view, 24> kForms = {
-    "a short poem",       "a haiku",           "a limerick",          "a blog post intro",
-    "a product description", "a tweet",        "a short story",       "a cover letter paragraph",
-    "a persuasive essay outline", "a news headline", "a speech opening", "a FAQ section",
-    "a children's story", "a dialogue between two friends", "a slogan", "a LinkedIn post",
-    "a song chorus",      "a recipe introduction", "a movie pitch",   "an email to my team",
-    "a motivational quote", "a riddle",        "a one-paragraph summary", "a travel itinerary"};
+constexpr std::array<std::string_view, 24> kForms = {"a short poem",
+                                                     "a haiku",
+                                                     "a limerick",
+                                                     "a blog post intro",
+                                                     "a product description",
+                                                     "a tweet",
+                                                     "a short story",
+                                                     "a cover letter paragraph",
+                                                     "a persuasive essay outline",
+                                                     "a news headline",
+                                                     "a speech opening",
+                                                     "a FAQ section",
+                                                     "a children's story",
+                                                     "a dialogue between two friends",
+                                                     "a slogan",
+                                                     "a LinkedIn post",
+                                                     "a song chorus",
+                                                     "a recipe introduction",
+                                                     "a movie pitch",
+                                                     "an email to my team",
+                                                     "a motivational quote",
+                                                     "a riddle",
+                                                     "a one-paragraph summary",
+                                                     "a travel itinerary"};
 
-constexpr std::array<std::string_view, 20> kConstraints = {
-    "",
-    " in under 100 words",
-    " for a 10-year-old",
-    " in a humorous tone",
-    " in the style of a pirate",
-    " using simple language",
-    " with exactly three bullet points",
-    " that rhymes",
-    " in a formal tone",
-    " for a general audience",
-    " without using the letter e",
-    " in five sentences",
-    " with a surprising twist at the end",
-    " suitable for a newsletter",
-    " in the second person",
-    " that a busy executive would read",
-    " with at least one statistic",
-    " using an analogy",
-    " in Shakespearean English",
-    " in plain English"};
+constexpr std::array<std::string_view, 20> kConstraints = {"",
+                                                           " in under 100 words",
+                                                           " for a 10-year-old",
+                                                           " in a humorous tone",
+                                                           " in the style of a pirate",
+                                                           " using simple language",
+                                                           " with exactly three bullet points",
+                                                           " that rhymes",
+                                                           " in a formal tone",
+                                                           " for a general audience",
+                                                           " without using the letter e",
+                                                           " in five sentences",
+                                                           " with a surprising twist at the end",
+                                                           " suitable for a newsletter",
+                                                           " in the second person",
+                                                           " that a busy executive would read",
+                                                           " with at least one statistic",
+                                                           " using an analogy",
+                                                           " in Shakespearean English",
+                                                           " in plain English"};
 
 constexpr std::array<std::string_view, 16> kVerbsExplain = {
-    "Explain",         "Describe",      "Summarize what is known about", "Give an overview of",
-    "What are the main arguments for and against", "List five facts about", "Outline the key ideas of",
-    "What is the difference between the old and new approaches to", "Write a study guide on",
-    "Give me three tips about", "What are common misconceptions about", "Critique the popular view of",
-    "Propose a research question about", "Brainstorm ten ideas related to", "Compare two perspectives on",
+    "Explain",
+    "Describe",
+    "Summarize what is known about",
+    "Give an overview of",
+    "What are the main arguments for and against",
+    "List five facts about",
+    "Outline the key ideas of",
+    "What is the difference between the old and new approaches to",
+    "Write a study guide on",
+    "Give me three tips about",
+    "What are common misconceptions about",
+    "Critique the popular view of",
+    "Propose a research question about",
+    "Brainstorm ten ideas related to",
+    "Compare two perspectives on",
     "Create a quiz with four questions about"};
 
 constexpr std::array<std::string_view, 30> kNames = {
-    "Maria", "James", "Aisha",  "Chen",   "Lucas", "Priya",  "Tom",    "Fatima", "Olga",  "Kenji",
-    "Sofia", "Omar",  "Emma",   "Diego",  "Nia",   "Ravi",   "Hannah", "Ivan",   "Lena",  "Samuel",
-    "Yuki",  "Zara",  "Pedro",  "Grace",  "Ahmed", "Chloe",  "Mateo",  "Ingrid", "Kwame", "Rosa"};
+    "Maria", "James", "Aisha", "Chen",  "Lucas", "Priya", "Tom",    "Fatima", "Olga",  "Kenji",
+    "Sofia", "Omar",  "Emma",  "Diego", "Nia",   "Ravi",  "Hannah", "Ivan",   "Lena",  "Samuel",
+    "Yuki",  "Zara",  "Pedro", "Grace", "Ahmed", "Chloe", "Mateo",  "Ingrid", "Kwame", "Rosa"};
 
 constexpr std::array<std::string_view, 20> kItems = {
-    "apples",   "pencils",   "stickers", "marbles", "cupcakes", "books",     "toy cars",
-    "seashells", "cookies",  "flowers",  "stamps",  "comic books", "baseball cards", "muffins",
-    "beads",    "candles",   "plants",   "notebooks", "tickets", "eggs"};
+    "apples",  "pencils",     "stickers",       "marbles", "cupcakes",
+    "books",   "toy cars",    "seashells",      "cookies", "flowers",
+    "stamps",  "comic books", "baseball cards", "muffins", "beads",
+    "candles", "plants",      "notebooks",      "tickets", "eggs"};
 
 constexpr std::array<std::string_view, 14> kCodeLangs = {
     "Python", "JavaScript", "TypeScript", "Go",   "Rust", "Java", "C++",
@@ -158,29 +229,42 @@ constexpr std::array<std::string_view, 12> kChat = {
     "Give me a {days}-day workout plan for a beginner.",
     "Why is {topic} so popular right now?"};
 
-constexpr std::array<std::string_view, 16> kFoods = {
-    "vegetarian lasagna", "chicken curry", "banana bread", "pad thai", "tomato soup",
-    "chocolate cake",     "falafel",       "risotto",      "tacos",    "ramen",
-    "quiche",             "pancake",       "chili",        "salad",    "paella", "stir-fry"};
+constexpr std::array<std::string_view, 16> kFoods = {"vegetarian lasagna",
+                                                     "chicken curry",
+                                                     "banana bread",
+                                                     "pad thai",
+                                                     "tomato soup",
+                                                     "chocolate cake",
+                                                     "falafel",
+                                                     "risotto",
+                                                     "tacos",
+                                                     "ramen",
+                                                     "quiche",
+                                                     "pancake",
+                                                     "chili",
+                                                     "salad",
+                                                     "paella",
+                                                     "stir-fry"};
 constexpr std::array<std::string_view, 10> kOccasions = {
-    "a dinner party", "a weeknight", "a picnic", "a potluck", "a date night",
-    "meal prep",      "a birthday",  "a rainy day", "kids", "a crowd of 12"};
-constexpr std::array<std::string_view, 8> kPets = {"dog", "cat", "parrot", "puppy",
+    "a dinner party", "a weeknight", "a picnic",    "a potluck", "a date night",
+    "meal prep",      "a birthday",  "a rainy day", "kids",      "a crowd of 12"};
+constexpr std::array<std::string_view, 8> kPets = {"dog",    "cat",    "parrot",  "puppy",
                                                    "rabbit", "kitten", "hamster", "beagle"};
 constexpr std::array<std::string_view, 10> kBehaviours = {
-    "barking at night", "scratching the sofa", "chewing shoes", "ignoring the litter box",
+    "barking at night",     "scratching the sofa", "chewing shoes",   "ignoring the litter box",
     "pulling on the leash", "waking me up at 5am", "refusing to eat", "hiding under the bed",
-    "jumping on guests", "biting cables"};
-constexpr std::array<std::string_view, 8> kMoods = {"stressed", "unmotivated", "anxious", "bored",
-                                                    "overwhelmed", "tired", "lonely", "restless"};
+    "jumping on guests",    "biting cables"};
+constexpr std::array<std::string_view, 8> kMoods = {
+    "stressed", "unmotivated", "anxious", "bored", "overwhelmed", "tired", "lonely", "restless"};
 constexpr std::array<std::string_view, 12> kSkills = {
-    "public speaking", "chess", "drawing", "writing", "negotiating", "cooking",
-    "swimming", "guitar", "focus", "networking", "math", "photography"};
+    "public speaking", "chess",  "drawing", "writing",    "negotiating", "cooking",
+    "swimming",        "guitar", "focus",   "networking", "math",        "photography"};
 constexpr std::array<std::string_view, 16> kCities = {
-    "Lisbon", "Tokyo", "Berlin", "Chicago", "Mexico City", "Seoul", "Prague", "Nairobi",
-    "Montreal", "Istanbul", "Sydney", "Buenos Aires", "Edinburgh", "Hanoi", "Vienna", "Cape Town"};
-constexpr std::array<std::string_view, 6> kEvents = {"wedding", "party", "meeting",
-                                                     "dinner", "conference", "baby shower"};
+    "Lisbon",    "Tokyo",   "Berlin",   "Chicago",  "Mexico City", "Seoul",
+    "Prague",    "Nairobi", "Montreal", "Istanbul", "Sydney",      "Buenos Aires",
+    "Edinburgh", "Hanoi",   "Vienna",   "Cape Town"};
+constexpr std::array<std::string_view, 6> kEvents = {"wedding", "party",      "meeting",
+                                                     "dinner",  "conference", "baby shower"};
 
 constexpr std::array<std::string_view, 40> kSentences = {
     "The committee reviewed the quarterly figures and noted a {pct}% increase in operating costs.",
@@ -223,31 +307,39 @@ constexpr std::array<std::string_view, 40> kSentences = {
     "The report recommends phasing out the legacy reporting tool.",
     "A root-cause analysis is due by the end of the month.",
     "Most respondents rated the new interface as easier to use."};
-constexpr std::array<std::string_view, 6> kRegions = {"northern", "southern", "EMEA", "APAC",
-                                                      "west coast", "central"};
+constexpr std::array<std::string_view, 6> kRegions = {"northern", "southern",   "EMEA",
+                                                      "APAC",     "west coast", "central"};
 constexpr std::array<std::string_view, 12> kMonths = {
-    "January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December"};
+    "January", "February", "March",     "April",   "May",      "June",
+    "July",    "August",   "September", "October", "November", "December"};
 
 constexpr std::array<std::string_view, 16> kProducts = {
-    "wireless earbuds", "blender", "running shoes", "phone case", "office chair", "coffee maker",
-    "backpack", "desk lamp", "yoga mat", "smartwatch", "vacuum cleaner", "air fryer",
-    "mechanical keyboard", "winter jacket", "water bottle", "hotel stay"};
+    "wireless earbuds", "blender",   "running shoes",       "phone case",    "office chair",
+    "coffee maker",     "backpack",  "desk lamp",           "yoga mat",      "smartwatch",
+    "vacuum cleaner",   "air fryer", "mechanical keyboard", "winter jacket", "water bottle",
+    "hotel stay"};
 constexpr std::array<std::string_view, 12> kPraise = {
     "works exactly as described", "is great value for the money", "arrived a day early",
-    "exceeded my expectations", "is really well made", "is super comfortable",
-    "was easy to set up", "looks even better in person", "has excellent battery life",
-    "is quiet and efficient", "made my mornings easier", "was a perfect gift"};
+    "exceeded my expectations",   "is really well made",          "is super comfortable",
+    "was easy to set up",         "looks even better in person",  "has excellent battery life",
+    "is quiet and efficient",     "made my mornings easier",      "was a perfect gift"};
 constexpr std::array<std::string_view, 12> kComplaints = {
     "stopped working after a week", "is smaller than expected", "arrived damaged",
-    "has a terrible smell", "is way too loud", "broke on the first use",
-    "does not match the photos", "took a month to arrive", "has confusing instructions",
-    "drains the battery fast", "was missing parts", "feels cheap"};
-constexpr std::array<std::string_view, 8> kOpeners = {"Honestly,", "Well,", "Update:", "So",
-                                                      "Ok so", "", "Long story short,", "Wow,"};
-constexpr std::array<std::string_view, 10> kClosers = {
-    "Would buy again.", "Not recommended.", "Five stars.", "Returning it.", "Meh.",
-    "Customer service was helpful though.", "", "Two stars.", "Love it!", "Disappointed."};
+    "has a terrible smell",         "is way too loud",          "broke on the first use",
+    "does not match the photos",    "took a month to arrive",   "has confusing instructions",
+    "drains the battery fast",      "was missing parts",        "feels cheap"};
+constexpr std::array<std::string_view, 8> kOpeners = {
+    "Honestly,", "Well,", "Update:", "So", "Ok so", "", "Long story short,", "Wow,"};
+constexpr std::array<std::string_view, 10> kClosers = {"Would buy again.",
+                                                       "Not recommended.",
+                                                       "Five stars.",
+                                                       "Returning it.",
+                                                       "Meh.",
+                                                       "Customer service was helpful though.",
+                                                       "",
+                                                       "Two stars.",
+                                                       "Love it!",
+                                                       "Disappointed."};
 
 constexpr std::array<std::string_view, 24> kTranslateSentences = {
     "The meeting has been moved to Thursday afternoon.",
@@ -360,20 +452,22 @@ constexpr std::array<std::string_view, 20> kFollowups = {
     "What are the alternatives?"};
 
 constexpr std::array<std::string_view, 20> kCompanyA = {
-    "north", "blue", "bright", "iron", "silver", "cedar", "lumen", "vector", "harbor", "quantum",
-    "pixel", "summit", "atlas", "nova", "orbit", "maple", "cobalt", "tandem", "river", "signal"};
+    "north", "blue",   "bright", "iron", "silver", "cedar", "lumen",  "vector", "harbor", "quantum",
+    "pixel", "summit", "atlas",  "nova", "orbit",  "maple", "cobalt", "tandem", "river",  "signal"};
 constexpr std::array<std::string_view, 16> kCompanyB = {
-    "wind", "loop", "stack", "works", "labs", "forge", "path", "ly", "hq", "base",
-    "flow", "point", "desk", "byte", "mind", "scale"};
-constexpr std::array<std::string_view, 8> kTlds = {".com", ".io", ".ai", ".co", ".dev",
-                                                   ".de", ".app", ".tech"};
-constexpr std::array<std::string_view, 6> kThrowTlds = {".xyz", ".top", ".online", ".site",
-                                                        ".click", ".shop"};
+    "wind", "loop", "stack", "works", "labs", "forge", "path", "ly",
+    "hq",   "base", "flow",  "point", "desk", "byte",  "mind", "scale"};
+constexpr std::array<std::string_view, 8> kTlds = {".com", ".io", ".ai",  ".co",
+                                                   ".dev", ".de", ".app", ".tech"};
+constexpr std::array<std::string_view, 6> kThrowTlds = {".xyz",  ".top",   ".online",
+                                                        ".site", ".click", ".shop"};
 
 constexpr std::array<std::string_view, 10> kSaasProducts = {
-    "project management software", "an online bank", "a food delivery app", "an e-commerce store",
-    "a travel booking site", "a fitness tracker", "a language learning app", "a telecom provider",
-    "a home insurance company", "an HR platform"};
+    "project management software", "an online bank",
+    "a food delivery app",         "an e-commerce store",
+    "a travel booking site",       "a fitness tracker",
+    "a language learning app",     "a telecom provider",
+    "a home insurance company",    "an HR platform"};
 
 std::string Fill(std::string_view tmpl, Rng& rng) {
   std::string out;
@@ -392,36 +486,62 @@ std::string Fill(std::string_view tmpl, Rng& rng) {
     }
     std::string_view key = tmpl.substr(i + 1, j - i - 1);
     i = j + 1;
-    if (key == "name") out += name;
-    else if (key == "item") out += item;
-    else if (key == "topic") out += topic;
-    else if (key == "lang") out += lang;
-    else if (key == "task") out += task;
-    else if (key == "city") out += city;
-    else if (key == "a") out += std::to_string(rng.Range(3, 60));
-    else if (key == "b") out += std::to_string(rng.Range(2, 12));
-    else if (key == "c") out += std::to_string(rng.Range(2, 9));
-    else if (key == "big") out += std::to_string(rng.Range(10, 50) * 10);
-    else if (key == "pct") out += std::to_string(rng.Range(1, 19) * 5);
-    else if (key == "num") out += std::to_string(rng.Range(12, 480));
-    else if (key == "num2") out += std::to_string(rng.Range(2, 9));
-    else if (key == "year") out += std::to_string(rng.Range(2024, 2026));
-    else if (key == "days") out += std::to_string(rng.Range(2, 10));
-    else if (key == "product") out += Pick(rng, kProducts);
-    else if (key == "food") out += Pick(rng, kFoods);
-    else if (key == "occasion") out += Pick(rng, kOccasions);
-    else if (key == "pet") out += Pick(rng, kPets);
-    else if (key == "behaviour") out += Pick(rng, kBehaviours);
-    else if (key == "mood") out += Pick(rng, kMoods);
-    else if (key == "skill") out += Pick(rng, kSkills);
-    else if (key == "event") out += Pick(rng, kEvents);
-    else if (key == "region") out += Pick(rng, kRegions);
-    else if (key == "month") out += Pick(rng, kMonths);
+    if (key == "name")
+      out += name;
+    else if (key == "item")
+      out += item;
+    else if (key == "topic")
+      out += topic;
+    else if (key == "lang")
+      out += lang;
+    else if (key == "task")
+      out += task;
+    else if (key == "city")
+      out += city;
+    else if (key == "a")
+      out += std::to_string(rng.Range(3, 60));
+    else if (key == "b")
+      out += std::to_string(rng.Range(2, 12));
+    else if (key == "c")
+      out += std::to_string(rng.Range(2, 9));
+    else if (key == "big")
+      out += std::to_string(rng.Range(10, 50) * 10);
+    else if (key == "pct")
+      out += std::to_string(rng.Range(1, 19) * 5);
+    else if (key == "num")
+      out += std::to_string(rng.Range(12, 480));
+    else if (key == "num2")
+      out += std::to_string(rng.Range(2, 9));
+    else if (key == "year")
+      out += std::to_string(rng.Range(2024, 2026));
+    else if (key == "days")
+      out += std::to_string(rng.Range(2, 10));
+    else if (key == "product")
+      out += Pick(rng, kProducts);
+    else if (key == "food")
+      out += Pick(rng, kFoods);
+    else if (key == "occasion")
+      out += Pick(rng, kOccasions);
+    else if (key == "pet")
+      out += Pick(rng, kPets);
+    else if (key == "behaviour")
+      out += Pick(rng, kBehaviours);
+    else if (key == "mood")
+      out += Pick(rng, kMoods);
+    else if (key == "skill")
+      out += Pick(rng, kSkills);
+    else if (key == "event")
+      out += Pick(rng, kEvents);
+    else if (key == "region")
+      out += Pick(rng, kRegions);
+    else if (key == "month")
+      out += Pick(rng, kMonths);
     else if (key == "snippet") {
-      out += fmt::format("def process(items):\n    result = []\n    for i in range(len(items)):\n"
-                         "        if items[i] {} {}:\n            result.append(items[i] * {})\n"
-                         "    return result",
-                         rng.Chance(0.5) ? ">" : "<=", rng.Range(0, 100), rng.Range(2, 5));
+      out += fmt::format(
+          "def process(items):\n    result = []\n    for i in range(len(items)):\n"
+          "        if items[i] {} {}:\n            result.append(items[i] * {})\n"
+          "    return result",
+          rng.Chance(0.5) ? ">" : "<=", rng.Range(0, 100), rng.Range(2, 5));
     } else {
       out.append("{").append(key).append("}");
     }
@@ -470,8 +590,8 @@ std::string GeneratePrompt(std::string_view kind, Rng& rng) {
     s += fmt::format("the {} {}", Pick(rng, kProducts),
                      good ? Pick(rng, kPraise) : Pick(rng, kComplaints));
     if (rng.Chance(0.5))
-      s += fmt::format(" and it {}", rng.Chance(0.7) == good ? Pick(rng, kPraise)
-                                                             : Pick(rng, kComplaints));
+      s += fmt::format(" and it {}",
+                       rng.Chance(0.7) == good ? Pick(rng, kPraise) : Pick(rng, kComplaints));
     s += ". ";
     s += Pick(rng, kClosers);
     while (!s.empty() && s.back() == ' ') s.pop_back();
@@ -578,8 +698,8 @@ std::string GenerateToolResult(Rng& rng) {
 
 std::string GenerateReply(Rng& rng, size_t chars) {
   static constexpr std::array<std::string_view, 8> kStarts = {
-      "Sure! ", "Here's a concise answer. ", "Great question. ", "", "Certainly. ",
-      "Let me break this down. ", "Of course. ", "Happy to help. "};
+      "Sure! ",      "Here's a concise answer. ", "Great question. ", "",
+      "Certainly. ", "Let me break this down. ",  "Of course. ",      "Happy to help. "};
   std::string out(Pick(rng, kStarts));
   while (out.size() < chars) {
     out += Fill(Pick(rng, kSentences), rng);
