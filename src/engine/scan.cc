@@ -68,6 +68,7 @@ struct Source {
   TimeUs max_ts = INT64_MIN;
   TimeUs released_ts = INT64_MIN;
   bool exhausted = false;
+  bool error_reported = false;
 };
 
 }  // namespace
@@ -121,7 +122,8 @@ ScanStats RunScan(const ScanOptions& opt, Engine& engine, NameTable& names,
       }
       ++n;
     }
-    if (!s.reader->error().empty()) {
+    if (!s.reader->error().empty() && !s.error_reported) {
+      s.error_reported = true;
       stats.unreadable.push_back(fmt::format("{}: read error after {} bytes: {}", s.path,
                                              s.reader->bytes_read(), s.reader->error()));
     }

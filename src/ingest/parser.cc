@@ -185,6 +185,7 @@ void BlockParser::ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink) 
     if (doc.get_array().get(arr)) {
       reason = RejectReason::kInvalidJson;
     } else {
+      size_t objects = 0, others = 0;
       for (auto elem : arr) {
         simdjson::ondemand::object obj;
         if (auto err = elem.get_object().get(obj)) {
@@ -192,9 +193,10 @@ void BlockParser::ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink) 
             reason = RejectReason::kInvalidJson;
             break;
           }
-          pending.OnReject(line.number, RejectReason::kNotObject, "array element is not an object");
+          ++others;
           continue;
         }
+        ++objects;
         detail_.clear();
         RejectReason r = adapter_->Parse(obj, scratch_, pending, line.number, detail_);
         if (r == RejectReason::kInvalidJson) {
@@ -202,6 +204,15 @@ void BlockParser::ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink) 
           break;
         }
         if (r != RejectReason::kNone) pending.OnReject(line.number, r, detail_);
+      }
+      // An array with no records in it is one bad line; stray non-objects among records are
+      // rejected one by one.
+      if (reason == RejectReason::kNone && objects == 0) {
+        reason = RejectReason::kNotObject;
+      } else if (reason == RejectReason::kNone) {
+        for (size_t k = 0; k < others; ++k) {
+          pending.OnReject(line.number, RejectReason::kNotObject, "array element is not an object");
+        }
       }
     }
   } else {

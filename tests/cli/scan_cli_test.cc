@@ -1,0 +1,177 @@
+// End-to-end tests of the real binary: bad input never stops a scan, compressed and stdin
+// inputs, exit status, help and version on every command.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include <simdjson.h>
+
+#include "testutil/testutil.h"
+
+namespace dg {
+namespace {
+
+namespace fs = std::filesystem;
+using testutil::Run;
+
+
+const std::string kBin = DG_BINARY;
+
+class ScanCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testutil::TempDir("scancli"); }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(ScanCliTest, MalformedLinesAreRejectedAndCountedWhileValidOnesAllCount) {
+  Rng rng(7);
+  std::string data;
+  std::set<std::string> accounts;
+  int valid = 0, bad = 0;
+  const TimeUs t0 = *ParseRfc3339("2025-05-01T00:00:00Z");
+  const std::vector<std::string> malformed = {
+      R"({"ts":"2025-05-01T00:00:00Z","account_id":"trunc","request":{"model":"gpt-4o","messages":[{"role":"user","content":"hel)",
+      std::string("{\"ts\":\"2025-05-01T00:00:00Z\",\"account_id\":\"bad\xff\xfeutf8\"}"),
+      std::string("{\"ts\":\"2025-05-01T00:00:00Z\",\"account_id\":\"nul\0byte\"}", 47),
+      R"({"ts":true,"account_id":"wrongtype-ts"})",
+      R"({"ts":"2025-05-01T00:00:00Z","account_id":12345})",
+      R"({"ts":"2025-05-01T00:00:00Z","account_id":["a"]})",
+      R"({"ts":"yesterday","account_id":"badts"})",
+      R"({"account_id":"missing-ts"})",
+      R"({"ts":"2025-05-01T00:00:00Z"})",
+      R"({"ts":"2025-05-01T00:00:00Z","account_id":""})",
+      R"({"ts":"2025-05-01T00:00:00Z","account_id":"trailing-comma",})",
+      R"({"ts":"2025-05-01T00:00:00Z","account_id":"nested-comma","request":{"model":"x",}})",
+      R"({"ts":"2025-05-01T00:00:00Z","account_id":"two"} {"ts":"2025-05-01T00:00:00Z","account_id":"values"})",
+      R"([1,2,3])",
+      R"("just a string")",
+      R"(not json at all)",
+      std::string("{\"ts\":\"2025-05-01T00:00:00Z\",\"account_id\":\"huge\",\"pad\":\"") +
+          std::string(3 << 20, 'x') + "\"}",
+  };
+  for (int i = 0; i < 20000; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = t0 + i * kUsPerSec;
+    s.account = fmt::format("acct-{}", rng.Below(500));
+    s.prompt = fmt::format("question {}", i);
+    accounts.insert(s.account);
+    data += testutil::ExchangeLine(s) + "\n";
+    ++valid;
+    if (i % 1000 == 500) {
+      data += malformed[static_cast<size_t>(bad) % malformed.size()] + "\n";
+      ++bad;
+      data += "\n   \n";  // blank lines are skipped, not rejected
+    }
+  }
+  // Every kind at least once more, at the end (including the last line without a newline).
+  for (const auto& m : malformed) {
+    data += m + "\n";
+    ++bad;
+  }
+  data += R"({"ts":"2025-05-01T00:00:00Z","account_id":"last-unterminated")";
+  ++bad;
+  testutil::WriteAll(dir_ / "mixed.jsonl", data);
+  auto r = testutil::Run(fmt::format("{} scan {} --report {} -q", kBin, (dir_ / "mixed.jsonl").string(),
+                           (dir_ / "report.json").string()));
+  ASSERT_EQ(r.exit_code, 0);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc = p.load((dir_ / "report.json").string());
+  EXPECT_EQ(uint64_t(doc["input"]["events"]), static_cast<uint64_t>(valid));
+  EXPECT_EQ(uint64_t(doc["input"]["rejected"]), static_cast<uint64_t>(bad));
+  EXPECT_GT(uint64_t(doc["input"]["blank_lines"]), 0u);
+  simdjson::dom::object reasons = doc["input"]["rejected_by_reason"];
+  for (const char* reason : {"invalid_json", "invalid_utf8", "nul_byte", "bad_ts", "missing_ts",
+                             "missing_account_id", "bad_account_id", "not_object", "too_long"}) {
+    EXPECT_GT(uint64_t(reasons[reason]), 0u) << reason;
+  }
+  std::set<std::string> seen;
+  for (auto a : doc["accounts"]) seen.insert(std::string(std::string_view(a["account_id"])));
+  EXPECT_EQ(seen, accounts);  // every valid account, and nothing from a rejected line
+}
+
+TEST_F(ScanCliTest, RejectionsNameFileLineAndReason) {
+  std::string data = testutil::ExchangeLine({.ts = 1'700'000'000'000'000, .account = "a", .prompt = "x"}) +
+                     "\n{oops}\n";
+  testutil::WriteAll(dir_ / "e.jsonl", data);
+  auto r = testutil::Run(fmt::format("{} scan {} -q 2>&1", kBin, (dir_ / "e.jsonl").string()));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("e.jsonl:2: rejected (invalid_json)"), std::string::npos) << r.out;
+}
+
+TEST_F(ScanCliTest, CompressedAndStdinInputsGiveTheSameReport) {
+  std::string accounts;
+  testutil::WriteAll(dir_ / "ev.jsonl", testutil::SmallTraffic(3, 20, &accounts));
+  const std::string ev = (dir_ / "ev.jsonl").string();
+  ASSERT_EQ(testutil::Run(fmt::format("gzip -c {} > {}.gz && zstd -q -c {} > {}.zst", ev, ev, ev, ev)).exit_code, 0);
+  auto report_of = [&](const std::string& args, const std::string& name) {
+    const std::string out = (dir_ / name).string();
+    auto r = testutil::Run(fmt::format("{} scan {} --report {} --generated-at 2025-01-01T00:00:00Z -q", kBin,
+                             args, out));
+    EXPECT_EQ(r.exit_code, 0) << args;
+    std::string j = testutil::ReadAll(out);
+    // Drop the byte counters, which count compressed input differently.
+    return j.substr(j.find("\"accounts\":["));
+  };
+  const std::string plain = report_of(ev, "plain.json");
+  EXPECT_EQ(plain, report_of(ev + ".gz", "gz.json"));
+  EXPECT_EQ(plain, report_of(ev + ".zst", "zst.json"));
+  EXPECT_EQ(plain, report_of("- < " + ev, "stdin.json"));
+}
+
+TEST_F(ScanCliTest, UnreadableInputExitsNonZeroButReadableOnesAreStillScanned) {
+  std::string accounts;
+  testutil::WriteAll(dir_ / "ev.jsonl", testutil::SmallTraffic(3, 5, &accounts));
+  auto r = testutil::Run(fmt::format("{} scan {} /nonexistent/file.jsonl --report {} -q", kBin,
+                           (dir_ / "ev.jsonl").string(), (dir_ / "r.json").string()));
+  EXPECT_EQ(r.exit_code, 2);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc = p.load((dir_ / "r.json").string());
+  EXPECT_GT(uint64_t(doc["input"]["events"]), 0u);
+  EXPECT_EQ(simdjson::dom::array(doc["input"]["unreadable"]).size(), 1u);
+}
+
+TEST_F(ScanCliTest, CorruptCompressedInputIsReportedNotFatal) {
+  std::string accounts;
+  testutil::WriteAll(dir_ / "ev.jsonl", testutil::SmallTraffic(3, 5, &accounts));
+  const std::string ev = (dir_ / "ev.jsonl").string();
+  ASSERT_EQ(testutil::Run(fmt::format("gzip -c {} | head -c 3000 > {}.gz", ev, ev)).exit_code, 0);
+  auto r = testutil::Run(fmt::format("{} scan {}.gz -q --report {}", kBin, ev, (dir_ / "r.json").string()));
+  EXPECT_EQ(r.exit_code, 2);  // the input could not be read to the end
+  EXPECT_TRUE(fs::exists(dir_ / "r.json"));
+}
+
+TEST(CliTest, EveryCommandHasHelpAndTheBinaryHasAVersion) {
+  auto v = testutil::Run(kBin + " --version");
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_NE(v.out.find("distillguard"), std::string::npos);
+  auto h = testutil::Run(kBin + " --help");
+  EXPECT_EQ(h.exit_code, 0);
+  // Every subcommand listed in the top-level help answers --help.
+  std::istringstream in(h.out);
+  bool in_subs = false;
+  int checked = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Subcommands:", 0) == 0) {
+      in_subs = true;
+      continue;
+    }
+    if (!in_subs || line.size() < 3 || line[0] != ' ') continue;
+    std::string name = line.substr(2, line.find(' ', 2) - 2);
+    auto sub = testutil::Run(kBin + " " + name + " --help");
+    EXPECT_EQ(sub.exit_code, 0) << name;
+    EXPECT_NE(sub.out.find("Usage"), std::string::npos) << name;
+    ++checked;
+  }
+  EXPECT_GE(checked, 2);
+}
+
+TEST(CliTest, BadOptionsFailWithAMessage) {
+  auto r = testutil::Run(kBin + " scan --threads 0 x.jsonl 2>&1");
+  EXPECT_NE(r.exit_code, 0);
+  r = testutil::Run(kBin + " scan --format nope x.jsonl 2>&1");
+  EXPECT_NE(r.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace dg

@@ -1,0 +1,210 @@
+// Helpers shared by tests: temp dirs, running the real binary, reading report JSON, and a small
+// deterministic generator of exchange-log traffic with known attackers.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/json_writer.h"
+#include "common/rng.h"
+#include "common/time.h"
+
+namespace dg::testutil {
+
+inline std::filesystem::path TempDir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             fmt::format("dg-test-{}-{}", name, ::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+};
+
+// Runs a shell command, capturing stdout (stderr goes to the test log).
+inline CommandResult Run(const std::string& cmd) {
+  CommandResult r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+inline std::string ReadAll(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void WriteAll(const std::filesystem::path& p, const std::string& data) {
+  std::ofstream out(p, std::ios::binary);
+  out << data;
+}
+
+// One exchange-log line.
+struct ExchangeSpec {
+  TimeUs ts = 0;
+  std::string account;
+  std::string end_user;
+  std::string ip = "198.51.100.7";
+  std::string user_agent = "OpenAI/Python 1.54.3";
+  std::string system;
+  std::string prompt;
+  int completion_tokens = 100;
+  int prompt_tokens = 50;
+  int n = 1;
+  double temperature = 0.7;
+  int top_logprobs = 0;
+  int logit_bias = 0;
+  int max_tokens = -1;
+};
+
+inline std::string ExchangeLine(const ExchangeSpec& s) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject();
+  w.Field("ts", FormatRfc3339(s.ts));
+  w.Field("account_id", s.account);
+  if (!s.end_user.empty()) w.Field("end_user", s.end_user);
+  w.Field("client_ip", s.ip);
+  w.Field("user_agent", s.user_agent);
+  w.Field("endpoint", std::string("/v1/chat/completions"));
+  w.Key("request").BeginObject();
+  w.Field("model", std::string("gpt-4o"));
+  w.Key("messages").BeginArray();
+  if (!s.system.empty()) {
+    w.BeginObject().Field("role", std::string("system")).Field("content", s.system).EndObject();
+  }
+  w.BeginObject().Field("role", std::string("user")).Field("content", s.prompt).EndObject();
+  w.EndArray();
+  if (s.n != 1) w.Field("n", s.n);
+  w.Key("temperature").Double(s.temperature);
+  if (s.top_logprobs) {
+    w.Field("logprobs", true);
+    w.Field("top_logprobs", s.top_logprobs);
+  }
+  if (s.logit_bias) {
+    w.Key("logit_bias").BeginObject();
+    for (int i = 0; i < s.logit_bias; ++i) w.Field(std::to_string(1000 + i), -100);
+    w.EndObject();
+  }
+  if (s.max_tokens >= 0) w.Field("max_tokens", s.max_tokens);
+  w.EndObject();
+  w.Key("response").BeginObject();
+  w.Field("status", 200);
+  w.Key("usage").BeginObject();
+  w.Field("prompt_tokens", s.prompt_tokens);
+  w.Field("completion_tokens", s.completion_tokens);
+  w.EndObject();
+  w.EndObject();
+  w.EndObject();
+  return out;
+}
+
+// A small, deterministic day of traffic: `benign` ordinary accounts plus four attackers
+// (CoT harvester, logprob extractor, a 6-account template hydra on one payment method), time
+// ordered. Returns JSONL; `accounts_jsonl` receives the registry.
+inline std::string SmallTraffic(uint64_t seed, int benign, std::string* accounts_jsonl,
+                                int events_per_benign = 40) {
+  Rng rng(seed);
+  struct Ev {
+    TimeUs ts;
+    std::string line;
+  };
+  std::vector<Ev> evs;
+  const TimeUs t0 = *ParseRfc3339("2025-03-03T00:00:00Z");
+  auto add = [&](ExchangeSpec s) { evs.push_back({s.ts, ExchangeLine(s)}); };
+  static const char* kTopics[] = {"my garden", "a birthday party", "python lists", "tax forms",
+                                  "a cover letter", "rust lifetimes", "a trip to Lisbon",
+                                  "my cat's diet", "SQL joins", "a wedding toast"};
+  std::string reg;
+  for (int a = 0; a < benign; ++a) {
+    std::string acct = fmt::format("user-{:03}", a);
+    reg += fmt::format(R"({{"account_id":"{}","created_at":"2024-0{}-01T00:00:00Z","payment_fingerprint":"pm_u{}","email_domain":"example{}.com"}})",
+                       acct, 1 + a % 9, a, a) + "\n";
+    int n = static_cast<int>(rng.Range(events_per_benign / 2, events_per_benign * 3 / 2));
+    for (int i = 0; i < n; ++i) {
+      ExchangeSpec s;
+      s.ts = t0 + static_cast<TimeUs>(rng.Uniform(0, 86400)) * kUsPerSec;
+      s.account = acct;
+      s.ip = fmt::format("192.0.2.{}", a % 250);
+      s.prompt = fmt::format("Can you help me with {} — question {} about {}?", kTopics[rng.Below(10)],
+                             rng.Below(100000), kTopics[rng.Below(10)]);
+      s.completion_tokens = static_cast<int>(rng.Range(50, 400));
+      add(s);
+    }
+  }
+  // CoT harvester.
+  reg += R"({"account_id":"atk-cot","created_at":"2025-03-01T00:00:00Z","payment_fingerprint":"pm_x1"})" "\n";
+  for (int i = 0; i < 300; ++i) {
+    ExchangeSpec s;
+    s.ts = t0 + static_cast<TimeUs>(i) * 280 * kUsPerSec;
+    s.account = "atk-cot";
+    s.ip = "203.0.113.10";
+    s.system = "You are a careful tutor. Think step by step and show your full reasoning before the final answer.";
+    s.prompt = fmt::format("Problem {}: a train leaves at {} km/h; how far does it go in {} hours?", i,
+                           rng.Range(20, 200), rng.Range(1, 9));
+    s.completion_tokens = static_cast<int>(rng.Range(600, 1200));
+    add(s);
+  }
+  // Logprob extractor.
+  reg += R"({"account_id":"atk-logprob","created_at":"2025-03-02T00:00:00Z","payment_fingerprint":"pm_x2"})" "\n";
+  for (int i = 0; i < 200; ++i) {
+    ExchangeSpec s;
+    s.ts = t0 + static_cast<TimeUs>(i) * 400 * kUsPerSec + 7 * kUsPerSec;
+    s.account = "atk-logprob";
+    s.ip = "203.0.113.20";
+    s.prompt = fmt::format("Complete: the {} of {}", kTopics[rng.Below(10)], rng.Below(1000000));
+    s.top_logprobs = 20;
+    s.logit_bias = static_cast<int>(rng.Range(1, 5));
+    s.max_tokens = 1;
+    s.completion_tokens = 1;
+    add(s);
+  }
+  // Hydra: 6 accounts, one payment method, one subnet, one template, disjoint questions.
+  for (int a = 0; a < 6; ++a) {
+    std::string acct = fmt::format("hydra-{}", a);
+    reg += fmt::format(R"({{"account_id":"{}","created_at":"2025-03-02T10:0{}:00Z","payment_fingerprint":"pm_hydra","email_domain":"mailbox.example"}})",
+                       acct, a) + "\n";
+    for (int i = 0; i < 120; ++i) {
+      ExchangeSpec s;
+      s.ts = t0 + static_cast<TimeUs>(i) * 700 * kUsPerSec + static_cast<TimeUs>(a) * 13 * kUsPerSec;
+      s.account = acct;
+      s.ip = fmt::format("203.0.113.{}", 100 + a);
+      s.user_agent = "python-httpx/0.27.0";
+      s.prompt = fmt::format(
+          "Below is an instruction that describes a task. Write a response that appropriately "
+          "completes the request.\n\n### Instruction:\nExplain concept number {} of chapter {} in "
+          "detail.\n\n### Response:",
+          a * 1000 + i, i % 17);
+      s.completion_tokens = static_cast<int>(rng.Range(250, 500));
+      add(s);
+    }
+  }
+  std::stable_sort(evs.begin(), evs.end(), [](const Ev& x, const Ev& y) { return x.ts < y.ts; });
+  std::string out;
+  for (auto& e : evs) {
+    out += e.line;
+    out += '\n';
+  }
+  if (accounts_jsonl) *accounts_jsonl = reg;
+  return out;
+}
+
+}  // namespace dg::testutil
