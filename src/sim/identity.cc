@@ -78,7 +78,7 @@ std::string IpInSubnet(uint32_t s, Rng& rng) {
   return fmt::format("{}.{}.{}.{}", s >> 16, (s >> 8) & 0xFF, s & 0xFF, rng.Range(2, 254));
 }
 
-std::string FingerprintFor(std::string_view ua) {
+std::string FingerprintFor(std::string_view ua, int variant) {
   // Family: up to the first space, plus the major version; browsers collapse to their engine.
   std::string family;
   bool browser = ua.rfind("Mozilla/", 0) == 0;
@@ -103,6 +103,7 @@ std::string FingerprintFor(std::string_view ua) {
     if (ua.rfind("OpenAI/Python", 0) == 0 || ua.rfind("litellm", 0) == 0) family = "httpx";
     if (ua.rfind("OpenAI/NodeJS", 0) == 0 || ua.rfind("OpenAI/JS", 0) == 0) family = "undici";
   }
+  if (!browser && variant > 0) family += "#" + std::to_string(variant);
   uint64_t h = Hash64(family, 0x4a41);
   int ciphers = browser ? 15 + static_cast<int>(h % 3) : 9 + static_cast<int>(h % 12);
   int exts = browser ? 16 + static_cast<int>((h >> 8) % 3) : 5 + static_cast<int>((h >> 8) % 10);

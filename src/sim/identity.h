@@ -25,8 +25,9 @@ const std::vector<AsnInfo>& AsnsFor(std::string_view network);
 uint32_t RandomSubnet(const AsnInfo& asn, Rng& rng);
 std::string IpInSubnet(uint32_t subnet24, Rng& rng);
 
-// JA4-like TLS fingerprint derived from the client library family and major version in `ua`.
-std::string FingerprintFor(std::string_view user_agent);
+// JA4-like TLS fingerprint derived from the client library family and major version in `ua`;
+// `variant` (0..2) models the host's TLS stack (OpenSSL / runtime build) for the same library.
+std::string FingerprintFor(std::string_view user_agent, int variant = 0);
 
 struct ModelProfile {
   bool reasoning;

@@ -174,6 +174,10 @@ void ReadPopulation(Reader& r, Population& p) {
   r.Rng("active_window_hours", p.active_window_hours, -1, 1e6);
   r.Rng("stagger_hours", p.stagger_hours, 0, 1e6);
   r.Rng("lifetime_hours", p.lifetime_hours, 0, 1e6);
+  r.NumList("cron_hours", p.cron_hours);
+  for (double h : p.cron_hours)
+    if (h < 0 || h >= 24) r.Fail(nullptr, fmt::format("cron_hours: {} is not in [0, 24)", h));
+  r.Num("cron_jitter_minutes", p.cron_jitter_minutes, 0, 1440);
   r.Rng("session_requests", p.session_requests, 1, 1e7);
   r.Rng("gap_seconds", p.gap_seconds, 0, 1e7);
   r.Int("lanes", p.lanes, 1, 1000);

@@ -73,6 +73,8 @@ struct Population {
   Range active_window_hours{0, -1};  // relative to scenario start; hi < 0: until the end
   Range stagger_hours{0, 0};         // per-account delay of the first activity
   Range lifetime_hours{0, 0};        // per-account active span; 0: unlimited
+  std::vector<double> cron_hours;    // if set: sessions start daily at these local hours
+  double cron_jitter_minutes = 10;   // ... plus a uniform delay of up to this many minutes
   Range session_requests{1, 1};      // conversations per session
   Range gap_seconds{5, 60};          // between conversations of a session
   int lanes = 1;                     // concurrent independent streams per account

@@ -166,6 +166,7 @@ struct Account {
   std::vector<const AsnInfo*> ip_asn;
   std::vector<std::string> ip_asn_org;
   std::string agent, model, system_prompt, wrapper;
+  int tls_variant = 0;  // client TLS stack build, see FingerprintFor
   // Behaviour.
   double sessions_per_day = 0;
   double tz_us = 0;
@@ -304,6 +305,7 @@ void Sim::BuildAccounts() {
           a->ip_asn.push_back(asn);
         }
         a->agent = p.agent_mode == "shared" ? ps.fixed_agent : PickOne(arng, p.agents);
+        a->tls_variant = p.agent_mode == "shared" ? 0 : static_cast<int>(arng.Below(3));
         if (!p.system_prompts.empty()) {
           if (p.system_mode == "per_population") {
             a->system_prompt = ps.fixed_system;
@@ -392,6 +394,31 @@ double Sim::Intensity(const Account& a, TimeUs t) const {
 bool Sim::NextSession(Lane& l, TimeUs from) {
   Account& a = *l.a;
   const Population& p = *a.ps->pop;
+  if (!p.cron_hours.empty()) {
+    // Scheduled jobs: the first cron slot (plus jitter) after `from` on an active day.
+    TimeUs base = std::max(from, a.active_start);
+    int64_t day =
+        static_cast<int64_t>(std::floor((static_cast<double>(base) + a.tz_us) / kUsPerDay));
+    for (;; ++day) {
+      TimeUs day_start = static_cast<TimeUs>(static_cast<double>(day) * kUsPerDay - a.tz_us);
+      if (day_start >= a.active_end) return false;
+      if (p.active_day_prob < 1.0 &&
+          static_cast<double>(HashMix(a.day_salt, static_cast<uint64_t>(day)) >> 11) * 0x1.0p-53 >=
+              p.active_day_prob)
+        continue;
+      std::vector<double> hours = p.cron_hours;
+      std::sort(hours.begin(), hours.end());
+      for (double h : hours) {
+        TimeUs t = day_start + static_cast<TimeUs>(h * kUsPerHour);
+        t += static_cast<TimeUs>(l.rng.Uniform(0, p.cron_jitter_minutes) * kUsPerMin);
+        if (t <= base) continue;
+        if (t >= a.active_end) return false;
+        l.t = t;
+        l.session_left = static_cast<int>(DrawInt(l.rng, p.session_requests));
+        return true;
+      }
+    }
+  }
   double rate_per_us = a.sessions_per_day / p.lanes / static_cast<double>(kUsPerDay);
   if (rate_per_us <= 0) return false;
   double max_shape = (1.0 + p.diurnal) * std::max(1.0, p.weekend);
@@ -587,7 +614,7 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
   out += "\",\"user_agent\":";
   AppendJsonString(out, agent);
   out += ",\"client_fingerprint\":\"";
-  out += FingerprintFor(agent);
+  out += FingerprintFor(agent, ident.tls_variant);
   out += fmt::format("\",\"client_asn\":{},\"client_asn_org\":", ident.ip_asn[ipi]->asn);
   AppendJsonString(out, ident.ip_asn[ipi]->org);
   out += ",\"endpoint\":";
