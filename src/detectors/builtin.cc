@@ -28,10 +28,12 @@ std::string Tokens(double x) {
 
 class OutputVolume final : public Detector {
  public:
+  static constexpr int64_t kMinPeers = 20;
   std::string_view name() const override { return "output_volume"; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
-    if (in.peers.median_output_per_day <= 0) return 0;
+    // A baseline needs enough peers to mean anything.
+    if (in.peers.median_output_per_day <= 0 || in.peers.peers < kMinPeers) return 0;
     const double ratio = s.OutputPerDay() / in.peers.median_output_per_day;
     return Support(s.requests, 20, 100) * Ramp(std::log10(std::max(ratio, 1e-9)), 0.7, 2.0);
   }
