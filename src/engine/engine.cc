@@ -53,6 +53,33 @@ void Engine::Finish() {
   Barrier();
 }
 
+void Engine::Flush() {
+  if (!batch_.empty()) ProcessBatch();
+}
+
+const AccountState* Engine::FindAccount(uint64_t account_hash) const {
+  const Shard& shard = shards_[ShardOf(account_hash)];
+  auto it = shard.by_account.find(account_hash);
+  return it == shard.by_account.end() ? nullptr : &shard.states[it->second];
+}
+
+void Engine::EmitFlags() {
+  if (!observer_) {
+    for (auto& shard : shards_) shard.flagged.clear();
+    cluster_flags_.clear();
+    return;
+  }
+  std::vector<std::tuple<TimeUs, uint64_t, const AccountState*>> events;
+  for (auto& shard : shards_) {
+    for (auto [ts, pos] : shard.flagged) events.emplace_back(ts, shard.states[pos].account, &shard.states[pos]);
+    shard.flagged.clear();
+  }
+  std::sort(events.begin(), events.end());
+  for (auto& [ts, account, state] : events) observer_->OnAccountFlagged(*state, ts, false);
+  for (auto& [ts, state] : cluster_flags_) observer_->OnAccountFlagged(*state, ts, true);
+  cluster_flags_.clear();
+}
+
 void Engine::ProcessBatch() {
   const size_t t = static_cast<size_t>(pool_.threads());
   if (t == 1) {
@@ -66,6 +93,7 @@ void Engine::ProcessBatch() {
     });
   }
   batch_.clear();
+  EmitFlags();
 }
 
 void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
@@ -98,6 +126,7 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
   if (!v.flagged && scorer_.Flags(score)) {
     v.flagged = true;
     v.first_flagged_at = r.ts;
+    shard.flagged.emplace_back(r.ts, pos);
   }
 }
 
@@ -173,6 +202,8 @@ void Engine::Barrier() {
   std::sort(roots.begin(), roots.end());
   roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
   ScoreClusters(roots);
+  EmitFlags();
+  if (observer_) observer_->OnBarrier(max_ts_);
 }
 
 bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) const {
@@ -223,6 +254,7 @@ void Engine::ScoreClusters(const std::vector<uint32_t>& roots) {
       s.verdict.first_flagged_at = max_ts_;
       s.verdict.peak_score = std::max(s.verdict.peak_score, v.peak_score);
       s.verdict.level = std::max(s.verdict.level, v.level);
+      cluster_flags_.emplace_back(max_ts_, &s);
     }
   }
 }

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -35,6 +37,17 @@ struct EngineOptions {
   linking::LinkerOptions linker;
 };
 
+// Verdict changes, delivered on the thread that calls Push/Finish, in a deterministic order
+// (after each batch: by ts, then account), so alert sinks see the same sequence as the report.
+class EngineObserver {
+ public:
+  virtual ~EngineObserver() = default;
+  // An account reached the flag level (on its own, or with its cluster).
+  virtual void OnAccountFlagged(const state::AccountState& account, TimeUs at, bool by_cluster) = 0;
+  // A batch barrier completed at event time `at` (all verdicts up to `at` are final).
+  virtual void OnBarrier(TimeUs at) {}
+};
+
 struct ClusterVerdict {
   state::AccountState combined;
   state::Verdict verdict;
@@ -49,8 +62,13 @@ class Engine {
 
   // Registry facts for an account (before or after its first event).
   void SetRegistry(uint64_t account, const state::RegistryInfo& info);
+  // Verdict changes go to `observer` (borrowed; may be null).
+  void SetObserver(EngineObserver* observer) { observer_ = observer; }
   // Events must come in non-decreasing ts (late ones are tolerated, processed where they land).
   void Push(const EventRecord& r);
+  // Processes the pending batch now without a barrier (the live service calls this so that
+  // decisions see recent events; results are unchanged because barriers are event-time based).
+  void Flush();
   // Processes what is pending and runs the final barrier.
   void Finish();
 
@@ -72,6 +90,18 @@ class Engine {
   TimeUs first_ts() const { return first_ts_; }
   TimeUs last_ts() const { return last_ts_; }
   uint64_t late_events() const { return late_; }
+  // Readable names (account ids, networks, …) used for evidence.
+  NameTable& mutable_names() { return names_; }
+  // Looks an account up by hash; nullptr if never seen.
+  const state::AccountState* FindAccount(uint64_t account_hash) const;
+
+  // --- Durability (implemented in engine_snapshot.cc) ---
+  // Serialises the complete engine state (accounts, linker, clusters, baselines, registry,
+  // counters; not the pending batch: call Flush() first) in a versioned binary format.
+  void SaveSnapshot(std::string& out) const;
+  // Restores a snapshot written by SaveSnapshot into a freshly constructed engine with the same
+  // options. Returns false (and sets *error) on a corrupt or incompatible snapshot.
+  bool LoadSnapshot(std::string_view data, std::string* error);
 
  private:
   struct Slot {
@@ -84,9 +114,11 @@ class Engine {
     std::vector<Slot> slots;
     std::vector<uint32_t> touched;                       // positions touched this epoch
     std::vector<std::pair<uint64_t, uint32_t>> created;  // (first seq, position) this epoch
+    std::vector<std::pair<TimeUs, uint32_t>> flagged;    // (ts, position) flagged this batch
   };
   static size_t ShardOf(uint64_t account) { return (account >> 58) % kShards; }
   void ProcessBatch();
+  void EmitFlags();
   void ProcessEvent(Shard& shard, const EventRecord& r);
   void Barrier();
   void ScoreClusters(const std::vector<uint32_t>& roots);
@@ -108,6 +140,8 @@ class Engine {
   int64_t epoch_ = INT64_MIN;
   TimeUs first_ts_ = 0, last_ts_ = 0, max_ts_ = INT64_MIN;
   uint64_t events_ = 0, late_ = 0;
+  EngineObserver* observer_ = nullptr;
+  std::vector<std::pair<TimeUs, const state::AccountState*>> cluster_flags_;  // at the barrier
 };
 
 }  // namespace dg::engine
