@@ -1,11 +1,11 @@
 // `distillguard simulate`: writes a labelled, realistic stream of LLM-API traffic (events.jsonl,
 // accounts.jsonl, labels.json) from a TOML scenario; see docs/SCENARIOS.md and src/sim/.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/progress.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 
@@ -42,7 +42,13 @@ RunFn Setup(CLI::App& sub) {
     opt.corpora_dir = args->corpora;
     opt.seed_given = seed_opt->count() > 0;
     opt.seed = args->seed;
-    opt.progress = isatty(STDERR_FILENO) != 0;
+    ProgressBar bar("simulate");
+    if (bar.enabled()) {
+      opt.on_progress = [&bar](double frac, uint64_t events, uint64_t bytes, bool final) {
+        uint64_t total = frac > 0 ? static_cast<uint64_t>(static_cast<double>(bytes) / frac) : 0;
+        bar.Update(bytes, total, events, final);
+      };
+    }
     sim::SimStats st;
     try {
       st = sim::Simulate(sc, opt);

@@ -4,7 +4,6 @@
 #include "sim/simulator.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -845,7 +844,6 @@ SimStats Sim::Run() {
   std::string buf;
   buf.reserve(9 << 20);
   const TimeUs start = sc_.start, end = sc_.End();
-  int last_pct = -1;
   while (!pq.empty()) {
     auto [t, i] = pq.top();
     pq.pop();
@@ -860,17 +858,9 @@ SimStats Sim::Run() {
       st.bytes += buf.size();
       buf.clear();
     }
-    if (opt_.progress && (st.events & 4095) == 0) {
-      int pct = static_cast<int>(100.0 * static_cast<double>(t - start) /
-                                 static_cast<double>(end - start));
-      if (pct != last_pct) {
-        last_pct = pct;
-        int bar = pct / 4;
-        std::fprintf(stderr, "\r  simulating [%.*s%*s] %3d%% %llu events", bar,
-                     "=========================", 25 - bar, "", pct,
-                     static_cast<unsigned long long>(st.events));
-      }
-    }
+    if (opt_.on_progress && (st.events & 4095) == 0)
+      opt_.on_progress(static_cast<double>(t - start) / static_cast<double>(end - start), st.events,
+                       st.bytes + buf.size(), false);
     // Schedule the lane's next event.
     const Population& p = *l.a->ps->pop;
     TimeUs after = l.t + static_cast<TimeUs>(latency) * 1000;
@@ -897,7 +887,7 @@ SimStats Sim::Run() {
     throw std::runtime_error(fmt::format("{}: write failed", events_path));
   st.bytes += buf.size();
   if (std::fclose(f) != 0) throw std::runtime_error(fmt::format("{}: write failed", events_path));
-  if (opt_.progress) std::fprintf(stderr, "\r%*s\r", 70, "");
+  if (opt_.on_progress) opt_.on_progress(1.0, st.events, st.bytes, true);
   WriteAccounts(opt_.out_dir + "/accounts.jsonl");
   WriteLabels(opt_.out_dir + "/labels.json");
   for (auto& a : accounts_) st.accounts += a->hosted ? 0 : 1;

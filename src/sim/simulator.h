@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "sim/scenario.h"
@@ -22,7 +23,9 @@ struct SimOptions {
   std::string corpora_dir;  // empty: built-in generator only
   bool seed_given = false;
   uint64_t seed = 1;
-  bool progress = false;  // progress bar on stderr
+  // Called every few thousand events and once at the end (final = true) with the fraction of
+  // simulated time done, events and bytes written so far. Optional.
+  std::function<void(double fraction, uint64_t events, uint64_t bytes, bool final)> on_progress;
 };
 
 struct SimStats {

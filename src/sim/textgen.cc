@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -573,7 +574,37 @@ std::string GenerateDocument(Rng& rng, size_t chars) {
 }
 
 std::string GeneratePrompt(std::string_view kind, Rng& rng) {
-  if (kind == "chat") return Fill(Pick(rng, kChat), rng);
+  if (kind == "chat") {
+    // Casual framing around the core question: real chat prompts rarely repeat verbatim.
+    static constexpr std::array<std::string_view, 10> kPre = {"",
+                                                              "",
+                                                              "",
+                                                              "hey, ",
+                                                              "Quick question: ",
+                                                              "ok so ",
+                                                              "Hi! ",
+                                                              "I was wondering: ",
+                                                              "Random question but ",
+                                                              "Hello. "};
+    static constexpr std::array<std::string_view, 12> kPost = {
+        "",
+        "",
+        "",
+        "",
+        " Thanks!",
+        " Keep it short please.",
+        " I'm a total beginner.",
+        " Be honest.",
+        " Explain like I'm 12.",
+        " (asking for a friend)",
+        " I only have about {num2}0 minutes.",
+        " I live in {city} if that matters."};
+    std::string s(Pick(rng, kPre));
+    std::string core = Fill(Pick(rng, kChat), rng);
+    if (!s.empty() && s.back() == ' ' && s != "Hi! " && s != "Hello. " && s != "Quick question: ")
+      core[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(core[0])));
+    return s + core + Fill(Pick(rng, kPost), rng);
+  }
   if (kind == "code") return Fill(Pick(rng, kCodeAsks), rng);
   if (kind == "math") return Fill(Pick(rng, kMathTemplates), rng);
   if (kind == "document") return GenerateDocument(rng, 600 + rng.Below(1800));

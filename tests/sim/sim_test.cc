@@ -119,7 +119,7 @@ std::vector<Ev> ParseEvents(const fs::path& file) {
     if (!req["reasoning_effort"].get_string().get(sv)) ev.effort = sv;
     simdjson::dom::object resp;
     EXPECT_FALSE(e["response"].get_object().get(resp));
-    int64_t status;
+    int64_t status = 0;
     EXPECT_FALSE(resp["status"].get_int64().get(status));
     if (status == 200) {
       EXPECT_FALSE(resp["usage"]["completion_tokens"].get_int64().get(ev.completion));
@@ -320,7 +320,9 @@ TEST_F(TinyScenario, LogprobCampaignAsksForLogprobsAndBias) {
     EXPECT_EQ(e->top_logprobs, 20);
     EXPECT_TRUE(e->logit_bias);
     EXPECT_EQ(e->max_tokens, 1);
-    if (e->completion >= 0) EXPECT_EQ(e->completion, 1);
+    if (e->completion >= 0) {
+      EXPECT_EQ(e->completion, 1);
+    }
   }
 }
 
@@ -346,7 +348,9 @@ TEST_F(TinyScenario, CotCampaignElicitsReasoning) {
                   text.find("逐步") != std::string::npos;
     EXPECT_TRUE(phrase) << text;
     EXPECT_EQ(e->effort, "high");
-    if (e->reasoning >= 0) EXPECT_GT(e->reasoning, 300);
+    if (e->reasoning >= 0) {
+      EXPECT_GT(e->reasoning, 300);
+    }
   }
 }
 
