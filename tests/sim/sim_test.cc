@@ -251,6 +251,18 @@ TEST_F(TinyScenario, LabelsAndAccountsConsistent) {
   EXPECT_EQ(registry.size(), labels_->label.size());
   for (const auto& [id, l] : labels_->label) EXPECT_TRUE(registry.count(id)) << id;
   for (const auto& e : *events_) ASSERT_TRUE(labels_->label.count(e.account)) << e.account;
+  // No account is used before it exists.
+  std::map<std::string, TimeUs> created;
+  {
+    std::ifstream in2(*dir_ / "accounts.jsonl");
+    for (std::string line; std::getline(in2, line);) {
+      simdjson::dom::element e;
+      ASSERT_FALSE(parser.parse(line).get(e));
+      created[std::string(e["account_id"].get_string().value())] =
+          *ParseRfc3339(e["created_at"].get_string().value());
+    }
+  }
+  for (const auto& e : *events_) ASSERT_GT(*ParseRfc3339(e.ts), created.at(e.account));
   for (const auto& [c, accts] : labels_->campaign_accounts)
     for (const auto& a : accts) EXPECT_EQ(labels_->label.at(a), "attack") << c;
   std::set<std::string> seen;
@@ -497,6 +509,38 @@ TEST(Simulator, ReadsRealCorporaWhenAvailable) {
   }
   ASSERT_GT(n, 100u);
   EXPECT_EQ(from_corpus, n);
+  fs::remove_all(dir);
+}
+
+TEST(Simulator, TemplateFilesFromCorporaWithFallback) {
+  constexpr const char* kText = R"(
+[scenario]
+name = "templates"
+duration_hours = 6
+[[population]]
+name = "sweeper"
+label = "attack"
+sessions_per_day = 48
+prompts = "benchmark:gsm8k"
+wrappers = ["{file:metamath_ansaug_cot_gsm8k.txt}\n\nQuestion: {prompt}\nA: Let's think step by step."]
+wrappers_fallback = ["Question: {prompt}\nA: Let's think step by step."]
+)";
+  Scenario sc = ParseScenario(kText, "templates.toml");
+  auto dir = TempDir("templates");
+  RunSim(sc, dir);
+  auto plain = ParseEvents(dir / "events.jsonl");
+  ASSERT_GT(plain.size(), 3u);
+  for (const auto& e : plain) EXPECT_EQ(e.user.rfind("Question: ", 0), 0u) << e.user;
+  const char* shared = std::getenv("DG_SHARED_DIR");
+  fs::path corpora = shared ? fs::path(shared) / "data" / "corpora" : fs::path();
+  if (!shared || !fs::exists(corpora / ".." / "templates" / "metamath_ansaug_cot_gsm8k.txt"))
+    GTEST_SKIP() << "DG_SHARED_DIR/data/templates not present";
+  std::string tmpl = ReadAll(corpora / ".." / "templates" / "metamath_ansaug_cot_gsm8k.txt");
+  tmpl = tmpl.substr(0, 200);
+  RunSim(sc, dir, 0, false, corpora.string());
+  auto real = ParseEvents(dir / "events.jsonl");
+  ASSERT_GT(real.size(), 3u);
+  for (const auto& e : real) EXPECT_EQ(e.user.rfind(tmpl, 0), 0u);
   fs::remove_all(dir);
 }
 
