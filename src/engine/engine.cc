@@ -190,7 +190,16 @@ void Engine::Barrier() {
       linker_.Post(idx, linking::kSystemPrompt, s.systems.Top().key);
     }
     if (s.requests >= 10 && s.prefixes.TopShare() >= 0.3) {
-      linker_.Post(idx, linking::kTemplate, s.prefixes.Top().key);
+      const uint64_t tmpl = s.prefixes.Top().key;
+      linker_.Post(idx, linking::kTemplate, tmpl);
+      // Composites are far rarer than their parts: a template shared by accounts that were all
+      // created days before they started, or sent with one identical parameter signature.
+      const bool fresh = s.registry.created_at >= 0 &&
+                         s.first_ts - s.registry.created_at <= opt_.fresh_account_age;
+      if (fresh) linker_.Post(idx, linking::kFreshTemplate, HashMix(tmpl, 0xf7e5));
+      if (s.params.TopShare() >= 0.8) {
+        linker_.Post(idx, linking::kTemplateParams, HashMix(tmpl, s.params.Top().key));
+      }
     }
   }
 

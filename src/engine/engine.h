@@ -33,6 +33,8 @@ struct EngineOptions {
   size_t batch_max = 1 << 16;
   uint64_t min_requests_to_score = 10;
   uint64_t min_requests_for_peers = 20;
+  // An account first active within this long of its creation is "fresh" (registry needed).
+  TimeUs fresh_account_age = 14 * kUsPerDay;
   scoring::ScoringModel model = scoring::ScoringModel::Builtin();
   linking::LinkerOptions linker;
 };

@@ -88,6 +88,17 @@ void Featurizer::Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t
   if (!ex.system_text.empty()) f |= kFlagHasSystem;
   if (ex.status >= 400) f |= kFlagError;
   r.flags = f;
+  // Scripted clients send the same parameters every time; people and apps vary them.
+  struct {
+    uint64_t model;
+    int32_t n, max_tokens, top_logprobs, logit_bias;
+    int32_t temperature_milli, top_p_milli;
+    int8_t effort;
+    uint16_t flags;
+  } sig{r.model, r.n, r.max_tokens, r.top_logprobs, r.logit_bias_entries > 0 ? 1 : 0,
+        static_cast<int32_t>(r.temperature * 1000), static_cast<int32_t>(r.top_p * 1000),
+        r.reasoning_effort, static_cast<uint16_t>(f & ~(kFlagHasSystem | kFlagError))};
+  r.param_signature = XXH3_64bits(&sig, sizeof(sig));
   r.n_messages = ex.n_messages;
   r.n_user = ex.n_user;
   r.n_assistant = ex.n_assistant;

@@ -7,9 +7,10 @@
 namespace dg::linking {
 
 std::string_view IndicatorName(IndicatorKind k) {
-  static constexpr std::string_view kNames[] = {"payment_fingerprint", "email_domain",
-                                                "ip_prefix",           "client_stack",
-                                                "system_prompt",       "prompt_template"};
+  static constexpr std::string_view kNames[] = {
+      "payment_fingerprint", "email_domain",           "ip_prefix",
+      "client_stack",        "system_prompt",          "prompt_template",
+      "fresh_account_template", "template_and_parameters"};
   return k < kIndicatorKinds ? kNames[k] : "unknown";
 }
 
@@ -54,13 +55,14 @@ void Linker::Post(uint32_t a, IndicatorKind kind, uint64_t value) {
   p.value = value;
   if (std::find(p.accounts.begin(), p.accounts.end(), a) != p.accounts.end()) return;
   ++p.holders;
-  if (p.holders > opt_.max_postings) {
+  const size_t cap = std::min(opt_.kind_max_postings[kind], opt_.max_postings);
+  if (p.holders > cap) {
     // Too common to mean anything: stop linking through it and free its list.
     if (!p.accounts.empty()) std::vector<uint32_t>().swap(p.accounts);
     return;
   }
   const double df = static_cast<double>(p.holders);
-  const double rarity = std::min(1.0, 2.0 / std::log2(1.0 + df));
+  const double rarity = std::min(1.0, std::sqrt(opt_.rarity_pivot[kind] / df));
   const auto w = static_cast<float>(opt_.kind_weight[kind] * rarity);
   for (uint32_t b : p.accounts) {
     const uint64_t key = (static_cast<uint64_t>(std::min(a, b)) << 32) | std::max(a, b);

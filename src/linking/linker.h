@@ -28,16 +28,24 @@ enum IndicatorKind : uint8_t {
   kClientStack,
   kSystemPrompt,
   kTemplate,
+  kFreshTemplate,   // prompt template of an account first seen within days of its creation
+  kTemplateParams,  // prompt template + the request-parameter signature of the client
   kIndicatorKinds
 };
 std::string_view IndicatorName(IndicatorKind k);
 
+// Per kind: weight of one shared value; rarity pivot (up to this many holders a value counts
+// fully, beyond it its weight falls as sqrt(pivot / holders)); and the holder count beyond which
+// the value links nothing more (the smaller of it and LinkerOptions::max_postings applies).
 struct LinkerOptions {
   double link_threshold = 1.0;
-  size_t max_postings = 64;
-  uint32_t max_cluster = 5000;
-  size_t max_pairs = 4'000'000;
-  std::array<double, kIndicatorKinds> kind_weight = {1.0, 0.35, 0.45, 0.45, 0.5, 0.5};
+  size_t max_postings = 100000;  // global ceiling over kind_max_postings
+  uint32_t max_cluster = 2000;
+  size_t max_pairs = 8'000'000;
+  //                                         pay   email  ip    stack sys   tmpl  fresh  params
+  std::array<double, kIndicatorKinds> kind_weight = {1.0, 0.35, 0.45, 0.45, 0.5, 0.5, 1.0, 0.6};
+  std::array<double, kIndicatorKinds> rarity_pivot = {20, 3, 8, 5, 10, 10, 400, 50};
+  std::array<size_t, kIndicatorKinds> kind_max_postings = {200, 200, 200, 200, 500, 500, 2000, 1000};
 };
 
 class Linker {

@@ -72,6 +72,7 @@ void AccountState::Update(const EventRecord& r) {
     prompts.Add(r.prompt.exact_hash);
   }
   if (r.system_hash) systems.Add(r.system_hash);
+  params.Add(r.param_signature);
   if (r.ip_prefix) {
     ip_prefixes.Add(r.ip_prefix);
     ip_prefix_hll.Add(r.ip_prefix);
@@ -133,6 +134,7 @@ void AccountState::Combine(const AccountState& o) {
   prefixes.Merge(o.prefixes);
   suffixes.Merge(o.suffixes);
   systems.Merge(o.systems);
+  params.Merge(o.params);
   ip_prefixes.Merge(o.ip_prefixes);
   agents.Merge(o.agents);
   fingerprints.Merge(o.fingerprints);

@@ -51,6 +51,7 @@ struct AccountState {
   TopK<8> prefixes;   // first-words skeletons
   TopK<8> suffixes;   // last-words skeletons
   TopK<4> systems;    // system prompt hashes
+  TopK<2> params;     // request-parameter signatures
   TopK<4> ip_prefixes, agents, fingerprints, models;
   TopK<8> end_users;
   Hll<8> prompts;  // distinct prompts (exact normalised hash)
