@@ -34,18 +34,27 @@ class OutputVolume final : public Detector {
     const auto& s = in.state;
     // A baseline needs enough peers to mean anything.
     if (in.peers.median_output_per_day <= 0 || in.peers.peers < kMinPeers) return 0;
-    const double ratio = s.OutputPerDay() / in.peers.median_output_per_day;
+    const double ratio = PerUnitOutput(s) / in.peers.median_output_per_day;
     return Support(s.requests, 20, 100) * Ramp(std::log10(std::max(ratio, 1e-9)), 0.7, 2.0);
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
     const auto& s = in.state;
     const double ratio =
-        in.peers.median_output_per_day > 0 ? s.OutputPerDay() / in.peers.median_output_per_day : 0;
+        in.peers.median_output_per_day > 0 ? PerUnitOutput(s) / in.peers.median_output_per_day : 0;
+    const char* unit = s.members > 1 ? " per member" : s.EndUsers() >= kMultiTenant ? " per end user" : "";
     return fmt::format(
         "{} output tokens/day{} over {:.1f} active days ({} requests, {} output tokens in all), "
         "{:.0f}x the median of {} peer accounts",
-        Tokens(s.OutputPerDay()), s.members > 1 ? " per member" : "", s.ActiveDays(), s.requests,
+        Tokens(PerUnitOutput(s)), unit, s.ActiveDays(), s.requests,
         Tokens(static_cast<double>(s.output_tokens)), ratio, in.peers.peers);
+  }
+
+ private:
+  static constexpr double kMultiTenant = 20;
+  // The natural unit: an account, a cluster member, or an end user of a multi-tenant account.
+  static double PerUnitOutput(const state::AccountState& s) {
+    const double users = s.EndUsers();
+    return users >= kMultiTenant ? s.OutputPerDay() / users : s.OutputPerDay();
   }
 };
 
@@ -107,7 +116,7 @@ class TemplateHarvest final : public Detector {
     const double single_turn = 1.0 - s.Share(s.multi_turn);
     const double long_answers = Ramp(s.MeanOutputTokens(), 60, 250);
     return Support(s.requests, 30, 150) * Ramp(tmpl, 0.5, 0.9) * Ramp(distinct, 0.6, 0.95) *
-           single_turn * long_answers;
+           single_turn * long_answers * Ramp(s.OutputInputRatio(), 0.5, 1.5);
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
     const auto& s = in.state;
@@ -138,6 +147,73 @@ class DatagenPhrases final : public Detector {
   }
 };
 
+class InstructionPool final : public Detector {
+ public:
+  std::string_view name() const override { return "instruction_pool"; }
+  double Strength(const DetectorInput& in) const override {
+    const auto& s = in.state;
+    const double task = s.FirstTurnShare(s.task_style);
+    const double personal = s.FirstTurnShare(s.first_person);
+    // Conversations that start fresh every time: opening prompts are most of the traffic.
+    const double openers = s.Share(s.first_turns);
+    return Support(s.first_turns, 15, 60) * Ramp(task, 0.35, 0.6) * Ramp(0.25 - personal, 0.0, 0.15) *
+           Ramp(s.DistinctPromptRatio(), 0.2, 0.6) * Ramp(openers, 0.25, 0.6) *
+           Ramp(s.OutputInputRatio(), 0.6, 1.5);
+  }
+  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+    const auto& s = in.state;
+    return fmt::format(
+        "{} of {} opening prompts are self-contained tasks (\"Generate…\", \"Classify…\", "
+        "\"Rewrite…\") as in instruction-tuning sets, {} speak of the writer (\"I\", \"my\"); {} of "
+        "prompts are distinct; {} of requests open a new conversation",
+        Pct(s.FirstTurnShare(s.task_style)), s.first_turns, Pct(s.FirstTurnShare(s.first_person)),
+        Pct(s.DistinctPromptRatio()), Pct(s.Share(s.first_turns)));
+  }
+};
+
+class ClientRotation final : public Detector {
+ public:
+  std::string_view name() const override { return "client_rotation"; }
+  double Strength(const DetectorInput& in) const override {
+    const auto& s = in.state;
+    // A cluster naturally has many clients, and so does an app serving many end users.
+    if (s.members > 1 || s.EndUsers() >= 20) return 0;
+    const double agents = s.agent_hll.Estimate();
+    const double nets = s.ip_prefix_hll.Estimate();
+    const double ua = Ramp(agents, 2.5, 4.5) * Ramp(1.0 - s.agents.TopShare(), 0.3, 0.6);
+    const double net = Ramp(nets, 3.5, 7) * Ramp(1.0 - s.ip_prefixes.TopShare(), 0.4, 0.7);
+    return Support(s.requests, 15, 40) * std::max(ua, 0.6 * net) * (0.6 + 0.4 * std::min(ua, net) / std::max({ua, net, 1e-9}));
+  }
+  std::string Explain(const DetectorInput& in, const engine::NameTable& names) const override {
+    const auto& s = in.state;
+    return fmt::format(
+        "{} requests came from ~{:.0f} different client user agents (the most common, \"{}\", in "
+        "only {}) and ~{:.0f} networks (/24 or /48; top one {}): clients rotated like a proxy pool",
+        s.requests, s.agent_hll.Estimate(),
+        names.Get(engine::NameKind::kUserAgent, s.agents.Top().key), Pct(s.agents.TopShare()),
+        s.ip_prefix_hll.Estimate(), Pct(s.ip_prefixes.TopShare()));
+  }
+};
+
+class AroundTheClock final : public Detector {
+ public:
+  std::string_view name() const override { return "around_the_clock"; }
+  double Strength(const DetectorInput& in) const override {
+    const auto& s = in.state;
+    const double span_days = static_cast<double>(s.last_ts - s.first_ts) / kUsPerDay;
+    return Support(s.requests, 50, 200) * Ramp(span_days, 0.75, 2.0) * Ramp(s.DutyCycle(), 0.5, 0.85);
+  }
+  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+    const auto& s = in.state;
+    int quiet = 0;
+    for (auto h : s.hour_hist) quiet += h == 0;
+    return fmt::format(
+        "active in {} of the hours between its first and last request over {:.1f} days ({} "
+        "hours of the day never used): no sleep, no working day",
+        Pct(s.DutyCycle()), static_cast<double>(s.last_ts - s.first_ts) / kUsPerDay, quiet);
+  }
+};
+
 }  // namespace
 
 std::vector<std::unique_ptr<Detector>> MakeBuiltinDetectors() {
@@ -147,6 +223,9 @@ std::vector<std::unique_ptr<Detector>> MakeBuiltinDetectors() {
   d.push_back(std::make_unique<CotElicitation>());
   d.push_back(std::make_unique<TemplateHarvest>());
   d.push_back(std::make_unique<DatagenPhrases>());
+  d.push_back(std::make_unique<InstructionPool>());
+  d.push_back(std::make_unique<ClientRotation>());
+  d.push_back(std::make_unique<AroundTheClock>());
   return d;
 }
 

@@ -139,11 +139,25 @@ constexpr PhrasePattern kBuiltin[] = {
      "taill[ée]e?\\s+(que\\s+)?possible|so\\s+detailliert\\s+wie\\s+m(ö|oe)glich|максимально\\s+"
      "подробно|как\\s+можно\\s+подробнее|できるだけ詳しく|최대한\\s*자세히|o\\s+mais\\s+detalhad["
      "oa]\\s+poss[ií]vel"},
+
+    // ---- Style of the prompt itself ----------------------------------------------------------
+    // Instruction-tuning pools are written as self-contained tasks opening with an imperative;
+    // people mostly ask questions or describe their own situation. Only the opening counts.
+    {kTaskStyle,
+     R"(\A\s*(please\s+)?(generate|write|create|classify|categori[sz]e|rewrite|paraphrase|explain|describe|give|list|identify|find|suggest|summari[sz]e|convert|translate|compose|design|construct|name|provide|edit|calculate|compute|compare|contrast|analy[sz]e|determine|outline|develop|make|predict|evaluate|formulate|invent|brainstorm|output|select|choose|arrange|sort|add|delete|remove|replace|produce|detect|assign|change|fill\s+in|complete|state|discuss|propose|implement|debug|optimi[sz]e|refactor|build|draft|recommend|estimate|insert|reverse|extract|combine|split|rank|rate|match|transform|format|correct|proofread|simplify|expand|shorten|solve|prove|define|illustrate|demonstrate|tell\s+me|come\s+up\s+with)\b)"},
+    {kTaskStyle,
+     "\\A\\s*(生成|写一|请写|编写|创建|分类|改写|解释|描述|列出|总结|翻译|给出|Genera|Escribe|Crea|Clasifica|"
+     "Explica|Describe|Génère|Écris|Rédige|Crée|Classe|Explique|Erstelle|Schreibe|Erkläre|Beschreibe|"
+     "Напиши|Создай|Опиши|Объясни|Перечисли)"},
+    {kFirstPerson, R"(\b(i|i'm|i've|i'd|i'll|im|ive|my|me|mine|myself)\b)"},
+    {kFirstPerson, R"(\b(ich|mein(e|en|em|er)?|mich|mir|je|moi|mon|yo|mis?)\b)"},
+    {kFirstPerson, "我的|我想|我在|我是|我有|(^|\\W)(мне|мой|моя|моё|меня)(\\W|$)"},
 };
 
 constexpr std::array<const char*, kNumPhraseCategories> kNames = {
     "cot_elicit", "reasoning_format", "translation",         "data_gen",
-    "roleplay",   "json_output",      "system_prompt_probe", "exhaustive_answer"};
+    "roleplay",   "json_output",      "system_prompt_probe", "exhaustive_answer",
+    "task_style", "first_person"};
 
 bool HasNonAscii(std::string_view s) {
   for (unsigned char c : s)

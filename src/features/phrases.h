@@ -33,8 +33,10 @@ enum PhraseCategory : uint32_t {
   kJsonOutput = 1u << 5,       // structured JSON output demands
   kSystemPromptProbe = 1u << 6,  // attempts to extract the system prompt / instructions
   kExhaustiveAnswer = 1u << 7,   // "as detailed as possible", "comprehensive"...
+  kTaskStyle = 1u << 8,    // opens as a self-contained task ("Generate…", "Classify…", "Rewrite…")
+  kFirstPerson = 1u << 9,  // speaks of the writer's own situation ("I", "my", "me")
 };
-inline constexpr uint32_t kNumPhraseCategories = 8;
+inline constexpr uint32_t kNumPhraseCategories = 10;
 inline constexpr uint32_t kAllPhraseCategories = (1u << kNumPhraseCategories) - 1;
 
 // Stable snake_case name of one category bit ("cot_elicit"...), or "unknown".

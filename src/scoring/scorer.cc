@@ -23,7 +23,10 @@ ScoringModel ScoringModel::Builtin() {
                {"extraction_params", 6.5},
                {"cot_elicitation", 6.0},
                {"template_harvest", 6.0},
-               {"datagen_phrases", 5.5}};
+               {"datagen_phrases", 5.5},
+               {"instruction_pool", 3.5},
+               {"client_rotation", 3.0},
+               {"around_the_clock", 1.5}};
   return m;
 }
 

@@ -48,6 +48,11 @@ void AccountState::Update(const EventRecord& r) {
   datagen += (phrases & features::kDataGen) != 0;
   roleplay += (phrases & features::kRoleplay) != 0;
   exhaustive += (phrases & features::kExhaustiveAnswer) != 0;
+  if (r.n_assistant == 0 && r.prompt.chars > 0) {
+    ++first_turns;
+    task_style += (r.prompt.phrase_mask & features::kTaskStyle) != 0;
+    first_person += (r.prompt.phrase_mask & features::kFirstPerson) != 0;
+  }
 
   if (r.prompt.chars == 0) {
     ++empty_prompt;
@@ -130,6 +135,9 @@ void AccountState::Combine(const AccountState& o) {
   empty_prompt += o.empty_prompt;
   near_dup += o.near_dup;
   exact_repeat += o.exact_repeat;
+  first_turns += o.first_turns;
+  task_style += o.task_style;
+  first_person += o.first_person;
   skeletons.Merge(o.skeletons);
   prefixes.Merge(o.prefixes);
   suffixes.Merge(o.suffixes);
@@ -152,6 +160,11 @@ void AccountState::Combine(const AccountState& o) {
 double AccountState::ActiveDays() const {
   const double span = static_cast<double>(last_ts - first_ts) / kUsPerDay;
   return std::max(span, 0.25);
+}
+
+double AccountState::DutyCycle() const {
+  const double span_hours = static_cast<double>(last_ts / kUsPerHour - first_ts / kUsPerHour + 1);
+  return std::min(1.0, static_cast<double>(active_hours) / std::max<uint32_t>(members, 1) / span_hours);
 }
 
 double AccountState::OutputPerDay() const {

@@ -46,6 +46,9 @@ struct AccountState {
   // Prompt text: requests whose prompt or system text matched each phrase category.
   uint32_t cot = 0, reasoning_format = 0, translation = 0, datagen = 0, roleplay = 0,
            exhaustive = 0, empty_prompt = 0, near_dup = 0, exact_repeat = 0;
+  // Style of opening prompts (requests with no assistant turn yet): conversations' later turns
+  // are follow-ups and say little about where the first question came from.
+  uint32_t first_turns = 0, task_style = 0, first_person = 0;
 
   TopK<8> skeletons;  // template skeletons of prompts
   TopK<8> prefixes;   // first-words skeletons
@@ -83,6 +86,18 @@ struct AccountState {
     return requests ? static_cast<double>(output_tokens) / static_cast<double>(requests) : 0.0;
   }
   double DistinctPromptRatio() const;
+  // Output tokens per prompt token: harvesting sends short prompts for long answers; RAG,
+  // summarisation and classification send long inputs for short outputs.
+  double OutputInputRatio() const {
+    return static_cast<double>(output_tokens) / static_cast<double>(std::max<uint64_t>(prompt_tokens, 1));
+  }
+  // Accounts serving many end users (SaaS apps, resellers) are judged per end user for volume.
+  double EndUsers() const { return end_user_hll.Estimate(); }
+  double FirstTurnShare(uint32_t count) const {
+    return first_turns ? static_cast<double>(count) / first_turns : 0.0;
+  }
+  // Share of the hours between first and last request in which the account was active.
+  double DutyCycle() const;
 };
 
 static_assert(sizeof(AccountState) <= 2048, "per-account state must stay within 2 KiB");

@@ -112,6 +112,21 @@ TEST_F(Phrases, PositiveCases) {
   }
 }
 
+TEST_F(Phrases, PromptStyle) {
+  EXPECT_TRUE(M("Generate a list of five fruits.") & kTaskStyle);
+  EXPECT_TRUE(M("  Classify the following sentence as positive or negative.") & kTaskStyle);
+  EXPECT_TRUE(M("Please rewrite the paragraph below.") & kTaskStyle);
+  EXPECT_TRUE(M("Напиши стихотворение о зиме.") & kTaskStyle);
+  // Only the opening counts: an imperative later in a question does not make it a task.
+  EXPECT_FALSE(M("How would you write a parser? Generate ideas later.") & kTaskStyle);
+  EXPECT_FALSE(M("What is the capital of France?") & kTaskStyle);
+  EXPECT_TRUE(M("How do I parse a CSV file in Python?") & kFirstPerson);
+  EXPECT_TRUE(M("My cat won't eat, what should we do?") & kFirstPerson);
+  EXPECT_TRUE(M("我的电脑很慢") & kFirstPerson);
+  EXPECT_FALSE(M("Explain the water cycle.") & kFirstPerson);
+  EXPECT_FALSE(M("Identify the main idea of the text.") & kFirstPerson);
+}
+
 TEST_F(Phrases, NegativeCases) {
   const char* clean[] = {
       "What is the capital of France?",
@@ -125,7 +140,8 @@ TEST_F(Phrases, NegativeCases) {
       "今天天气怎么样？",
       "",
   };
-  for (const char* t : clean) EXPECT_EQ(M(t), 0u) << t;
+  // The style bits describe every prompt; the phrase categories must stay silent on these.
+  for (const char* t : clean) EXPECT_EQ(M(t) & ~(kTaskStyle | kFirstPerson), 0u) << t;
   // Category-specific non-matches.
   EXPECT_FALSE(M("a step by step guide to knitting") & kCotElicit);
   EXPECT_FALSE(M("I think the answer is wrong, don't you?") & kReasoningFormat);
