@@ -1,6 +1,6 @@
 # distillguard: the two commands a new user needs are `make demo` and `make test`.
 # Every target installs missing Debian packages first (scripts/deps.sh).
-.PHONY: all deps build demo test test-release test-asan fuzz-smoke eval bench format tidy clean
+.PHONY: all deps build demo test test-release test-asan fuzz-smoke eval train bench format tidy clean
 
 JOBS ?= $(shell nproc)
 BIN := build/release/distillguard
@@ -47,6 +47,30 @@ fuzz-smoke: deps
 	    || { tail -50 build/fuzz/$$name.log; exit 1; }; \
 	  grep -E "stat::number_of_executed_units" build/fuzz/$$name.log || true; \
 	done
+
+# The standard scenario on the shared real-prompt corpora: simulate, scan, evaluate; writes the
+# results table the README shows (docs/RESULTS.md).
+STD_SEED ?= 1
+CORPORA ?= $(SHARED)/data/corpora
+eval: build
+	@test -d $(CORPORA) || { echo "eval needs the shared corpora at $(CORPORA)"; exit 1; }
+	@mkdir -p out/standard
+	@$(BIN) simulate --scenario scenarios/standard.toml --out out/standard --seed $(STD_SEED) --corpora $(CORPORA)
+	@$(BIN) scan out/standard/events.jsonl --accounts out/standard/accounts.jsonl --report out/standard/report.json --threads 2 -q
+	@$(BIN) eval --report out/standard/report.json --labels out/standard/labels.json --events out/standard/events.jsonl \
+	  --out out/standard/eval.json --markdown docs/RESULTS.md
+	@echo "results: docs/RESULTS.md"
+
+# Refit the shipped scoring model (models/default.toml) on the standard scenario with a training
+# seed different from the evaluation seed; deterministic.
+TRAIN_SEED ?= 1001
+train: build
+	@test -d $(CORPORA) || { echo "train needs the shared corpora at $(CORPORA)"; exit 1; }
+	@mkdir -p out/train
+	@$(BIN) simulate --scenario scenarios/standard.toml --out out/train --seed $(TRAIN_SEED) --corpora $(CORPORA)
+	@$(BIN) train --events out/train/events.jsonl --accounts out/train/accounts.jsonl --labels out/train/labels.json \
+	  --out models/default.toml --version-name "fit-standard-seed$(TRAIN_SEED)"
+	@cmake --build --preset release -j $(JOBS) >/dev/null
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc')

@@ -115,8 +115,11 @@ class TemplateHarvest final : public Detector {
     const double distinct = s.DistinctPromptRatio();
     const double single_turn = 1.0 - s.Share(s.multi_turn);
     const double long_answers = Ramp(s.MeanOutputTokens(), 60, 250);
-    return Support(s.requests, 30, 150) * Ramp(tmpl, 0.5, 0.9) * Ramp(distinct, 0.6, 0.95) *
-           single_turn * long_answers * Ramp(s.OutputInputRatio(), 0.5, 1.5);
+    // Either fresh prompts each time, or the same ones re-sampled at a sampling temperature (an
+    // evaluation sweep re-runs its prompts at temperature 0).
+    const double harvest = std::max(Ramp(distinct, 0.4, 0.8), Ramp(s.Share(s.temp_sampling), 0.5, 0.9));
+    return Support(s.requests, 30, 150) * Ramp(tmpl, 0.5, 0.9) * harvest * single_turn *
+           long_answers * Ramp(s.OutputInputRatio(), 0.5, 1.5);
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
     const auto& s = in.state;

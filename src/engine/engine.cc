@@ -105,7 +105,7 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
     AccountState& s = shard.states.back();
     s.account = r.account;
     if (auto reg = registry_.find(r.account); reg != registry_.end()) s.registry = reg->second;
-    shard.created.emplace_back(r.seq, it->second);
+    shard.created.push_back({r.seq, it->second});
   }
   const uint32_t pos = it->second;
   AccountState& s = shard.states[pos];
@@ -116,17 +116,19 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
   }
   s.Update(r);
   if (s.requests < opt_.min_requests_to_score) return;
-  const double score = scorer_.Score({s, peers_});
+  std::array<uint8_t, state::kMaxDetectors> strengths;
+  const double score = scorer_.Score({s, peers_}, &strengths);
   auto& v = s.verdict;
   v.score = static_cast<float>(score);
   if (v.score > v.peak_score) {
     v.peak_score = v.score;
+    v.peak_strength = strengths;
     v.level = scorer_.LevelOf(score);
   }
   if (!v.flagged && scorer_.Flags(score)) {
     v.flagged = true;
     v.first_flagged_at = r.ts;
-    shard.flagged.emplace_back(r.ts, pos);
+    shard.flagged.push_back({r.ts, pos});
   }
 }
 
@@ -142,7 +144,7 @@ void Engine::Barrier() {
     const uint32_t idx = linker_.AddAccount();
     shards_[si].slots[pos].index = idx;
     shards_[si].states[pos].cluster = idx;
-    directory_.emplace_back(si, pos);
+    directory_.push_back({si, pos});
   }
 
   // 2. Accounts touched this epoch, in index order.
@@ -189,15 +191,19 @@ void Engine::Barrier() {
     if (s.systems.total() && s.systems.TopShare() >= 0.5) {
       linker_.Post(idx, linking::kSystemPrompt, s.systems.Top().key);
     }
-    if (s.requests >= 10 && s.prefixes.TopShare() >= 0.3) {
-      const uint64_t tmpl = s.prefixes.Top().key;
+    // A template is a constant wrapper around varying content: one opening (and ideally one
+    // ending) across many distinct prompts. A handful of similar short prompts is not one.
+    if (s.requests >= 20 && s.prompts.Estimate() >= 10 && s.prefixes.TopShare() >= 0.5) {
+      const bool wrapped = s.suffixes.TopShare() >= 0.5;
+      const uint64_t tmpl = wrapped ? HashMix(s.prefixes.Top().key, s.suffixes.Top().key)
+                                    : s.prefixes.Top().key;
       linker_.Post(idx, linking::kTemplate, tmpl);
-      // Composites are far rarer than their parts: a template shared by accounts that were all
-      // created days before they started, or sent with one identical parameter signature.
+      // Composites are far rarer than their parts: a full wrapper shared by accounts that were
+      // all created days before they started, or sent with one identical parameter signature.
       const bool fresh = s.registry.created_at >= 0 &&
                          s.first_ts - s.registry.created_at <= opt_.fresh_account_age;
-      if (fresh) linker_.Post(idx, linking::kFreshTemplate, HashMix(tmpl, 0xf7e5));
-      if (s.params.TopShare() >= 0.8) {
+      if (wrapped && fresh) linker_.Post(idx, linking::kFreshTemplate, HashMix(tmpl, 0xf7e5));
+      if (wrapped && s.params.TopShare() >= 0.8) {
         linker_.Post(idx, linking::kTemplateParams, HashMix(tmpl, s.params.Top().key));
       }
     }
@@ -242,11 +248,13 @@ void Engine::ScoreClusters(const std::vector<uint32_t>& roots) {
       if (m != root) clusters_.erase(m);
     }
     if (cv.combined.requests < opt_.min_requests_to_score) continue;
-    const double score = scorer_.Score({cv.combined, peers_});
+    std::array<uint8_t, state::kMaxDetectors> strengths;
+    const double score = scorer_.Score({cv.combined, peers_}, &strengths);
     auto& v = cv.verdict;
     v.score = static_cast<float>(score);
     if (v.score > v.peak_score) {
       v.peak_score = v.score;
+      v.peak_strength = strengths;
       v.level = scorer_.LevelOf(score);
     }
     if (!v.flagged && scorer_.Flags(score)) {

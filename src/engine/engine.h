@@ -115,8 +115,20 @@ class Engine {
     std::vector<state::AccountState> states;
     std::vector<Slot> slots;
     std::vector<uint32_t> touched;                       // positions touched this epoch
-    std::vector<std::pair<uint64_t, uint32_t>> created;  // (first seq, position) this epoch
-    std::vector<std::pair<TimeUs, uint32_t>> flagged;    // (ts, position) flagged this batch
+    struct Created {
+      uint64_t seq;  // of the account's first event
+      uint32_t pos;
+    };
+    struct Flag {
+      TimeUs ts;
+      uint32_t pos;
+    };
+    std::vector<Created> created;  // accounts created this epoch
+    std::vector<Flag> flagged;     // accounts flagged in this batch
+  };
+  struct DirEntry {
+    uint32_t shard;
+    uint32_t pos;
   };
   static size_t ShardOf(uint64_t account) { return (account >> 58) % kShards; }
   void ProcessBatch();
@@ -133,7 +145,7 @@ class Engine {
   linking::Linker linker_;
   WorkerPool pool_;
   std::vector<Shard> shards_;
-  std::vector<std::pair<uint32_t, uint32_t>> directory_;  // linker index -> (shard, position)
+  std::vector<DirEntry> directory_;  // linker index -> (shard, position); trivially copyable
   std::unordered_map<uint64_t, state::RegistryInfo> registry_;
   std::unordered_map<uint32_t, ClusterVerdict> clusters_;
   std::vector<EventRecord> batch_;

@@ -13,13 +13,29 @@ namespace {
 
 using engine::NameKind;
 
-std::vector<EvidenceItem> DetectorEvidence(const engine::Engine& e, const state::AccountState& s) {
+// Evidence is what drove the verdict: each detector's strength when the score peaked (figures
+// in the detail are the account's current ones), plus any detector strong now.
+std::vector<EvidenceItem> DetectorEvidence(const engine::Engine& e, const state::AccountState& s,
+                                           const state::Verdict& v) {
   std::vector<EvidenceItem> out;
   detectors::DetectorInput in{s, e.peers()};
-  for (const auto& c : e.scorer().Explain(in)) {
-    const auto& d = *e.scorer().detectors()[c.detector];
-    out.push_back({std::string(d.name()), c.weight, c.strength, d.Explain(in, e.names())});
+  const auto& scorer = e.scorer();
+  const auto& model = scorer.model();
+  for (size_t i = 0; i < scorer.detectors().size(); ++i) {
+    const auto& d = *scorer.detectors()[i];
+    double weight = 0;
+    for (const auto& [name, w] : model.weights) {
+      if (name == d.name()) weight = w;
+    }
+    if (weight == 0) continue;
+    const double peak = v.peak_strength[i] / 255.0;
+    const double strength = std::max(peak, d.Strength(in));
+    if (strength <= 0.05) continue;
+    out.push_back({std::string(d.name()), weight * strength, strength, d.Explain(in, e.names())});
   }
+  std::stable_sort(out.begin(), out.end(), [](const EvidenceItem& a, const EvidenceItem& b) {
+    return a.weight > b.weight;
+  });
   return out;
 }
 
@@ -88,7 +104,7 @@ Report Build(const engine::Engine& e) {
     a.level = s.verdict.level;
     a.flagged = s.verdict.flagged;
     a.first_flagged_at = s.verdict.first_flagged_at;
-    a.evidence = DetectorEvidence(e, s);
+    a.evidence = DetectorEvidence(e, s, s.verdict);
     if (s.verdict.flagged_by_cluster) {
       const auto* cv = e.Cluster(e.ClusterOf(ref.index));
       a.evidence.insert(
@@ -139,7 +155,7 @@ Report Build(const engine::Engine& e) {
         }
       }
       c.evidence = LinkEvidence(e, root, members.size());
-      auto det = DetectorEvidence(e, cv->combined);
+      auto det = DetectorEvidence(e, cv->combined, cv->verdict);
       c.evidence.insert(c.evidence.end(), det.begin(), det.end());
     }
     r.clusters.push_back(std::move(c));

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace dg::scoring {
@@ -15,25 +17,25 @@ std::string_view LevelName(uint8_t level) {
   return level < 5 ? kNames[level] : "none";
 }
 
+extern const char kDefaultModelToml[];  // generated from models/default.toml
+
 ScoringModel ScoringModel::Builtin() {
-  ScoringModel m;
-  // Hand-set until `distillguard train` fits them: any one strong detector alone reaches
-  // "high" (sigmoid(-4 + 6) = 0.88); two medium ones together do too.
-  m.weights = {{"output_volume", 3.0},
-               {"extraction_params", 6.5},
-               {"cot_elicitation", 6.0},
-               {"template_harvest", 6.0},
-               {"datagen_phrases", 5.5},
-               {"instruction_pool", 3.5},
-               {"client_rotation", 3.0},
-               {"around_the_clock", 1.5}};
-  return m;
+  static const ScoringModel model = FromToml(kDefaultModelToml, "models/default.toml (built in)");
+  return model;
 }
 
 ScoringModel ScoringModel::FromFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open model file", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return FromToml(ss.str(), path);
+}
+
+ScoringModel ScoringModel::FromToml(std::string_view text, const std::string& path) {
   toml::table t;
   try {
-    t = toml::parse_file(path);
+    t = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     throw std::runtime_error(
         fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
@@ -70,6 +72,7 @@ ScoringModel ScoringModel::FromFile(const std::string& path) {
 
 Scorer::Scorer(ScoringModel model)
     : model_(std::move(model)), detectors_(detectors::MakeBuiltinDetectors()) {
+  if (detectors_.size() > state::kMaxDetectors) throw std::logic_error("raise state::kMaxDetectors");
   weights_.assign(detectors_.size(), 0.0);
   for (const auto& [name, w] : model_.weights) {
     bool found = false;
@@ -84,10 +87,14 @@ Scorer::Scorer(ScoringModel model)
   }
 }
 
-double Scorer::Score(const detectors::DetectorInput& in) const {
+double Scorer::Score(const detectors::DetectorInput& in,
+                     std::array<uint8_t, state::kMaxDetectors>* strengths) const {
   double logit = model_.bias;
   for (size_t i = 0; i < detectors_.size(); ++i) {
-    if (weights_[i] != 0) logit += weights_[i] * detectors_[i]->Strength(in);
+    if (weights_[i] == 0 && !strengths) continue;
+    const double s = detectors_[i]->Strength(in);
+    logit += weights_[i] * s;
+    if (strengths) (*strengths)[i] = static_cast<uint8_t>(std::lround(s * 255.0));
   }
   return 1.0 / (1.0 + std::exp(-logit));
 }

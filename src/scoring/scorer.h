@@ -25,9 +25,12 @@ struct ScoringModel {
   // Lower score bounds of low, medium, high, critical.
   std::array<double, 4> level_thresholds = {0.2, 0.4, 0.7, 0.9};
   uint8_t flag_level = kHigh;
+  // The shipped model (models/default.toml, embedded at build time).
   static ScoringModel Builtin();
   // Loads a TOML model file; throws std::runtime_error with file and reason on error.
   static ScoringModel FromFile(const std::string& path);
+  // Parses TOML text; `origin` names it in errors.
+  static ScoringModel FromToml(std::string_view text, const std::string& origin);
 };
 
 struct Contribution {
@@ -39,8 +42,9 @@ struct Contribution {
 class Scorer {
  public:
   explicit Scorer(ScoringModel model);
-  // Per-event: the score of a state.
-  double Score(const detectors::DetectorInput& in) const;
+  // Per-event: the score of a state; optionally each detector's strength (x255, in detector order).
+  double Score(const detectors::DetectorInput& in,
+               std::array<uint8_t, state::kMaxDetectors>* strengths = nullptr) const;
   // Contributions, strongest first (only those with strength > min_strength).
   std::vector<Contribution> Explain(const detectors::DetectorInput& in,
                                     double min_strength = 0.05) const;

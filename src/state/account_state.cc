@@ -32,6 +32,8 @@ void AccountState::Update(const EventRecord& r) {
   max_tokens_le1 += r.max_tokens >= 0 && r.max_tokens <= 1;
   temp_high += r.temperature >= 0.9f;
   temp_zero += r.temperature == 0.0f;
+  // Sampling temperature (unset means the API default of 1).
+  temp_sampling += r.temperature < 0 || r.temperature >= 0.5f;
   seeded += (r.flags & engine::kFlagSeed) != 0;
   streamed += (r.flags & engine::kFlagStream) != 0;
   tools += (r.flags & engine::kFlagTools) != 0;
@@ -118,6 +120,7 @@ void AccountState::Combine(const AccountState& o) {
   max_tokens_le1 += o.max_tokens_le1;
   temp_high += o.temp_high;
   temp_zero += o.temp_zero;
+  temp_sampling += o.temp_sampling;
   seeded += o.seeded;
   streamed += o.streamed;
   tools += o.tools;

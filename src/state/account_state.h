@@ -21,9 +21,14 @@ struct RegistryInfo {
   uint8_t tier = 0;
 };
 
+inline constexpr size_t kMaxDetectors = 12;
+
 struct Verdict {
   float score = 0;       // latest score
   float peak_score = 0;  // highest score reached (what the report shows)
+  // Detector strengths when the peak was reached: the evidence behind the verdict, even if the
+  // account's later traffic dilutes the figures.
+  std::array<uint8_t, kMaxDetectors> peak_strength{};  // strength * 255
   uint8_t level = 0;
   bool flagged = false;
   bool flagged_by_cluster = false;
@@ -39,7 +44,7 @@ struct AccountState {
 
   // Request parameters: number of requests with each property.
   uint32_t n_gt1 = 0, logprobs = 0, top_logprobs_ge5 = 0, logit_bias = 0, max_tokens_le1 = 0,
-           temp_high = 0, temp_zero = 0, seeded = 0, streamed = 0, tools = 0, json_output = 0,
+           temp_high = 0, temp_zero = 0, temp_sampling = 0, seeded = 0, streamed = 0, tools = 0, json_output = 0,
            effort_high = 0, with_system = 0, multi_turn = 0, tiny_output = 0;
   uint64_t n_sum = 0;
 
