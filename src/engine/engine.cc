@@ -57,6 +57,14 @@ void Engine::Flush() {
   if (!batch_.empty()) ProcessBatch();
 }
 
+const EndUserTracker* Engine::EndUsersOf(uint64_t account_hash) const {
+  const Shard& shard = shards_[ShardOf(account_hash)];
+  auto it = shard.by_account.find(account_hash);
+  if (it == shard.by_account.end()) return nullptr;
+  auto t = shard.tenants.find(it->second);
+  return t == shard.tenants.end() ? nullptr : t->second.get();
+}
+
 const AccountState* Engine::FindAccount(uint64_t account_hash) const {
   const Shard& shard = shards_[ShardOf(account_hash)];
   auto it = shard.by_account.find(account_hash);
@@ -115,6 +123,13 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
     shard.touched.push_back(pos);
   }
   s.Update(r);
+  if (r.end_user && s.EndUsers() >= kMultiTenantEndUsers) TrackEndUser(shard, pos, r);
+  bool newly_flagged = false;
+  ScoreState(s, r.ts, &newly_flagged);
+  if (newly_flagged) shard.flagged.push_back({r.ts, pos});
+}
+
+void Engine::ScoreState(AccountState& s, TimeUs ts, bool* newly_flagged) {
   if (s.requests < opt_.min_requests_to_score) return;
   std::array<uint8_t, state::kMaxDetectors> strengths;
   const double score = scorer_.Score({s, peers_}, &strengths);
@@ -127,9 +142,37 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
   }
   if (!v.flagged && scorer_.Flags(score)) {
     v.flagged = true;
-    v.first_flagged_at = r.ts;
-    shard.flagged.push_back({r.ts, pos});
+    v.first_flagged_at = ts;
+    *newly_flagged = true;
   }
+}
+
+void Engine::TrackEndUser(Shard& shard, uint32_t pos, const EventRecord& r) {
+  auto& tracker = shard.tenants[pos];
+  if (!tracker) tracker = std::make_unique<EndUserTracker>();
+  tracker->counts.Add(r.end_user);
+  const uint32_t guaranteed = tracker->counts.Guaranteed(r.end_user);
+  EndUserTracker::Slot* slot = nullptr;
+  EndUserTracker::Slot* lightest = nullptr;
+  for (auto& sl : tracker->slots) {
+    if (sl.seen && sl.end_user == r.end_user) {
+      slot = &sl;
+      break;
+    }
+    if (sl.state.verdict.flagged) continue;  // a flagged end user keeps its slot
+    if (!lightest || sl.seen < lightest->seen) lightest = &sl;
+  }
+  if (!slot) {
+    if (guaranteed < EndUserTracker::kPromote || !lightest || lightest->seen >= guaranteed) return;
+    slot = lightest;
+    slot->end_user = r.end_user;
+    slot->state = AccountState{};
+    slot->state.account = r.end_user;
+  }
+  slot->seen = guaranteed;
+  slot->state.Update(r);
+  bool newly = false;
+  ScoreState(slot->state, r.ts, &newly);
 }
 
 void Engine::Barrier() {

@@ -10,6 +10,7 @@
 // and the same whether events come from `scan` or from a live feed.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -48,6 +49,25 @@ class EngineObserver {
   virtual void OnAccountFlagged(const state::AccountState& account, TimeUs at, bool by_cluster) = 0;
   // A batch barrier completed at event time `at` (all verdicts up to `at` are final).
   virtual void OnBarrier(TimeUs at) {}
+};
+
+// Multi-tenant accounts (SaaS apps, resellers, routers) are judged per end user as well: the
+// heaviest end users (Space-Saving over end-user ids) each get a full state and verdict, so a
+// campaign hidden among a reseller's customers is surfaced by end-user id without condemning
+// the account.
+// Heavy end users are found with a Space-Saving table over all of the account's end users; one
+// whose guaranteed count reaches kPromote gets a state slot (taking over the lightest
+// unflagged slot if all are used).
+struct EndUserTracker {
+  static constexpr size_t kSlots = 8;
+  static constexpr uint32_t kPromote = 20;
+  struct Slot {
+    uint64_t end_user = 0;
+    uint32_t seen = 0;  // guaranteed request count when last updated (0 = free slot)
+    state::AccountState state;
+  };
+  state::TopK<64> counts;
+  std::array<Slot, kSlots> slots;
 };
 
 struct ClusterVerdict {
@@ -96,6 +116,10 @@ class Engine {
   NameTable& mutable_names() { return names_; }
   // Looks an account up by hash; nullptr if never seen.
   const state::AccountState* FindAccount(uint64_t account_hash) const;
+  // Per-end-user tracking of a multi-tenant account; nullptr if it has none.
+  const EndUserTracker* EndUsersOf(uint64_t account_hash) const;
+  // An account becomes multi-tenant (tracked per end user) at this many distinct end users.
+  static constexpr double kMultiTenantEndUsers = 20;
 
   // --- Durability (implemented in engine_snapshot.cc) ---
   // Serialises the complete engine state (accounts, linker, clusters, baselines, registry,
@@ -123,6 +147,7 @@ class Engine {
       TimeUs ts;
       uint32_t pos;
     };
+    std::unordered_map<uint32_t, std::unique_ptr<EndUserTracker>> tenants;  // by position
     std::vector<Created> created;  // accounts created this epoch
     std::vector<Flag> flagged;     // accounts flagged in this batch
   };
@@ -134,6 +159,8 @@ class Engine {
   void ProcessBatch();
   void EmitFlags();
   void ProcessEvent(Shard& shard, const EventRecord& r);
+  void TrackEndUser(Shard& shard, uint32_t pos, const EventRecord& r);
+  void ScoreState(state::AccountState& s, TimeUs ts, bool* newly_flagged);
   void Barrier();
   void ScoreClusters(const std::vector<uint32_t>& roots);
   bool MemberJoinsVerdict(const state::AccountState& member,

@@ -114,6 +114,31 @@ Report Build(const engine::Engine& e) {
                        a.cluster_id, e.linker().ClusterSize(ref.index),
                        cv ? cv->verdict.peak_score : 0.0f)});
     }
+    if (const auto* tracker = e.EndUsersOf(s.account)) {
+      for (const auto& slot : tracker->slots) {
+        const auto& v = slot.state.verdict;
+        if (!slot.seen || !v.flagged) continue;  // only end users flagged on their own
+        EndUserEntry eu;
+        eu.end_user = names.Get(NameKind::kEndUser, slot.end_user);
+        eu.score = v.peak_score;
+        eu.first_flagged_at = v.first_flagged_at;
+        eu.requests = slot.state.requests;
+        eu.output_tokens = slot.state.output_tokens;
+        eu.evidence = DetectorEvidence(e, slot.state, v);
+        a.flagged_end_users.push_back(std::move(eu));
+      }
+      std::sort(a.flagged_end_users.begin(), a.flagged_end_users.end(),
+                [](const EndUserEntry& x, const EndUserEntry& y) { return x.end_user < y.end_user; });
+      if (!a.flagged_end_users.empty()) {
+        std::string ids;
+        for (const auto& eu : a.flagged_end_users) ids += (ids.empty() ? "" : ", ") + eu.end_user;
+        a.evidence.push_back(
+            {"end_users", 0.0, 0.0,
+             fmt::format("{} of ~{:.0f} end users show extraction on their own (the account is "
+                         "judged as a whole separately): {}",
+                         a.flagged_end_users.size(), s.EndUsers(), ids)});
+      }
+    }
     r.accounts.push_back(std::move(a));
   }
   std::sort(r.accounts.begin(), r.accounts.end(), [](const AccountEntry& x, const AccountEntry& y) {
@@ -236,6 +261,20 @@ std::string ToJson(const Report& r, const engine::Engine& e, const engine::ScanS
     WriteTime(w, "first_flagged_at", a.flagged ? a.first_flagged_at : -1);
     w.Field("cluster_id", a.cluster_id);
     WriteEvidence(w, a.evidence);
+    if (!a.flagged_end_users.empty()) {
+      w.Key("flagged_end_users").BeginArray();
+      for (const auto& eu : a.flagged_end_users) {
+        w.BeginObject();
+        w.Field("end_user", eu.end_user);
+        w.Key("score").Double(eu.score, 4);
+        WriteTime(w, "first_flagged_at", eu.first_flagged_at);
+        w.Field("requests", eu.requests);
+        w.Field("output_tokens", eu.output_tokens);
+        WriteEvidence(w, eu.evidence);
+        w.EndObject();
+      }
+      w.EndArray();
+    }
     w.Key("stats").BeginObject();
     w.Field("requests", s.requests);
     w.Field("output_tokens", s.output_tokens);

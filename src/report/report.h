@@ -18,6 +18,14 @@ struct EvidenceItem {
   std::string detail;
 };
 
+struct EndUserEntry {
+  std::string end_user;
+  double score = 0;
+  TimeUs first_flagged_at = -1;
+  uint64_t requests = 0, output_tokens = 0;
+  std::vector<EvidenceItem> evidence;
+};
+
 struct AccountEntry {
   std::string account_id;
   std::string cluster_id;
@@ -27,6 +35,8 @@ struct AccountEntry {
   bool flagged = false;
   TimeUs first_flagged_at = -1;
   std::vector<EvidenceItem> evidence;
+  // End users of a multi-tenant account flagged on their own (the account may stay unflagged).
+  std::vector<EndUserEntry> flagged_end_users;
 };
 
 struct ClusterEntry {

@@ -111,6 +111,13 @@ class TopK {
   }
   uint64_t total() const { return total_; }
   const std::array<Entry, K>& entries() const { return e_; }
+  // Lower bound on the count of `key` (0 if it is not tracked).
+  uint32_t Guaranteed(uint64_t key) const {
+    for (const auto& e : e_) {
+      if (e.count != 0 && e.key == key) return e.count - e.error;
+    }
+    return 0;
+  }
   void Merge(const TopK& o) {
     // In Space-Saving the listed counts sum to the total, so adding them carries o's total over.
     for (const auto& e : o.e_) {
