@@ -169,3 +169,64 @@ TEST_F(EngineTest, FirstFlaggedAtUsesNoLookAhead) {
 
 }  // namespace
 }  // namespace dg::engine
+
+namespace dg::engine {
+namespace {
+
+TEST(EndUserTest, ExtractorHiddenAmongAResellersCustomersIsSurfacedWithoutFlaggingTheAccount) {
+  auto dir = testutil::TempDir("enduser");
+  Rng rng(5);
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  const TimeUs t0 = *ParseRfc3339("2025-04-01T00:00:00Z");
+  // 200 ordinary customers asking chatty questions.
+  for (int i = 0; i < 3000; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = t0 + static_cast<TimeUs>(rng.Uniform(0, 2 * 86400)) * kUsPerSec;
+    s.account = "reseller";
+    s.end_user = fmt::format("cust-{}", rng.Below(200));
+    static const char* kWords[] = {"landlord", "resume", "garden", "taxes", "python", "cat",
+                                   "wedding", "budget", "knee", "essay", "router", "visa",
+                                   "sourdough", "bike", "boss", "lease", "novel", "exam"};
+    std::string prompt;
+    for (int w = 0, n = static_cast<int>(rng.Range(4, 14)); w < n; ++w) {
+      prompt += kWords[rng.Below(std::size(kWords))];
+      prompt += w + 1 < n ? " " : "?";
+    }
+    s.prompt = prompt;
+    s.completion_tokens = static_cast<int>(rng.Range(80, 300));
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  }
+  // One end user harvesting chain-of-thought answers through the same account.
+  for (int i = 0; i < 300; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = t0 + static_cast<TimeUs>(i) * 500 * kUsPerSec;
+    s.account = "reseller";
+    s.end_user = "harvester-77";
+    s.system = "Think step by step and show your complete reasoning before the final answer.";
+    s.prompt = fmt::format("Problem {}: what is {} times {} plus {}?", i, rng.Below(999),
+                           rng.Below(999), rng.Below(999));
+    s.completion_tokens = static_cast<int>(rng.Range(700, 1200));
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  }
+  std::stable_sort(lines.begin(), lines.end());
+  std::string data;
+  for (auto& [ts, l] : lines) data += l + "\n";
+  testutil::WriteAll(dir / "e.jsonl", data);
+
+  NameTable names;
+  Engine eng(EngineOptions{}, names);
+  ScanOptions so;
+  so.inputs = {(dir / "e.jsonl").string()};
+  RunScan(so, eng, names);
+  auto rep = report::Build(eng);
+  ASSERT_EQ(rep.accounts.size(), 1u);
+  const auto& a = rep.accounts[0];
+  EXPECT_FALSE(a.flagged);
+  ASSERT_EQ(a.flagged_end_users.size(), 1u);
+  EXPECT_EQ(a.flagged_end_users[0].end_user, "harvester-77");
+  EXPECT_GE(a.flagged_end_users[0].first_flagged_at, t0);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace dg::engine
