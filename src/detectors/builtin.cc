@@ -198,6 +198,29 @@ class ClientRotation final : public Detector {
   }
 };
 
+class CoordinatedAccounts final : public Detector {
+ public:
+  std::string_view name() const override { return "coordinated_accounts"; }
+  double Strength(const DetectorInput& in) const override {
+    const auto& s = in.state;
+    if (s.members < 3) return 0;
+    const double fresh = static_cast<double>(s.fresh_members) / s.members;
+    const double tmpl = std::min(s.prefixes.TopShare(), std::max(s.suffixes.TopShare(), 0.5));
+    return Support(s.requests, 20, 80) * Ramp(s.members, 3, 8) * Ramp(fresh, 0.5, 0.9) *
+           Ramp(tmpl, 0.6, 0.9) * Ramp(s.OutputInputRatio(), 0.5, 1.5);
+  }
+  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+    const auto& s = in.state;
+    return fmt::format(
+        "{} linked accounts, {} of them first active within days of sign-up, push {} of their {} "
+        "prompts through one template; together {} output tokens/day ({} in all), {:.0f} per "
+        "member",
+        s.members, s.fresh_members, Pct(s.prefixes.TopShare()), s.requests,
+        Tokens(s.OutputPerDay() * s.members), Tokens(static_cast<double>(s.output_tokens)),
+        s.OutputPerDay());
+  }
+};
+
 class AroundTheClock final : public Detector {
  public:
   std::string_view name() const override { return "around_the_clock"; }
@@ -229,6 +252,7 @@ std::vector<std::unique_ptr<Detector>> MakeBuiltinDetectors() {
   d.push_back(std::make_unique<InstructionPool>());
   d.push_back(std::make_unique<ClientRotation>());
   d.push_back(std::make_unique<AroundTheClock>());
+  d.push_back(std::make_unique<CoordinatedAccounts>());
   return d;
 }
 

@@ -236,15 +236,14 @@ void Engine::Barrier() {
     }
     // A template is a constant wrapper around varying content: one opening (and ideally one
     // ending) across many distinct prompts. A handful of similar short prompts is not one.
-    if (s.requests >= 20 && s.prompts.Estimate() >= 10 && s.prefixes.TopShare() >= 0.5) {
+    if (s.requests >= 10 && s.prompts.Estimate() >= 5 && s.prefixes.TopShare() >= 0.5) {
       const bool wrapped = s.suffixes.TopShare() >= 0.5;
       const uint64_t tmpl = wrapped ? HashMix(s.prefixes.Top().key, s.suffixes.Top().key)
                                     : s.prefixes.Top().key;
       linker_.Post(idx, linking::kTemplate, tmpl);
       // Composites are far rarer than their parts: a full wrapper shared by accounts that were
       // all created days before they started, or sent with one identical parameter signature.
-      const bool fresh = s.registry.created_at >= 0 &&
-                         s.first_ts - s.registry.created_at <= opt_.fresh_account_age;
+      const bool fresh = s.IsFresh(opt_.fresh_account_age);
       if (wrapped && fresh) linker_.Post(idx, linking::kFreshTemplate, HashMix(tmpl, 0xf7e5));
       if (wrapped && s.params.TopShare() >= 0.8) {
         linker_.Post(idx, linking::kTemplateParams, HashMix(tmpl, s.params.Top().key));
@@ -284,7 +283,7 @@ void Engine::ScoreClusters(const std::vector<uint32_t>& roots) {
     cv.combined.members = 0;
     for (uint32_t m : members) {
       auto [si, pos] = directory_[m];
-      cv.combined.Combine(shards_[si].states[pos]);
+      cv.combined.Combine(shards_[si].states[pos], opt_.fresh_account_age);
     }
     // Drop verdicts of roots absorbed into this one.
     for (uint32_t m : members) {

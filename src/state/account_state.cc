@@ -102,7 +102,8 @@ void AccountState::Update(const EventRecord& r) {
   }
 }
 
-void AccountState::Combine(const AccountState& o) {
+void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
+  fresh_members += o.members == 1 ? (o.IsFresh(fresh_age) ? 1 : 0) : o.fresh_members;
   members += o.members;
   first_ts = requests ? std::min(first_ts, o.first_ts) : o.first_ts;
   last_ts = std::max(last_ts, o.last_ts);

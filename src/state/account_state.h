@@ -37,7 +37,8 @@ struct Verdict {
 
 struct AccountState {
   uint64_t account = 0;
-  uint32_t members = 1;  // accounts combined into this state (1 for an account)
+  uint32_t members = 1;        // accounts combined into this state (1 for an account)
+  uint32_t fresh_members = 0;  // of those, accounts first active soon after creation (clusters)
   TimeUs first_ts = 0, last_ts = 0;
   uint64_t requests = 0, errors = 0;
   uint64_t prompt_tokens = 0, output_tokens = 0, reasoning_tokens = 0, input_chars = 0;
@@ -79,7 +80,12 @@ struct AccountState {
   uint32_t cluster = 0;      // index of the account in the engine's linker (set by the engine)
 
   void Update(const engine::EventRecord& r);
-  void Combine(const AccountState& o);
+  // Adds `o` into this state. `fresh_age`: an account first active within this long of its
+  // registry creation counts as fresh.
+  void Combine(const AccountState& o, TimeUs fresh_age = 14 * kUsPerDay);
+  bool IsFresh(TimeUs fresh_age) const {
+    return registry.created_at >= 0 && first_ts - registry.created_at <= fresh_age;
+  }
 
   // Derived figures used by detectors and evidence.
   double Share(uint64_t count) const {
