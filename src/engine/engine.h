@@ -60,7 +60,7 @@ class EngineObserver {
 // unflagged slot if all are used).
 struct EndUserTracker {
   static constexpr size_t kSlots = 8;
-  static constexpr uint32_t kPromote = 20;
+  static constexpr uint32_t kPromote = 8;
   struct Slot {
     uint64_t end_user = 0;
     uint32_t seen = 0;  // guaranteed request count when last updated (0 = free slot)
