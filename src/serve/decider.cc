@@ -1,0 +1,138 @@
+// See decider.h.
+#include "serve/decider.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "common/hash.h"
+#include "engine/event.h"
+#include "scoring/scorer.h"
+
+namespace dg::serve {
+namespace {
+
+Action Max(Action a, Action b) {
+  return static_cast<uint8_t>(a) >= static_cast<uint8_t>(b) ? a : b;
+}
+
+// Bucket keys: kind-seeded so an account and a key with the same text never share a bucket.
+uint64_t Key(std::string_view s, uint64_t kind) { return Hash64(s, kind); }
+constexpr uint64_t kAcctReq = 0xa1, kAcctTok = 0xa2, kKeyReq = 0xa3, kUserReq = 0xa4,
+                   kThrottled = 0xa5;
+
+}  // namespace
+
+Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail_open) {
+  Decision d;
+  const Policy& p = policy_;
+  auto finish = [&]() -> Decision {
+    d.would = d.action;
+    if (d.action == Action::kDegrade) {
+      const auto& g = p.degrade;
+      if (g.strip_logprobs) {
+        d.strip.push_back("logprobs");
+        d.strip.push_back("top_logprobs");
+      }
+      if (g.hide_reasoning) d.strip.push_back("reasoning");
+      if (g.cap_n > 0) d.cap_n = g.cap_n;
+      if (g.cap_max_tokens > 0) d.cap_max_tokens = g.cap_max_tokens;
+      if (g.cap_n > 0 && in.n > g.cap_n) d.strip.push_back("n");
+    }
+    if (p.shadow) {
+      d.shadow = true;
+      d.action = Action::kAllow;
+      d.retry_after_s = 0;
+      d.strip.clear();
+      d.cap_n = d.cap_max_tokens = 0;
+    }
+    return d;
+  };
+
+  const std::string acct(in.account_id);
+  if (p.block_accounts.count(acct) ||
+      (!in.api_key_id.empty() && p.block_keys.count(std::string(in.api_key_id))) ||
+      (!in.end_user.empty() && p.block_end_users.count(std::string(in.end_user)))) {
+    d.action = Action::kBlock;
+    d.reasons.push_back("blocklisted");
+    return finish();
+  }
+  if (p.allow_accounts.count(acct) ||
+      (!in.api_key_id.empty() && p.allow_keys.count(std::string(in.api_key_id))) ||
+      (!in.end_user.empty() && p.allow_end_users.count(std::string(in.end_user)))) {
+    d.reasons.push_back("allowlisted");
+    return finish();
+  }
+
+  const uint64_t account = Hash64(in.account_id, engine::kHashAccount);
+  AccountVerdict v;
+  if (view_.Find(account, &v)) {
+    d.known = true;
+    d.verdict = v;
+    const uint8_t level = std::min<uint8_t>(v.level, 4);
+    if (p.level_action[level] != Action::kAllow) {
+      d.action = Max(d.action, p.level_action[level]);
+      d.reasons.push_back(fmt::format("level:{}", scoring::LevelName(level)));
+    }
+    if (v.flagged) {
+      d.action = Max(d.action, p.flagged_action);
+      d.reasons.push_back(v.by_cluster ? "flagged:cluster" : "flagged");
+    }
+    if (v.cluster_flagged) {
+      d.action = Max(d.action, p.cluster_flagged_action);
+      d.reasons.push_back("cluster_flagged");
+    }
+    for (const auto& rule : p.detectors) {
+      for (size_t i = 0; i < detector_names_.size() && i < v.strength.size(); ++i) {
+        if (detector_names_[i] != rule.detector) continue;
+        if (v.strength[i] / 255.0 >= rule.min_strength) {
+          d.action = Max(d.action, rule.action);
+          d.reasons.push_back("detector:" + rule.detector);
+        }
+      }
+    }
+  }
+  if (engine_lagging) {
+    d.reasons.push_back("engine_lagging");
+    if (!fail_open) d.action = Max(d.action, Action::kThrottle);
+  }
+  if (d.action == Action::kBlock) return finish();
+
+  const int64_t now = clock_.Now();
+  auto limit = [&](const RateLimit& l, uint64_t key, double cost, const char* why, RateInfo* info) {
+    if (!l.enabled()) return;
+    GcraResult r = buckets_.Take(key, l, cost, now);
+    if (info) *info = {true, l.burst, r.remaining, r.reset_s};
+    if (!r.allowed) {
+      d.action = Max(d.action, Action::kThrottle);
+      d.retry_after_s = std::max(d.retry_after_s, r.retry_after_s);
+      d.reasons.push_back(why);
+    }
+  };
+  limit(p.account_requests, Key(in.account_id, kAcctReq), 1, "rate:account_requests", &d.requests);
+  const double tokens = in.max_tokens > 0 ? in.max_tokens * std::max(in.n, 1)
+                                          : static_cast<double>(p.default_request_tokens);
+  limit(p.account_tokens, Key(in.account_id, kAcctTok), tokens, "rate:account_tokens", &d.tokens);
+  if (!in.api_key_id.empty())
+    limit(p.key_requests, Key(in.api_key_id, kKeyReq), 1, "rate:key_requests", nullptr);
+  if (!in.end_user.empty())
+    limit(p.end_user_requests, Key(in.end_user, kUserReq), 1, "rate:end_user_requests", nullptr);
+
+  if (d.action == Action::kThrottle && d.retry_after_s == 0) {
+    // Throttled by verdict: conforming requests pass degraded.
+    RateInfo info;
+    GcraResult r = buckets_.Take(Key(in.account_id, kThrottled), p.throttled, 1, now);
+    if (p.throttled.enabled()) info = {true, p.throttled.burst, r.remaining, r.reset_s};
+    if (!d.requests.set) d.requests = info;
+    if (p.throttled.enabled() && r.allowed) {
+      d.action = Action::kDegrade;
+      d.reasons.push_back("throttle:within_allowance");
+    } else {
+      d.retry_after_s = p.throttled.enabled() ? std::max(1.0, r.retry_after_s) : 60.0;
+    }
+  }
+  if (d.retry_after_s > 0) d.retry_after_s = std::ceil(d.retry_after_s);
+  return finish();
+}
+
+}  // namespace dg::serve

@@ -1,0 +1,169 @@
+// See http_server.h.
+#include "serve/http_server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/version.hpp>
+#include <optional>
+
+#include "serve/service.h"
+
+namespace dg::serve {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Service& svc) : stream_(std::move(socket)), svc_(svc) {}
+  void Run() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+  }
+
+ private:
+  void DoRead() {
+    parser_.emplace();
+    parser_->header_limit(32 * 1024);
+    parser_->body_limit(svc_.max_body_bytes());
+    stream_.expires_after(
+        std::chrono::milliseconds(static_cast<int64_t>(svc_.read_timeout_s() * 1000)));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    if (ec == http::error::end_of_stream) return DoClose();
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      HttpResponse r;
+      r.status = 413;
+      r.body = R"({"error":{"message":"request too large","type":"invalid_request_error"}})";
+      keep_alive_ = false;
+      return Send(std::move(r));
+    }
+    if (ec) return;
+    auto msg = parser_->release();
+    keep_alive_ = msg.keep_alive();
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    const auto q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) req.query = req.target.substr(q + 1);
+    for (const auto& f : msg) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers[std::move(name)] = std::string(f.value());
+    }
+    req.body = std::move(msg.body());
+    stream_.expires_never();
+    auto self = shared_from_this();
+    svc_.Handle(std::move(req), [self](HttpResponse r) {
+      net::dispatch(self->stream_.get_executor(),
+                    [self, r = std::move(r)]() mutable { self->Send(std::move(r)); });
+    });
+  }
+
+  void Send(HttpResponse r) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), 11);
+    res->set(http::field::server, "distillguard");
+    res->set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res->set(k, v);
+    res->keep_alive(keep_alive_);
+    res->body() = std::move(r.body);
+    res->prepare_payload();
+    res_ = res;
+    stream_.expires_after(
+        std::chrono::milliseconds(static_cast<int64_t>(svc_.read_timeout_s() * 1000)));
+    http::async_write(stream_, *res_,
+                      beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, size_t) {
+    res_.reset();
+    if (ec) return;
+    if (!keep_alive_) return DoClose();
+    DoRead();
+  }
+
+  void DoClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<http::response<http::string_body>> res_;
+  Service& svc_;
+  bool keep_alive_ = true;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  explicit Impl(Service& s) : svc(s), acceptor(net::make_strand(ioc)) {}
+  void Accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket sock) {
+      if (ec == net::error::operation_aborted) return;
+      if (!ec) {
+        sock.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(sock), svc)->Run();
+      }
+      Accept();
+    });
+  }
+  Service& svc;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+};
+
+HttpServer::HttpServer(Service& service) : impl_(std::make_unique<Impl>(service)) {}
+HttpServer::~HttpServer() { Stop(); }
+
+bool HttpServer::Listen(const std::string& host, uint16_t port, std::string* error) {
+  beast::error_code ec;
+  auto addr = net::ip::make_address(host, ec);
+  if (ec) {
+    *error = "bad listen address " + host;
+    return false;
+  }
+  tcp::endpoint ep(addr, port);
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    *error = "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message();
+    return false;
+  }
+  port_ = a.local_endpoint().port();
+  return true;
+}
+
+void HttpServer::Start(int threads) {
+  impl_->Accept();
+  for (int i = 0; i < std::max(1, threads); ++i) {
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+}
+
+void HttpServer::Stop() {
+  if (!impl_) return;
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace dg::serve

@@ -1,0 +1,72 @@
+// Store: alerts and decisions in SQLite (data_dir/distillguard.db, WAL journal mode), plus the
+// webhook sender.
+//
+// Alerts are written synchronously by the ingest thread when the engine reports a flag, before
+// the checkpoint that includes the flag can be written, so no alert is lost to a crash. The
+// table's UNIQUE(account, at, by_cluster) key makes replay after a restart idempotent: the same
+// flag re-emitted while replaying the WAL tail is ignored. Decisions (non-allow ones) go through
+// a bounded queue to a writer thread that batches them per transaction; when the queue is full
+// they are counted and dropped, so the decision path never waits on the disk. The webhook thread
+// posts undelivered alerts (JSON, HTTP POST) and retries with exponential backoff, across
+// restarts too, since delivery state lives in the table.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+struct sqlite3;
+
+namespace dg::serve {
+
+struct AlertRow {
+  std::string account_id;
+  int64_t at_us = 0;  // event time of the flag
+  bool by_cluster = false;
+  std::string level;
+  double score = 0;
+  std::string cluster_id;
+};
+
+struct DecisionRow {
+  int64_t wall_us = 0;
+  std::string account_id;
+  std::string action, would;
+  std::string reasons;  // comma-separated
+};
+
+class Store {
+ public:
+  Store() = default;
+  ~Store();
+  bool Open(const std::string& path, std::string* error);
+  void StartThreads(const std::string& webhook_url, int max_attempts);
+  void Stop();
+
+  // Returns true if the alert is new.
+  bool InsertAlert(const AlertRow& a, int64_t wall_us);
+  void LogDecision(DecisionRow row);
+  // Alerts as a JSON array, newest last, with id > since.
+  std::string AlertsJson(int64_t since, int limit);
+  uint64_t alerts_total();
+
+  std::atomic<uint64_t> decisions_dropped{0}, decisions_written{0}, webhook_sent{0},
+      webhook_failed{0};
+
+ private:
+  void WriterLoop();
+  void WebhookLoop(std::string url, int max_attempts);
+  std::mutex db_mu_;
+  sqlite3* db_ = nullptr;
+  std::mutex q_mu_;
+  std::condition_variable q_cv_;
+  std::deque<DecisionRow> queue_;
+  bool stop_ = false;
+  std::thread writer_, webhook_;
+};
+
+}  // namespace dg::serve
