@@ -3,7 +3,8 @@
 //
 // Layout: magic "DGENGSN1", format version, compatibility fields (epoch length, model version),
 // then sections in a fixed order: counters, peer baselines, registry, shards (account states are
-// trivially copyable and written raw; the by-account index is rebuilt on load), directory,
+// trivially copyable and written raw, as are the per-tenant trackers; the by-account index is
+// rebuilt on load), directory,
 // cluster verdicts, the pending batch, the linker (union-find, members, postings, pair weights)
 // and the name table; finally an XXH3 checksum of everything before it. Hash maps are written in
 // key order so that equal states give equal bytes.
@@ -135,6 +136,7 @@ void Engine::SaveSnapshot(std::string& out) const {
   w.Str(opt_.model.version);
   w.Pod<uint64_t>(sizeof(state::AccountState));
   w.Pod<uint64_t>(sizeof(EventRecord));
+  w.Pod<uint64_t>(sizeof(EndUserTracker));
 
   // Counters and global state.
   w.Pod(epoch_);
@@ -160,6 +162,12 @@ void Engine::SaveSnapshot(std::string& out) const {
     w.PodVec(s.slots);
     w.PodVec(s.touched);
     w.PodVec(s.created);
+    // Per-tenant trackers of multi-tenant accounts, by position.
+    w.Pod<uint64_t>(s.tenants.size());
+    for (uint32_t pos : SortedKeys(s.tenants)) {
+      w.Pod(pos);
+      w.Pod(*s.tenants.at(pos));
+    }
   }
   w.PodVec(directory_);
 
@@ -231,17 +239,19 @@ bool Engine::LoadSnapshot(std::string_view data, std::string* error) {
   uint32_t version = 0;
   int64_t epoch = 0;
   std::string model;
-  uint64_t state_size = 0, event_size = 0;
+  uint64_t state_size = 0, event_size = 0, tracker_size = 0;
   r.Pod(version);
   if (version != kVersion) return fail("unsupported snapshot version");
   r.Pod(epoch);
   r.Str(model);
   r.Pod(state_size);
   r.Pod(event_size);
+  r.Pod(tracker_size);
   if (!r.ok()) return fail("truncated header");
   if (epoch != opt_.epoch) return fail("epoch length differs from the engine's options");
   if (model != opt_.model.version) return fail("scoring model version differs");
-  if (state_size != sizeof(state::AccountState) || event_size != sizeof(EventRecord)) {
+  if (state_size != sizeof(state::AccountState) || event_size != sizeof(EventRecord) ||
+      tracker_size != sizeof(EndUserTracker)) {
     return fail("written by an incompatible build (state layout differs)");
   }
 
@@ -273,6 +283,17 @@ bool Engine::LoadSnapshot(std::string_view data, std::string* error) {
       return fail("truncated shard");
     }
     if (s.slots.size() != s.states.size()) return fail("inconsistent shard");
+    uint64_t tenants = 0;
+    if (!r.Count(tenants, sizeof(uint32_t) + sizeof(EndUserTracker)))
+      return fail("truncated tenants");
+    for (uint64_t i = 0; i < tenants; ++i) {
+      uint32_t pos = 0;
+      auto tracker = std::make_unique<EndUserTracker>();
+      r.Pod(pos);
+      r.Pod(*tracker);
+      if (pos >= s.states.size()) return fail("bad tenant entry");
+      s.tenants[pos] = std::move(tracker);
+    }
     s.by_account.reserve(s.states.size());
     for (uint32_t i = 0; i < s.states.size(); ++i) s.by_account.emplace(s.states[i].account, i);
   }

@@ -281,6 +281,12 @@ void Service::WalLoop() {
     {
       std::lock_guard lock(wal_file_mu_);
       for (auto& item : group) {
+        // A batch id at or below the last one logged is a client retry of a batch that is
+        // already durable (its answer was lost): acknowledge it again, log nothing.
+        if (item.aux != 0 && item.aux <= wal_.last_aux()) {
+          seqs.emplace_back(0, true);
+          continue;
+        }
         const uint64_t seq = wal_.Append(item.body, item.aux);
         seqs.emplace_back(seq, seq != 0);
         if (seq == 0) ok = false;
@@ -292,7 +298,7 @@ void Service::WalLoop() {
     {
       std::lock_guard lock(ingest_mu_);
       for (size_t i = 0; i < group.size(); ++i) {
-        if (!seqs[i].second) continue;
+        if (!seqs[i].second || seqs[i].first == 0) continue;
         m_bytes_ += group[i].body.size();
         ingest_queue_.push_back({seqs[i].first, std::move(group[i].body), now, nullptr});
       }
@@ -493,8 +499,14 @@ void Service::Handle(HttpRequest req, Reply reply) {
   if (p == "/v1/decide" && req.method == "POST") return reply(HandleDecide(req));
   if (p == "/v1/authz" || p.rfind("/v1/authz/", 0) == 0) return reply(HandleAuthz(req));
   if (p == "/healthz") {
-    return reply(Json(200, fmt::format(R"({{"status":"ok","lagging":{},"processed_seq":{}}})",
-                                       EngineLagging(), m_processed_seq_.load())));
+    uint64_t last_batch = 0;
+    {
+      std::lock_guard lock(wal_file_mu_);
+      last_batch = wal_.last_aux();
+    }
+    return reply(Json(
+        200, fmt::format(R"({{"status":"ok","lagging":{},"processed_seq":{},"last_batch_id":{}}})",
+                         EngineLagging(), m_processed_seq_.load(), last_batch)));
   }
   if (p == "/metrics") return reply(Metrics());
   if (!Authorized(req)) {
@@ -521,9 +533,16 @@ void Service::HandleEvents(HttpRequest& req, Reply& reply) {
   }
   if (body.empty()) return reply(Json(200, R"({"accepted":true,"seq":0,"bytes":0})"));
   const size_t bytes = body.size();
-  SubmitBody(std::move(body), 0, [reply, bytes](bool ok, uint64_t seq) {
+  // Optional client batch id (monotonic per deployment): makes retries after a lost answer
+  // idempotent. Not combinable with --tail, which uses the same slot for its file offset.
+  uint64_t batch_id = 0;
+  if (const std::string id = req.Header("x-dg-batch-id"); !id.empty()) {
+    batch_id = std::strtoull(id.c_str(), nullptr, 10);
+  }
+  SubmitBody(std::move(body), batch_id, [reply, bytes](bool ok, uint64_t seq) {
     if (!ok) return reply(Error(503, "server_error", "write-ahead log unavailable"));
-    reply(Json(200, fmt::format(R"({{"accepted":true,"seq":{},"bytes":{}}})", seq, bytes)));
+    reply(Json(200, fmt::format(R"({{"accepted":true,"duplicate":{},"seq":{},"bytes":{}}})",
+                                seq == 0, seq, bytes)));
   });
 }
 
