@@ -23,6 +23,8 @@ struct Args {
   std::string report_path;
   std::string model_path;
   std::string generated_at;
+  std::string indicators_path;
+  std::string export_indicators_path;
   double lateness_s = 300;
   size_t summary_items = 10;
   bool quiet = false;
@@ -32,6 +34,16 @@ int Run(const Args& args) {
   engine::NameTable names;
   engine::EngineOptions eo;
   eo.threads = args.scan.threads;
+  linking::IndicatorList indicators;
+  if (!args.indicators_path.empty()) {
+    std::vector<std::string> errors;
+    if (!indicators.Load(args.indicators_path, &errors)) {
+      fmt::print(stderr, "distillguard: cannot read indicator list {}\n", args.indicators_path);
+      return 2;
+    }
+    for (const auto& e : errors) fmt::print(stderr, "{} (skipped)\n", e);
+    eo.indicators = &indicators;
+  }
   if (!args.model_path.empty()) eo.model = scoring::ScoringModel::FromFile(args.model_path);
   engine::Engine eng(eo, names);
   if (!args.accounts.empty()) {
@@ -77,6 +89,13 @@ int Run(const Args& args) {
       return 2;
     }
   }
+  if (!args.export_indicators_path.empty()) {
+    std::string err;
+    if (!WriteFileAtomically(args.export_indicators_path, report::ExportIndicators(rep, eng), &err)) {
+      fmt::print(stderr, "distillguard: cannot write indicators: {}\n", err);
+      return 2;
+    }
+  }
   if (!args.quiet) {
     std::string summary = report::Summary(rep, eng, stats, args.summary_items);
     std::fwrite(summary.data(), 1, summary.size(), stdout);
@@ -110,6 +129,10 @@ RunFn Setup(CLI::App& sub) {
       ->default_val(10);
   sub.add_option("--generated-at", args->generated_at,
                  "Fix the report's generated_at (reproducible reports)");
+  sub.add_option("--indicators", args->indicators_path,
+                 "Known indicators (JSONL: type, value, operator, source, note) to attribute");
+  sub.add_option("--export-indicators", args->export_indicators_path,
+                 "Write the indicators of flagged clusters here, in the same format");
   sub.add_flag("-q,--quiet", args->quiet, "No summary on stdout");
   return [args] { return Run(*args); };
 }

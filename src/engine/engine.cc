@@ -217,7 +217,13 @@ void Engine::Barrier() {
   peers_.median_output_per_day = peer_hist_.Quantile(0.5);
   peers_.p90_output_per_day = peer_hist_.Quantile(0.9);
 
-  // 4. Linking: post each touched account's indicators.
+  // 4. Known indicators, then linking: post each touched account's indicators.
+  if (opt_.indicators && !opt_.indicators->empty()) {
+    for (uint32_t idx : touched) {
+      auto [si, pos] = directory_[idx];
+      MatchKnownIndicators(shards_[si].states[pos]);
+    }
+  }
   for (uint32_t idx : touched) {
     auto [si, pos] = directory_[idx];
     const AccountState& s = shards_[si].states[pos];
@@ -261,6 +267,34 @@ void Engine::Barrier() {
   ScoreClusters(roots);
   EmitFlags();
   if (observer_) observer_->OnBarrier(max_ts_);
+}
+
+void Engine::MatchKnownIndicators(AccountState& s) {
+  auto& v = s.verdict;
+  if (v.known_indicator) return;
+  const auto& list = *opt_.indicators;
+  using linking::KnownKind;
+  uint32_t m = list.MatchHash(KnownKind::kAccountId, s.account);
+  if (!m) m = list.MatchHash(KnownKind::kPaymentFingerprint, s.registry.payment);
+  for (const auto& e : s.fingerprints.entries()) {
+    if (!m && e.count) m = list.MatchHash(KnownKind::kClientFingerprint, e.key);
+  }
+  if (!m) m = list.MatchHash(KnownKind::kEmailDomain, s.registry.email_domain);
+  for (const auto& e : s.agents.entries()) {
+    if (!m && e.count) m = list.MatchHash(KnownKind::kUserAgent, e.key);
+  }
+  for (const auto& e : s.ip_prefixes.entries()) {
+    if (!m && e.count) m = list.MatchPrefix(names_.Get(NameKind::kIpPrefix, e.key));
+  }
+  if (!m) return;
+  v.known_indicator = m;
+  if (!linking::Identifying(list.at(m - 1).kind) || v.flagged) return;
+  v.flagged = true;
+  v.flagged_by_indicator = true;
+  v.first_flagged_at = max_ts_;
+  v.peak_score = std::max(v.peak_score, static_cast<float>(opt_.model.level_thresholds[2]));
+  v.level = std::max<uint8_t>(v.level, scoring::kHigh);
+  cluster_flags_.push_back({max_ts_, &s});
 }
 
 bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) const {

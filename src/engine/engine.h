@@ -22,6 +22,7 @@
 #include "detectors/detector.h"
 #include "engine/event.h"
 #include "engine/names.h"
+#include "linking/indicators.h"
 #include "linking/linker.h"
 #include "scoring/scorer.h"
 #include "state/account_state.h"
@@ -38,6 +39,8 @@ struct EngineOptions {
   TimeUs fresh_account_age = 14 * kUsPerDay;
   scoring::ScoringModel model = scoring::ScoringModel::Builtin();
   linking::LinkerOptions linker;
+  // Known indicators from threat intelligence / partners (borrowed; may be null).
+  const linking::IndicatorList* indicators = nullptr;
 };
 
 // Verdict changes, delivered on the thread that calls Push/Finish, in a deterministic order
@@ -106,6 +109,7 @@ class Engine {
   const ClusterVerdict* Cluster(uint32_t root) const;
   const linking::Linker& linker() const { return linker_; }
   const scoring::Scorer& scorer() const { return scorer_; }
+  const EngineOptions& options() const { return opt_; }
   const detectors::PeerBaselines& peers() const { return peers_; }
   const NameTable& names() const { return names_; }
   uint64_t events() const { return events_; }
@@ -163,6 +167,7 @@ class Engine {
   void ScoreState(state::AccountState& s, TimeUs ts, bool* newly_flagged);
   void Barrier();
   void ScoreClusters(const std::vector<uint32_t>& roots);
+  void MatchKnownIndicators(state::AccountState& s);
   bool MemberJoinsVerdict(const state::AccountState& member,
                           const state::AccountState& combined) const;
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 #include <unordered_map>
 
 #include "common/json_writer.h"
@@ -105,6 +106,16 @@ Report Build(const engine::Engine& e) {
     a.flagged = s.verdict.flagged;
     a.first_flagged_at = s.verdict.first_flagged_at;
     a.evidence = DetectorEvidence(e, s, s.verdict);
+    if (s.verdict.known_indicator && e.options().indicators) {
+      const auto& ind = e.options().indicators->at(s.verdict.known_indicator - 1);
+      a.evidence.insert(
+          a.evidence.begin(),
+          {"known_indicator", 0.0, 1.0,
+           fmt::format("linked to known operator \"{}\": {} {} is on the list{}{}{}",
+                       ind.operator_name, linking::KnownKindName(ind.kind), ind.value,
+                       ind.source.empty() ? "" : " from ", ind.source,
+                       ind.note.empty() ? "" : " (" + ind.note + ")")});
+    }
     if (s.verdict.flagged_by_cluster) {
       const auto* cv = e.Cluster(e.ClusterOf(ref.index));
       a.evidence.insert(
@@ -148,6 +159,7 @@ Report Build(const engine::Engine& e) {
 
   for (const auto& [root, pos] : cluster_pos) {
     ClusterEntry c;
+    c.root = root;
     c.cluster_id = cluster_ids[pos];
     const auto& members = cluster_members[pos];
     for (uint32_t m : members)
@@ -180,6 +192,20 @@ Report Build(const engine::Engine& e) {
         }
       }
       c.evidence = LinkEvidence(e, root, members.size());
+      if (e.options().indicators) {
+        for (uint32_t m : members) {
+          const auto& v = e.AccountAt(m).verdict;
+          if (!v.known_indicator) continue;
+          const auto& ind = e.options().indicators->at(v.known_indicator - 1);
+          c.evidence.insert(c.evidence.begin(),
+                            {"known_indicator", 0.0, 1.0,
+                             fmt::format("member {} matches known operator \"{}\" ({} {})",
+                                         names.Get(NameKind::kAccount, e.AccountAt(m).account),
+                                         ind.operator_name, linking::KnownKindName(ind.kind),
+                                         ind.value)});
+          break;
+        }
+      }
       auto det = DetectorEvidence(e, cv->combined, cv->verdict);
       c.evidence.insert(c.evidence.end(), det.begin(), det.end());
     }
@@ -306,6 +332,50 @@ std::string ToJson(const Report& r, const engine::Engine& e, const engine::ScanS
   w.EndArray();
   w.EndObject();
   out.push_back('\n');
+  return out;
+}
+
+std::string ExportIndicators(const Report& r, const engine::Engine& e) {
+  std::string out;
+  const auto& names = e.names();
+  auto line = [&](std::string_view type, const std::string& value, const ClusterEntry& c) {
+    JsonWriter w(out);
+    w.BeginObject();
+    w.Field("type", std::string(type));
+    w.Field("value", value);
+    w.Field("operator", c.cluster_id);
+    w.Field("source", std::string("distillguard"));
+    w.Field("note", fmt::format("flagged cluster of {} account(s), score {:.2f}, first flagged {}",
+                                c.accounts.size(), c.score, FormatRfc3339(c.first_flagged_at)));
+    w.EndObject();
+    out.push_back('\n');
+  };
+  for (const auto& c : r.clusters) {
+    if (!c.flagged) continue;
+    std::set<std::pair<std::string, std::string>> seen;
+    auto emit = [&](std::string_view type, const std::string& value) {
+      if (!value.empty() && value[0] != '#' && seen.emplace(std::string(type), value).second) {
+        line(type, value, c);
+      }
+    };
+    for (const auto& a : c.accounts) emit("account_id", a);
+    const auto& members = e.linker().Members(c.root);
+    for (uint32_t m : members) {
+      const auto& s = e.AccountAt(m);
+      if (!s.verdict.flagged) continue;
+      if (s.registry.payment) emit("payment_fingerprint", names.Get(NameKind::kPayment, s.registry.payment));
+      if (s.fingerprints.total()) emit("client_fingerprint", names.Get(NameKind::kFingerprint, s.fingerprints.Top().key));
+      if (s.ip_prefixes.total() && s.ip_prefixes.TopShare() >= 0.5) {
+        emit("cidr", names.Get(NameKind::kIpPrefix, s.ip_prefixes.Top().key));
+      }
+    }
+    // Email domains only when they are rare enough to identify someone.
+    for (const auto& sv : e.linker().SharedBy(c.root)) {
+      if (sv.kind == linking::kEmailDomain && sv.holders <= 5) {
+        emit("email_domain", names.Get(NameKind::kEmailDomain, sv.value));
+      }
+    }
+  }
   return out;
 }
 

@@ -40,6 +40,7 @@ struct AccountEntry {
 };
 
 struct ClusterEntry {
+  uint32_t root = 0;  // linker index of the cluster's root
   std::string cluster_id;
   std::vector<std::string> accounts;
   double score = 0;
@@ -59,6 +60,10 @@ Report Build(const engine::Engine& engine);
 // Writes the JSON report. `stats` fills the `input` section; generated_at comes from the caller.
 std::string ToJson(const Report& report, const engine::Engine& engine,
                    const engine::ScanStats& stats, TimeUs generated_at);
+
+// The indicators of every flagged cluster (and flagged lone account) in the known-indicator
+// list format (linking/indicators.h), to share with other providers.
+std::string ExportIndicators(const Report& report, const engine::Engine& engine);
 
 // Readable summary for a terminal: counts, top flagged clusters and accounts with evidence.
 std::string Summary(const Report& report, const engine::Engine& engine,

@@ -32,6 +32,8 @@ struct Verdict {
   uint8_t level = 0;
   bool flagged = false;
   bool flagged_by_cluster = false;
+  bool flagged_by_indicator = false;
+  uint32_t known_indicator = 0;  // index + 1 in the known-indicator list that matched, 0 if none
   TimeUs first_flagged_at = -1;
 };
 
