@@ -77,6 +77,12 @@ void Linker::Post(uint32_t a, IndicatorKind kind, uint64_t value) {
   p.accounts.push_back(a);
 }
 
+size_t Linker::posting_entries() const {
+  size_t n = 0;
+  for (const auto& [key, p] : postings_) n += p.accounts.size();
+  return n;
+}
+
 std::vector<uint32_t> Linker::TakeMergedRoots() {
   std::vector<uint32_t> roots;
   roots.reserve(merged_.size());

@@ -62,6 +62,10 @@ class Linker {
   // Members of the cluster whose root is `root` (ascending account index).
   const std::vector<uint32_t>& Members(uint32_t root) const { return members_[root]; }
   uint64_t refused_merges() const { return refused_; }
+  // Memory accounting: pair weights kept, account ids held in posting lists, distinct values.
+  size_t pairs() const { return pair_weight_.size(); }
+  size_t posting_entries() const;
+  size_t values() const { return postings_.size(); }
   size_t accounts() const { return parent_.size(); }
 
   struct SharedValue {
