@@ -32,8 +32,10 @@ void Engine::Push(const EventRecord& r) {
   const int64_t epoch = r.ts / opt_.epoch;
   if (events_ == 0) first_ts_ = r.ts;
   if (epoch > epoch_) {
-    if (!batch_.empty()) {
-      ProcessBatch();
+    // The barrier belongs to the epoch boundary, not to the batch: it runs even when a full
+    // batch or a Flush() already processed every event of the finished epoch.
+    if (epoch_ != INT64_MIN) {
+      if (!batch_.empty()) ProcessBatch();
       Barrier();
     }
     epoch_ = epoch;

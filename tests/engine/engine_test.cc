@@ -68,6 +68,8 @@ TEST_F(EngineTest, ReportIndependentOfThreadsBlocksAndBatches) {
   EXPECT_EQ(base, ScanToJson({Events()}, Accounts(), {.threads = 2}));
   EXPECT_EQ(base, ScanToJson({Events()}, Accounts(), {.threads = 2, .block_bytes = 64 << 10}));
   EXPECT_EQ(base, ScanToJson({Events()}, Accounts(), {.threads = 1, .batch_max = 97}));
+  // One event per batch: every epoch boundary finds the batch already empty.
+  EXPECT_EQ(base, ScanToJson({Events()}, Accounts(), {.threads = 2, .batch_max = 1}));
   EXPECT_EQ(base, ScanToJson({Events()}, Accounts(), {.threads = 3, .iterate_many = false}));
 }
 
