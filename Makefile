@@ -1,6 +1,6 @@
 # distillguard: the two commands a new user needs are `make demo` and `make test`.
 # Every target installs missing Debian packages first (scripts/deps.sh).
-.PHONY: all deps build demo test test-release test-asan fuzz-smoke eval train bench format tidy clean
+.PHONY: all deps build demo test test-release test-asan fuzz-smoke eval train bench bench-serve format tidy clean
 
 JOBS ?= $(shell nproc)
 BIN := build/release/distillguard
@@ -71,6 +71,11 @@ train: build
 	@$(BIN) train --events out/train/events.jsonl --accounts out/train/accounts.jsonl --labels out/train/labels.json \
 	  --out models/default.toml --version-name "fit-standard-seed$(TRAIN_SEED)"
 	@cmake --build --preset release -j $(JOBS) >/dev/null
+
+# Decision latency of `serve` under load from wrk on loopback (not part of make test).
+bench-serve: build
+	@scripts/deps.sh --with-bench
+	@bash bench/serve_latency.sh $(BIN)
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc')

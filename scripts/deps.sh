@@ -10,23 +10,30 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
   zstd gzip
+  nginx-light curl python3
 )
 if [[ "${1:-}" == "--with-bench" ]]; then
-  PKGS+=(nodejs npm)
+  PKGS+=(wrk hyperfine)
 fi
 
+root="$(cd "$(dirname "$0")/.." && pwd)"
 missing=()
+# Node and npm: the machine's own if present (Debian's npm conflicts with a vendor Node build).
+if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
 done
-if [[ ${#missing[@]} -eq 0 ]]; then
-  exit 0
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "deps: installing ${missing[*]}" >&2
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The integration tests drive the service with the real openai npm client (package-lock.json).
+if [[ ! -d "$root/node_modules/openai" ]]; then
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+fi
