@@ -4,7 +4,7 @@
 # populated, then runs wrk with a Lua script that cycles through the simulated account ids.
 # wrk is closed-loop: it reports the latency percentiles at the throughput it reaches with
 # CONNS connections; the target is p99 <= 1 ms at >= 10,000 decisions/s.
-# Usage: tests/integration/serve_latency_bench.sh path/to/distillguard [seconds] [conns]
+# Usage: bench/serve_latency.sh path/to/distillguard [seconds] [conns]
 set -euo pipefail
 BIN=$(realpath "$1")
 SECS=${2:-10}
