@@ -1,0 +1,52 @@
+// Evaluation of a report against ground-truth labels (any labels file of the simulator's shape):
+// per campaign, accounts flagged, the share of the campaign in its largest reported cluster and
+// the leak (output tokens received before being flagged, over all its output tokens); per benign
+// persona, false positives; overall AUROC of `score`, benign false-positive rate, campaigns
+// detected and the purity of clusters that hold attack accounts.
+//
+// A campaign hidden inside another account is given by its `end_users`: its units are those end
+// users, its traffic their events, and an end user counts as flagged from the earlier of its own
+// entry in the host account's `flagged_end_users` and the host account's own flag.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace dg::eval {
+
+struct CampaignResult {
+  std::string name, description;
+  bool by_end_user = false;
+  size_t units = 0, flagged = 0;  // accounts (or end users)
+  double largest_cluster_share = 0;
+  double leak = 1.0;
+  uint64_t output_tokens = 0, leaked_tokens = 0;
+  bool detected = false;
+};
+
+struct PersonaResult {
+  std::string persona;
+  size_t accounts = 0, flagged = 0;
+};
+
+struct EvalResult {
+  std::vector<CampaignResult> campaigns;
+  std::vector<PersonaResult> personas;
+  double auroc = 0;  // NaN when a class is empty
+  size_t benign = 0, benign_flagged = 0, attack = 0, attack_flagged = 0;
+  size_t campaigns_detected = 0;
+  double attack_cluster_purity = 1.0, min_attack_cluster_purity = 1.0;
+  size_t attack_clusters = 0;
+  size_t labelled_missing_from_report = 0, reported_missing_from_labels = 0;
+  uint64_t events = 0;
+};
+
+// Throws std::runtime_error naming the file and the reason when a file cannot be used.
+EvalResult Evaluate(const std::string& report_path, const std::string& labels_path,
+                    const std::vector<std::string>& event_paths);
+
+std::string ToJson(const EvalResult& r);
+std::string ToMarkdown(const EvalResult& r);
+std::string ToText(const EvalResult& r);
+
+}  // namespace dg::eval
