@@ -40,7 +40,7 @@ test-asan: deps
 fuzz-smoke: deps
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS)
-	@set -e; for f in build/fuzz/*_fuzz; do \
+	@set -e; ls build/fuzz/*_fuzz >/dev/null; for f in build/fuzz/*_fuzz; do \
 	  name=$$(basename $$f _fuzz); mkdir -p build/fuzz/corpus-$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus-$$name fuzz/corpus/$$name 2>build/fuzz/$$name.log \

@@ -1,10 +1,10 @@
 // See parser.h.
 #include "ingest/parser.h"
 
+#include <fmt/format.h>
+
 #include <cstring>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "common/utf8.h"
 
@@ -58,14 +58,15 @@ thread_local PendingSink t_pending;
 
 BlockParser::BlockParser(const ParserOptions& options)
     : options_(options), adapter_(MakeAdapter(options.format)) {
-  if (!adapter_) throw std::invalid_argument(fmt::format("unknown input format '{}'", options.format));
+  if (!adapter_)
+    throw std::invalid_argument(fmt::format("unknown input format '{}'", options.format));
 }
 
 void BlockParser::Parse(const Block& b, ExchangeSink& sink) {
   for (const auto& o : b.oversized) {
-    sink.OnReject(o.line, RejectReason::kTooLong,
-                  fmt::format("line of {} bytes exceeds the cap of {}", o.bytes,
-                              options_.max_line_bytes));
+    sink.OnReject(
+        o.line, RejectReason::kTooLong,
+        fmt::format("line of {} bytes exceeds the cap of {}", o.bytes, options_.max_line_bytes));
   }
   // Split and screen lines; runs of good lines go to iterate_many.
   lines_.clear();
@@ -131,8 +132,7 @@ void BlockParser::ParseRunStreaming(const char* buf_end, size_t first, size_t la
   const size_t batch = std::max<size_t>(options_.max_line_bytes + 64, 1 << 20);
   simdjson::ondemand::document_stream stream;
   size_t i = first;
-  if (!stream_parser_
-           .iterate_many(reinterpret_cast<const uint8_t*>(run_begin), run_len, batch)
+  if (!stream_parser_.iterate_many(reinterpret_cast<const uint8_t*>(run_begin), run_len, batch)
            .get(stream)) {
     for (auto it = stream.begin(); it != stream.end() && i < last; ++it) {
       const Line& line = lines_[i];
@@ -143,8 +143,11 @@ void BlockParser::ParseRunStreaming(const char* buf_end, size_t first, size_t la
       if (src.size() != line.len) break;
       simdjson::ondemand::document_reference doc;
       if ((*it).get(doc)) break;
-      ParseDocument(doc, line, sink);
+      const bool syntax_ok = ParseDocument(doc, line, sink);
       ++i;
+      // A syntax error found while iterating leaves the stream's position in doubt: the rest of
+      // the run is parsed line by line.
+      if (!syntax_ok) break;
     }
   }
   // Whatever the stream could not vouch for is parsed line by line.
@@ -162,13 +165,13 @@ void BlockParser::ParseLine(const Line& line, const char* buf_end, ExchangeSink&
 }
 
 template <typename Doc>
-void BlockParser::ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink) {
+bool BlockParser::ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink) {
   PendingSink& pending = t_pending;
   pending.Clear();
   simdjson::ondemand::json_type type;
   if (auto err = doc.type().get(type)) {
     sink.OnReject(line.number, RejectReason::kInvalidJson, simdjson::error_message(err));
-    return;
+    return false;
   }
   RejectReason reason = RejectReason::kNone;
   detail_.clear();
@@ -229,9 +232,10 @@ void BlockParser::ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink) 
     // A broken record emits nothing, even what the adapter produced before the error.
     pending.Clear();
     sink.OnReject(line.number, reason, detail_);
-    return;
+    return reason != RejectReason::kInvalidJson;
   }
   pending.Flush(sink);
+  return true;
 }
 
 }  // namespace dg::ingest

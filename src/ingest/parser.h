@@ -44,8 +44,9 @@ class BlockParser {
   void ParseRunStreaming(const char* buf_end, size_t first, size_t last, ExchangeSink& sink);
   void ParseLine(const Line& line, const char* buf_end, ExchangeSink& sink);
   // Doc is ondemand::document (per line: trailing content is checked) or document_reference.
+  // Returns false when the record had a JSON syntax error (the stream cannot be trusted after).
   template <typename Doc>
-  void ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink);
+  bool ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink);
 
   ParserOptions options_;
   std::unique_ptr<Adapter> adapter_;
