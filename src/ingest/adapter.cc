@@ -8,6 +8,8 @@
 namespace dg::ingest {
 
 std::unique_ptr<Adapter> MakeExchangeAdapter();
+std::unique_ptr<Adapter> MakeOtlpAdapter();
+std::unique_ptr<Adapter> MakeLiteLlmAdapter();
 
 namespace {
 struct AdapterEntry {
@@ -16,6 +18,8 @@ struct AdapterEntry {
 };
 constexpr std::array kAdapters = {
     AdapterEntry{"exchange", &MakeExchangeAdapter},
+    AdapterEntry{"otlp", &MakeOtlpAdapter},
+    AdapterEntry{"litellm", &MakeLiteLlmAdapter},
 };
 }  // namespace
 

@@ -58,6 +58,10 @@ RejectReason GetTimestamp(simdjson::ondemand::value v, TimeUs& out);
 bool AddContent(simdjson::ondemand::value v, TextParts& parts, uint32_t& chars);
 // True for simdjson errors that mean broken JSON rather than an unexpected type.
 bool Fatal(simdjson::error_code e);
+// The chat `messages` array (or a prompt string) into the exchange's conversation fields.
+bool ParseMessageList(simdjson::ondemand::value v, Exchange& ex);
+// An OpenAI-style response object (status, usage, choices).
+bool ParseResponseObject(simdjson::ondemand::value v, Exchange& ex);
 }  // namespace json
 
 }  // namespace dg::ingest

@@ -389,6 +389,15 @@ bool ParseResponse(value v, Exchange& ex) {
   return true;
 }
 
+}  // namespace
+
+namespace json {
+bool ParseMessageList(simdjson::ondemand::value v, Exchange& ex) { return ParseMessages(v, ex); }
+bool ParseResponseObject(simdjson::ondemand::value v, Exchange& ex) { return ParseResponse(v, ex); }
+}  // namespace json
+
+namespace {
+
 class ExchangeAdapter final : public Adapter {
  public:
   std::string_view name() const override { return "exchange"; }
