@@ -1,0 +1,201 @@
+// Each detector on small crafted streams: the behaviour it is for fires it, and the legitimate
+// look-alike named in docs/DETECTION.md does not.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "common/hash.h"
+#include "common/rng.h"
+#include "detectors/detector.h"
+#include "features/phrases.h"
+#include "state/account_state.h"
+
+namespace dg::detectors {
+namespace {
+
+using engine::EventRecord;
+using state::AccountState;
+
+class DetectorsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (auto& d : MakeBuiltinDetectors()) by_name_[std::string(d->name())] = std::move(d);
+    peers_.median_output_per_day = 20'000;
+    peers_.peers = 500;
+  }
+  double Strength(const std::string& name, const AccountState& s) {
+    return by_name_.at(name)->Strength({s, peers_});
+  }
+  // n requests built by `make(i, rng)`, one every `gap_s` seconds.
+  AccountState Stream(int n, double gap_s,
+                      const std::function<void(int, EventRecord&, Rng&)>& make) {
+    AccountState s;
+    Rng rng(9);
+    for (int i = 0; i < n; ++i) {
+      EventRecord r;
+      r.ts = 1'700'000'000LL * kUsPerSec + static_cast<TimeUs>(i * gap_s * kUsPerSec);
+      r.prompt.chars = 80;
+      r.prompt.exact_hash = rng.Next();
+      r.prompt.simhash = rng.Next();
+      r.prompt.skeleton_hash = rng.Next();
+      r.prompt.prefix_hash = rng.Next();
+      r.prompt.suffix_hash = rng.Next();
+      r.prompt_tokens = 40;
+      r.completion_tokens = 300;
+      r.temperature = 0.7f;
+      r.user_agent = 77;
+      r.ip_prefix = 88;
+      make(i, r, rng);
+      s.Update(r);
+    }
+    return s;
+  }
+  std::map<std::string, std::unique_ptr<Detector>> by_name_;
+  PeerBaselines peers_;
+};
+
+TEST_F(DetectorsTest, ExtractionParams) {
+  auto prober = Stream(60, 30, [](int i, EventRecord& r, Rng&) {
+    r.top_logprobs = 20;
+    r.flags |= engine::kFlagLogprobs;
+    r.logit_bias_entries = 1 + i % 4;
+    r.max_tokens = 1;
+    r.completion_tokens = 1;
+  });
+  EXPECT_GT(Strength("extraction_params", prober), 0.9);
+  auto sampler = Stream(60, 30, [](int, EventRecord& r, Rng&) {
+    r.n = 8;
+    r.temperature = 1.0f;
+  });
+  EXPECT_GT(Strength("extraction_params", sampler), 0.7);
+  // An evaluation harness at temperature 0 with a logprob now and then.
+  auto harness = Stream(200, 30, [](int i, EventRecord& r, Rng&) {
+    r.temperature = 0;
+    if (i % 20 == 0) r.top_logprobs = 5;
+  });
+  EXPECT_LT(Strength("extraction_params", harness), 0.05);
+  // Too few requests to say anything.
+  auto few = Stream(5, 30, [](int, EventRecord& r, Rng&) { r.top_logprobs = 20; });
+  EXPECT_EQ(Strength("extraction_params", few), 0.0);
+}
+
+TEST_F(DetectorsTest, CotElicitationNeedsLongAnswers) {
+  auto harvester = Stream(80, 60, [](int, EventRecord& r, Rng&) {
+    r.system_phrase_mask = features::kCotElicit;
+    r.completion_tokens = 900;
+  });
+  EXPECT_GT(Strength("cot_elicitation", harvester), 0.9);
+  auto classifier = Stream(80, 60, [](int, EventRecord& r, Rng&) {
+    r.system_phrase_mask = features::kCotElicit;
+    r.completion_tokens = 3;
+  });
+  EXPECT_LT(Strength("cot_elicitation", classifier), 0.5);
+  auto chatty = Stream(80, 60, [](int i, EventRecord& r, Rng&) {
+    if (i % 20 == 0) r.prompt.phrase_mask = features::kCotElicit;  // "step by step" now and then
+  });
+  EXPECT_EQ(Strength("cot_elicitation", chatty), 0.0);
+}
+
+TEST_F(DetectorsTest, TemplateHarvestVersusBatchJobAndRag) {
+  auto harvest = Stream(200, 60, [](int, EventRecord& r, Rng&) {
+    r.prompt.prefix_hash = 1;
+    r.prompt.suffix_hash = 2;
+  });
+  EXPECT_GT(Strength("template_harvest", harvest), 0.9);
+  auto batch = Stream(200, 60, [](int, EventRecord& r, Rng&) {
+    r.prompt.prefix_hash = 1;
+    r.prompt.suffix_hash = 2;
+    r.completion_tokens = 2;  // one label per call
+  });
+  EXPECT_EQ(Strength("template_harvest", batch), 0.0);
+  auto rag = Stream(200, 60, [](int, EventRecord& r, Rng&) {
+    r.prompt.prefix_hash = 1;
+    r.prompt.suffix_hash = 2;
+    r.prompt_tokens = 3000;  // long context in, short answer out
+    r.completion_tokens = 250;
+  });
+  EXPECT_EQ(Strength("template_harvest", rag), 0.0);
+  // An evaluation sweep re-running the same prompts at temperature 0.
+  auto sweep = Stream(200, 60, [](int i, EventRecord& r, Rng&) {
+    r.prompt.prefix_hash = 1;
+    r.prompt.suffix_hash = 2;
+    r.prompt.exact_hash = 1000 + i % 20;
+    r.temperature = 0;
+  });
+  EXPECT_EQ(Strength("template_harvest", sweep), 0.0);
+}
+
+TEST_F(DetectorsTest, InstructionPoolVersusPeopleAndCodingAgents) {
+  auto pool = Stream(
+      100, 600, [](int, EventRecord& r, Rng&) { r.prompt.phrase_mask = features::kTaskStyle; });
+  EXPECT_GT(Strength("instruction_pool", pool), 0.8);
+  auto person = Stream(100, 600, [](int i, EventRecord& r, Rng&) {
+    r.prompt.phrase_mask = i % 3 == 0 ? features::kTaskStyle : features::kFirstPerson;
+  });
+  EXPECT_EQ(Strength("instruction_pool", person), 0.0);
+  auto agent = Stream(100, 60, [](int i, EventRecord& r, Rng&) {
+    r.prompt.phrase_mask = features::kTaskStyle;
+    r.n_assistant = static_cast<uint16_t>(i % 8);  // long conversations: few openers
+  });
+  EXPECT_LT(Strength("instruction_pool", agent), 0.2);
+}
+
+TEST_F(DetectorsTest, ClientRotation) {
+  auto rotating = Stream(60, 300, [](int, EventRecord& r, Rng& rng) {
+    // Real indicator values are XXH3 hashes; sketches rely on their bits being uniform.
+    r.user_agent = HashMix(100 + rng.Below(6), 1);
+    r.ip_prefix = HashMix(200 + rng.Below(10), 2);
+  });
+  EXPECT_GT(Strength("client_rotation", rotating), 0.7);
+  auto steady =
+      Stream(60, 300, [](int i, EventRecord& r, Rng&) { r.ip_prefix = HashMix(200 + i % 2, 2); });
+  EXPECT_EQ(Strength("client_rotation", steady), 0.0);
+}
+
+TEST_F(DetectorsTest, OutputVolumeAgainstPeersAndPerEndUser) {
+  auto heavy = Stream(500, 60, [](int, EventRecord& r, Rng&) { r.completion_tokens = 2000; });
+  EXPECT_GT(Strength("output_volume", heavy), 0.9);  // ~2.9M/day against a 20k median
+  auto saas = Stream(500, 60, [](int i, EventRecord& r, Rng&) {
+    r.completion_tokens = 2000;
+    r.end_user = HashMix(static_cast<uint64_t>(i), 3);  // 500 end users: measured per end user
+  });
+  EXPECT_LT(Strength("output_volume", saas), 0.3);
+  PeerBaselines few = peers_;
+  few.peers = 5;
+  EXPECT_EQ(by_name_.at("output_volume")->Strength({heavy, few}), 0.0);
+}
+
+TEST_F(DetectorsTest, CoordinatedAccountsOnlyForClustersOfFreshAccounts) {
+  AccountState cluster;
+  cluster.members = 0;
+  AccountState member = Stream(40, 60, [](int, EventRecord& r, Rng&) {
+    r.prompt.prefix_hash = 1;
+    r.prompt.suffix_hash = 2;
+  });
+  member.registry.created_at = member.first_ts - kUsPerDay;
+  for (int i = 0; i < 8; ++i) cluster.Combine(member);
+  EXPECT_EQ(cluster.members, 8u);
+  EXPECT_EQ(cluster.fresh_members, 8u);
+  EXPECT_GT(Strength("coordinated_accounts", cluster), 0.9);
+  EXPECT_EQ(Strength("coordinated_accounts", member), 0.0);  // a lone account
+  AccountState old_company;
+  old_company.members = 0;
+  member.registry.created_at = member.first_ts - 400 * kUsPerDay;
+  for (int i = 0; i < 8; ++i) old_company.Combine(member);
+  EXPECT_EQ(Strength("coordinated_accounts", old_company), 0.0);
+}
+
+TEST_F(DetectorsTest, EveryDetectorExplainsWithFigures) {
+  auto s = Stream(100, 60, [](int, EventRecord& r, Rng&) { r.top_logprobs = 20; });
+  engine::NameTable names;
+  for (auto& [name, d] : by_name_) {
+    const std::string text = d->Explain({s, peers_}, names);
+    EXPECT_FALSE(text.empty()) << name;
+    EXPECT_NE(text.find_first_of("0123456789"), std::string::npos) << name;
+  }
+}
+
+}  // namespace
+}  // namespace dg::detectors
