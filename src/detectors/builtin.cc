@@ -190,8 +190,9 @@ class ClientRotation final : public Detector {
   std::string Explain(const DetectorInput& in, const engine::NameTable& names) const override {
     const auto& s = in.state;
     return fmt::format(
-        "{} requests came from ~{:.0f} different client user agents (the most common, \"{}\", in "
-        "only {}) and ~{:.0f} networks (/24 or /48; top one {}): clients rotated like a proxy pool",
+        "{} requests came from ~{:.0f} client user agents (the most common, \"{}\", in {} of "
+        "requests) and ~{:.0f} networks (/24 or /48; the most common in {}): rotating agents or "
+        "networks like a proxy pool",
         s.requests, s.agent_hll.Estimate(),
         names.Get(engine::NameKind::kUserAgent, s.agents.Top().key), Pct(s.agents.TopShare()),
         s.ip_prefix_hll.Estimate(), Pct(s.ip_prefixes.TopShare()));
