@@ -127,15 +127,14 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
   s.Update(r);
   if (r.end_user && s.EndUsers() >= kMultiTenantEndUsers) TrackEndUser(shard, pos, r);
   bool newly_flagged = false;
-  ScoreState(s, r.ts, &newly_flagged);
+  ScoreState(s, s.verdict, r.ts, &newly_flagged);
   if (newly_flagged) shard.flagged.push_back({r.ts, pos});
 }
 
-void Engine::ScoreState(AccountState& s, TimeUs ts, bool* newly_flagged) {
+void Engine::ScoreState(const AccountState& s, state::Verdict& v, TimeUs ts, bool* newly_flagged) {
   if (s.requests < opt_.min_requests_to_score) return;
   std::array<uint8_t, state::kMaxDetectors> strengths;
   const double score = scorer_.Score({s, peers_}, &strengths);
-  auto& v = s.verdict;
   v.score = static_cast<float>(score);
   if (v.score > v.peak_score) {
     v.peak_score = v.score;
@@ -174,7 +173,7 @@ void Engine::TrackEndUser(Shard& shard, uint32_t pos, const EventRecord& r) {
   slot->seen = guaranteed;
   slot->state.Update(r);
   bool newly = false;
-  ScoreState(slot->state, r.ts, &newly);
+  ScoreState(slot->state, slot->state.verdict, r.ts, &newly);
 }
 
 void Engine::Barrier() {
@@ -325,20 +324,9 @@ void Engine::ScoreClusters(const std::vector<uint32_t>& roots) {
     for (uint32_t m : members) {
       if (m != root) clusters_.erase(m);
     }
-    if (cv.combined.requests < opt_.min_requests_to_score) continue;
-    std::array<uint8_t, state::kMaxDetectors> strengths;
-    const double score = scorer_.Score({cv.combined, peers_}, &strengths);
     auto& v = cv.verdict;
-    v.score = static_cast<float>(score);
-    if (v.score > v.peak_score) {
-      v.peak_score = v.score;
-      v.peak_strength = strengths;
-      v.level = scorer_.LevelOf(score);
-    }
-    if (!v.flagged && scorer_.Flags(score)) {
-      v.flagged = true;
-      v.first_flagged_at = max_ts_;
-    }
+    bool newly = false;
+    ScoreState(cv.combined, v, max_ts_, &newly);
     if (!v.flagged) continue;
     for (uint32_t m : members) {
       auto [si, pos] = directory_[m];

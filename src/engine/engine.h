@@ -164,7 +164,8 @@ class Engine {
   void EmitFlags();
   void ProcessEvent(Shard& shard, const EventRecord& r);
   void TrackEndUser(Shard& shard, uint32_t pos, const EventRecord& r);
-  void ScoreState(state::AccountState& s, TimeUs ts, bool* newly_flagged);
+  // Scores `s` into `v` (an account's own verdict, an end user's, or a cluster's).
+  void ScoreState(const state::AccountState& s, state::Verdict& v, TimeUs ts, bool* newly_flagged);
   void Barrier();
   void ScoreClusters(const std::vector<uint32_t>& roots);
   void MatchKnownIndicators(state::AccountState& s);
