@@ -88,16 +88,20 @@ void Featurizer::Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t
   if (!ex.system_text.empty()) f |= kFlagHasSystem;
   if (ex.status >= 400) f |= kFlagError;
   r.flags = f;
-  // Scripted clients send the same parameters every time; people and apps vary them.
-  struct {
-    uint64_t model;
-    int32_t n, max_tokens, top_logprobs, logit_bias;
-    int32_t temperature_milli, top_p_milli;
-    int8_t effort;
-    uint16_t flags;
-  } sig{r.model, r.n, r.max_tokens, r.top_logprobs, r.logit_bias_entries > 0 ? 1 : 0,
-        static_cast<int32_t>(r.temperature * 1000), static_cast<int32_t>(r.top_p * 1000),
-        r.reasoning_effort, static_cast<uint16_t>(f & ~(kFlagHasSystem | kFlagError))};
+  // Scripted clients send the same parameters every time; people and apps vary them. The fields
+  // are packed into a byte buffer without padding: hashing a struct would hash its padding
+  // bytes, which are indeterminate (they made the signature differ between builds and runs).
+  const int32_t fields[] = {r.n,
+                            r.max_tokens,
+                            r.top_logprobs,
+                            r.logit_bias_entries > 0 ? 1 : 0,
+                            static_cast<int32_t>(r.temperature * 1000),
+                            static_cast<int32_t>(r.top_p * 1000),
+                            r.reasoning_effort,
+                            static_cast<int32_t>(f & ~(kFlagHasSystem | kFlagError))};
+  unsigned char sig[sizeof(r.model) + sizeof(fields)];
+  std::memcpy(sig, &r.model, sizeof(r.model));
+  std::memcpy(sig + sizeof(r.model), fields, sizeof(fields));
   r.param_signature = XXH3_64bits(&sig, sizeof(sig));
   r.n_messages = ex.n_messages;
   r.n_user = ex.n_user;
