@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# make bench (issue 7): throughput and memory of `distillguard scan` against a ceiling and a peer,
+# on the same simulated inputs, in one run.
+#
+#   limit   tools/parse_limit: simdjson On-Demand parse + the fields the engine reads + XXH3 of
+#           the prompt text, one thread (the most any scanner can do per core)
+#   duckdb  DuckDB (@duckdb/node-api, bench/duckdb) with 2 threads: per-account request count,
+#           output-token sum and distinct prompts over the same JSONL (aggregate only)
+#   scan-1  distillguard scan --threads 1: all detectors, linking, the report
+#   scan-2  distillguard scan --threads 2
+#
+# Inputs: bench/scenarios/throughput.toml simulated once, cut into prefixes of 100k / 1M / 4M
+# events (the same traffic mix, growing work); bench/scenarios/many_accounts.toml (1M active
+# accounts) and the same scenario with counts / 1000 as its baseline, for memory per account.
+# Each contender is timed as a whole process by /usr/bin/time (wall, user, sys, peak RSS);
+# the page cache is warmed first. Small sizes are repeated and the median kept.
+#
+# Writes bench/results.md, bench/results.json and the table in docs/BENCHMARKS.md.
+#
+# Environment (all optional):
+#   BENCH_SIZES="100k 1m 4m"   input sizes (k / m suffixes)
+#   BENCH_REPS=3               repetitions for sizes below 1M (1 above)
+#   BENCH_MANY=1               run the many-accounts case (0 to skip)
+#   BENCH_MICRO=1              build and run the Google Benchmark micro-benchmarks (0 to skip)
+#   BENCH_DATA=build/bench-data  where inputs and raw measurements go
+#   BENCH_KEEP_INPUTS=0        1: keep the generated inputs (reused by the next run if unchanged)
+#   BENCH_BIN=build/release/distillguard
+#   BENCH_BUILD=1              0: use the binaries as they are (no cmake)
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+SIZES=${BENCH_SIZES:-"100k 1m 4m"}
+REPS=${BENCH_REPS:-3}
+MANY=${BENCH_MANY:-1}
+MICRO=${BENCH_MICRO:-1}
+DATA=${BENCH_DATA:-$root/build/bench-data}
+KEEP=${BENCH_KEEP_INPUTS:-0}
+BIN=${BENCH_BIN:-$root/build/release/distillguard}
+BUILD=${BENCH_BUILD:-1}
+GEN_AT=2025-01-01T00:00:00Z
+mkdir -p "$DATA"
+DATA="$(cd "$DATA" && pwd)"
+RUNS="$DATA/runs.jsonl"
+: >"$RUNS"
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+started=$(date +%s)
+
+# ------------------------------------------------------------------------------------ build
+if [[ "$BUILD" == 1 ]]; then
+  log "building the release preset"
+  cmake --preset release >/dev/null
+  cmake --build --preset release -j "$(nproc)" >/dev/null
+fi
+[[ -x "$BIN" ]] || { echo "bench: $BIN not found (build the release preset)" >&2; exit 1; }
+
+# The limit program: the CMake target when the build has one, else compiled here with the
+# release preset's flags (RelWithDebInfo: -O2 -g -DNDEBUG, -march=haswell).
+LIMIT="$(dirname "$BIN")/parse_limit"
+if [[ ! -x "$LIMIT" || "$LIMIT" -ot tools/parse_limit.cc ]]; then
+  LIMIT="$DATA/parse_limit"
+  if [[ ! -x "$LIMIT" || "$LIMIT" -ot tools/parse_limit.cc ]]; then
+    log "compiling tools/parse_limit.cc"
+    march=(); [[ "$(uname -m)" == x86_64 ]] && march=(-march=haswell)
+    # shellcheck disable=SC2046
+    ${CXX:-c++} -std=c++20 -O2 -g -DNDEBUG "${march[@]}" tools/parse_limit.cc -o "$LIMIT" \
+      $(pkg-config --cflags --libs simdjson libxxhash)
+  fi
+fi
+
+if [[ ! -d bench/duckdb/node_modules/@duckdb/node-api ]]; then
+  log "installing @duckdb/node-api (npm ci in bench/duckdb)"
+  (cd bench/duckdb && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# ------------------------------------------------------------------------------------ inputs
+count_of() {  # 100k -> 100000, 4m -> 4000000
+  local s=${1,,}
+  case "$s" in
+    *k) echo $((${s%k} * 1000)) ;;
+    *m) echo $((${s%m} * 1000000)) ;;
+    *) echo "$s" ;;
+  esac
+}
+max_n=0
+for s in $SIZES; do n=$(count_of "$s"); ((n > max_n)) && max_n=$n; done
+
+# Inputs are reused only when the scenario, the simulator sources and the sizes are unchanged.
+stamp="$( (cat bench/scenarios/*.toml; git rev-parse HEAD:src/sim 2>/dev/null || echo nogit; echo "$SIZES $MANY") | sha256sum | cut -c1-16)"
+if [[ ! -f "$DATA/inputs.stamp" || "$(cat "$DATA/inputs.stamp")" != "$stamp" ]]; then
+  rm -rf "$DATA/inputs"
+fi
+mkdir -p "$DATA/inputs"
+in="$DATA/inputs"
+if [[ ! -f "$in/done" ]]; then
+  # ~2,550 events per simulated hour; a margin, then the prefixes.
+  hours=$((max_n / 2400 + 24))
+  log "simulating bench/scenarios/throughput.toml for ${hours} h (>= $max_n events)"
+  sed "s/^duration_hours = .*/duration_hours = $hours/" bench/scenarios/throughput.toml >"$in/throughput.toml"
+  "$BIN" simulate --scenario "$in/throughput.toml" --out "$in/gen" >&2
+  have=$(wc -l <"$in/gen/events.jsonl")
+  ((have >= max_n)) || { echo "bench: the simulator gave $have events < $max_n" >&2; exit 1; }
+  for s in $SIZES; do
+    n=$(count_of "$s")
+    if ((n < max_n)); then head -n "$n" "$in/gen/events.jsonl" >"$in/events-$s.jsonl"; fi
+  done
+  for s in $SIZES; do
+    n=$(count_of "$s")
+    if ((n == max_n)); then
+      bytes=$(head -n "$n" "$in/gen/events.jsonl" | wc -c)
+      truncate -s "$bytes" "$in/gen/events.jsonl"
+      mv "$in/gen/events.jsonl" "$in/events-$s.jsonl"
+      break
+    fi
+  done
+  mv "$in/gen/accounts.jsonl" "$in/accounts.jsonl"
+  rm -rf "$in/gen"
+  if [[ "$MANY" == 1 ]]; then
+    log "simulating bench/scenarios/many_accounts.toml (1M accounts) and its 1/1000 baseline"
+    "$BIN" simulate --scenario bench/scenarios/many_accounts.toml --out "$in/many" >&2
+    sed -e 's/^count = \([0-9]*\)000$/count = \1/' bench/scenarios/many_accounts.toml >"$in/many_base.toml"
+    "$BIN" simulate --scenario "$in/many_base.toml" --out "$in/many-base" >&2
+  fi
+  echo "$stamp" >"$DATA/inputs.stamp"
+  touch "$in/done"
+fi
+
+# ------------------------------------------------------------------------------------ runs
+# measure CONTENDER SIZE REP FILE -- CMD...: one timed process; appends a JSON line to $RUNS.
+measure() {
+  local who=$1 size=$2 rep=$3 file=$4
+  shift 5
+  local t="$DATA/time.txt" out="$DATA/out-$who.txt" load
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  /usr/bin/time -f '%e %U %S %M' -o "$t" "$@" >"$out" 2>"$DATA/err-$who.txt" || {
+    echo "bench: $who on $size failed:" >&2; cat "$DATA/err-$who.txt" >&2; exit 1; }
+  read -r wall user sys rss < <(tail -1 "$t")
+  local extra
+  extra=$(tail -1 "$out" | grep '^{' || echo '{}')
+  printf '{"contender":"%s","size":"%s","rep":%d,"file":"%s","bytes":%d,"lines":%d,"wall":%s,"user":%s,"sys":%s,"rss_kb":%s,"load1":%s,"out":%s}\n' \
+    "$who" "$size" "$rep" "$(basename "$file")" "$(stat -c %s "$file")" "${LINES_OF[$file]}" \
+    "$wall" "$user" "$sys" "$rss" "$load" "$extra" >>"$RUNS"
+  printf '  %-8s %-5s rep %d: %6.2f s wall, %6.2f s cpu, %8d KB peak\n' "$who" "$size" "$rep" \
+    "$wall" "$(awk "BEGIN{print $user + $sys}")" "$rss" >&2
+}
+declare -A LINES_OF
+
+for s in $SIZES; do
+  f="$in/events-$s.jsonl"
+  LINES_OF[$f]=$(wc -l <"$f")
+  reps=$REPS
+  (($(count_of "$s") >= 1000000)) && reps=1
+  log "size $s: ${LINES_OF[$f]} events, $(($(stat -c %s "$f") / 1000000)) MB, $reps rep(s)"
+  cat "$f" >/dev/null  # warm the page cache: every contender reads from memory
+  for ((r = 1; r <= reps; ++r)); do
+    measure limit "$s" "$r" "$f" -- "$LIMIT" "$f"
+    measure duckdb "$s" "$r" "$f" -- node bench/duckdb/aggregate.mjs --threads 2 "$f"
+    for t in 1 2; do
+      measure "scan-$t" "$s" "$r" "$f" -- "$BIN" scan "$f" --accounts "$in/accounts.jsonl" \
+        --report "$DATA/report-$t.json" --threads "$t" -q --generated-at "$GEN_AT"
+    done
+    if ! cmp -s "$DATA/report-1.json" "$DATA/report-2.json"; then
+      echo "bench: warning: the 1- and 2-thread reports differ on $s" >&2
+      echo "{\"warning\":\"reports differ between 1 and 2 threads on $s\"}" >>"$RUNS"
+    fi
+  done
+done
+
+if [[ "$MANY" == 1 ]]; then
+  for c in many-base many; do
+    f="$in/$c/events.jsonl"
+    LINES_OF[$f]=$(wc -l <"$f")
+    log "$c: ${LINES_OF[$f]} events"
+    cat "$f" >/dev/null
+    measure scan-2 "$c" 1 "$f" -- "$BIN" scan "$f" --accounts "$in/$c/accounts.jsonl" \
+      --report "$DATA/report-$c.json" --threads 2 -q --generated-at "$GEN_AT"
+    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps({'accounts_case':sys.argv[2],'active_accounts':len(r['accounts']),'clusters':len(r['clusters'])}))" \
+      "$DATA/report-$c.json" "$c" >>"$RUNS"
+    rm -f "$DATA/report-$c.json"
+  done
+fi
+
+# ------------------------------------------------------------------------------------ micro
+MICRO_JSON=()
+if [[ "$MICRO" == 1 ]]; then
+  log "building and running the micro-benchmarks (bench preset)"
+  cmake --preset bench >/dev/null
+  cmake --build --preset bench -j "$(nproc)" >/dev/null
+  for b in build/bench/*_bench; do
+    [[ -x "$b" ]] || continue
+    name=$(basename "$b")
+    "$b" --benchmark_min_time=0.2 --benchmark_out="$DATA/micro-$name.json" --benchmark_out_format=json \
+      >/dev/null 2>&1 || { echo "bench: $name failed" >&2; continue; }
+    MICRO_JSON+=("$DATA/micro-$name.json")
+  done
+fi
+
+# ------------------------------------------------------------------------------------ report
+mem_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+python3 - "$DATA/machine.json" <<EOF
+import json, sys
+json.dump({"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "nproc": $(nproc), "cpu": """$cpu""",
+           "memory_gib": round($mem_kb / 1048576, 1), "kernel": "$(uname -r)",
+           "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
+           "loadavg_end": "$(cut -d' ' -f1-3 /proc/loadavg)",
+           "duration_s": $(($(date +%s) - started))}, open(sys.argv[1], "w"))
+EOF
+python3 bench/summarize.py --runs "$RUNS" --machine "$DATA/machine.json" \
+  --md bench/results.md --json bench/results.json --docs docs/BENCHMARKS.md "${MICRO_JSON[@]}"
+
+if [[ "$KEEP" != 1 ]]; then
+  rm -rf "$DATA/inputs" "$DATA/inputs.stamp" "$DATA"/report-*.json
+fi
+log "done in $(($(date +%s) - started)) s: bench/results.md"
