@@ -21,6 +21,7 @@
 #   BENCH_SIZES="100k 1m 4m"   input sizes (k / m suffixes)
 #   BENCH_REPS=3               repetitions for sizes below 1M (1 above)
 #   BENCH_MANY=1               run the many-accounts case (0 to skip)
+#   BENCH_MANY_DIV=1           divide the many-accounts scenario's counts (e.g. 100 for a smoke test)
 #   BENCH_MICRO=1              build and run the Google Benchmark micro-benchmarks (0 to skip)
 #   BENCH_DATA=build/bench-data  where inputs and raw measurements go
 #   BENCH_KEEP_INPUTS=0        1: keep the generated inputs (reused by the next run if unchanged)
@@ -33,6 +34,7 @@ cd "$root"
 SIZES=${BENCH_SIZES:-"100k 1m 4m"}
 REPS=${BENCH_REPS:-3}
 MANY=${BENCH_MANY:-1}
+MANY_DIV=${BENCH_MANY_DIV:-1}
 MICRO=${BENCH_MICRO:-1}
 DATA=${BENCH_DATA:-$root/build/bench-data}
 KEEP=${BENCH_KEEP_INPUTS:-0}
@@ -86,7 +88,7 @@ max_n=0
 for s in $SIZES; do n=$(count_of "$s"); ((n > max_n)) && max_n=$n; done
 
 # Inputs are reused only when the scenario, the simulator sources and the sizes are unchanged.
-stamp="$( (cat bench/scenarios/*.toml; git rev-parse HEAD:src/sim 2>/dev/null || echo nogit; echo "$SIZES $MANY") | sha256sum | cut -c1-16)"
+stamp="$( (cat bench/scenarios/*.toml; git rev-parse HEAD:src/sim 2>/dev/null || echo nogit; echo "$SIZES $MANY $MANY_DIV") | sha256sum | cut -c1-16)"
 if [[ ! -f "$DATA/inputs.stamp" || "$(cat "$DATA/inputs.stamp")" != "$stamp" ]]; then
   rm -rf "$DATA/inputs"
 fi
@@ -117,8 +119,11 @@ if [[ ! -f "$in/done" ]]; then
   rm -rf "$in/gen"
   if [[ "$MANY" == 1 ]]; then
     log "simulating bench/scenarios/many_accounts.toml (1M accounts) and its 1/1000 baseline"
-    "$BIN" simulate --scenario bench/scenarios/many_accounts.toml --out "$in/many" >&2
-    sed -e 's/^count = \([0-9]*\)000$/count = \1/' bench/scenarios/many_accounts.toml >"$in/many_base.toml"
+    awk -v d="$MANY_DIV" '/^count = [0-9]+$/ { $3 = int($3 / d) } { print }' \
+      bench/scenarios/many_accounts.toml >"$in/many.toml"
+    "$BIN" simulate --scenario "$in/many.toml" --out "$in/many" >&2
+    awk '/^count = [0-9]+$/ { $3 = int($3 / 1000) } { print }' \
+      bench/scenarios/many_accounts.toml >"$in/many_base.toml"
     "$BIN" simulate --scenario "$in/many_base.toml" --out "$in/many-base" >&2
   fi
   echo "$stamp" >"$DATA/inputs.stamp"
@@ -126,13 +131,23 @@ if [[ ! -f "$in/done" ]]; then
 fi
 
 # ------------------------------------------------------------------------------------ runs
+# /usr/bin/time (Debian package `time`) or, without it, the same four figures from getrusage.
+TIMER=(/usr/bin/time -f '%e %U %S %M' -o)
+if [[ ! -x /usr/bin/time ]]; then
+  TIMER=(python3 -c '
+import resource, subprocess, sys, time
+t0 = time.monotonic(); rc = subprocess.call(sys.argv[2:]); wall = time.monotonic() - t0
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write(f"{wall:.2f} {ru.ru_utime:.2f} {ru.ru_stime:.2f} {ru.ru_maxrss}\n")
+sys.exit(rc)')
+fi
 # measure CONTENDER SIZE REP FILE -- CMD...: one timed process; appends a JSON line to $RUNS.
 measure() {
   local who=$1 size=$2 rep=$3 file=$4
   shift 5
   local t="$DATA/time.txt" out="$DATA/out-$who.txt" load
   load=$(cut -d' ' -f1 /proc/loadavg)
-  /usr/bin/time -f '%e %U %S %M' -o "$t" "$@" >"$out" 2>"$DATA/err-$who.txt" || {
+  "${TIMER[@]}" "$t" "$@" >"$out" 2>"$DATA/err-$who.txt" || {
     echo "bench: $who on $size failed:" >&2; cat "$DATA/err-$who.txt" >&2; exit 1; }
   read -r wall user sys rss < <(tail -1 "$t")
   local extra
@@ -167,15 +182,32 @@ for s in $SIZES; do
 done
 
 if [[ "$MANY" == 1 ]]; then
+  # Sampled every 50 ms (bench/rss_probe.py): peak RSS, and RSS once all input is read (the
+  # engine's state before the final barrier and the report).
   for c in many-base many; do
     f="$in/$c/events.jsonl"
-    LINES_OF[$f]=$(wc -l <"$f")
-    log "$c: ${LINES_OF[$f]} events"
-    cat "$f" >/dev/null
-    measure scan-2 "$c" 1 "$f" -- "$BIN" scan "$f" --accounts "$in/$c/accounts.jsonl" \
-      --report "$DATA/report-$c.json" --threads 2 -q --generated-at "$GEN_AT"
-    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps({'accounts_case':sys.argv[2],'active_accounts':len(r['accounts']),'clusters':len(r['clusters'])}))" \
-      "$DATA/report-$c.json" "$c" >>"$RUNS"
+    a="$in/$c/accounts.jsonl"
+    lines=$(wc -l <"$f")
+    log "$c: $lines events"
+    cat "$f" "$a" >/dev/null
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    python3 bench/rss_probe.py "$DATA/probe.json" $(($(stat -c %s "$f") + $(stat -c %s "$a"))) -- \
+      "$BIN" scan "$f" --accounts "$a" --report "$DATA/report-$c.json" --threads 2 -q \
+      --generated-at "$GEN_AT" 2>"$DATA/err-many.txt" || {
+        echo "bench: scan on $c failed:" >&2; cat "$DATA/err-many.txt" >&2; exit 1; }
+    python3 - "$DATA/probe.json" "$DATA/report-$c.json" "$c" "$f" "$lines" "$load" >>"$RUNS" <<'PY'
+import json, os, sys
+probe, report, case, path, lines, load = sys.argv[1:]
+p = json.load(open(probe)); r = json.load(open(report))
+print(json.dumps({"contender": "scan-2", "size": case, "rep": 1, "file": os.path.basename(path),
+                  "bytes": os.path.getsize(path), "lines": int(lines), "wall": p["wall"],
+                  "user": p["user"], "sys": p["sys"], "rss_kb": p["peak_rss_kb"],
+                  "load1": float(load), "out": {},
+                  "rss_at_input_end_kb": p["rss_at_input_end_kb"], "input_end_s": p["input_end_s"]}))
+print(json.dumps({"accounts_case": case, "active_accounts": len(r["accounts"]),
+                  "clusters": sum(1 for c in r["clusters"] if len(c["accounts"]) > 1)}))
+PY
+    tail -2 "$RUNS" | head -1 | python3 -c 'import json, sys; d = json.load(sys.stdin); print("  scan-2   %s: %.1f s wall, peak %s KB, %s KB when all input was read (at %s s)" % (d["size"], d["wall"], d["rss_kb"], d["rss_at_input_end_kb"], d["input_end_s"]))' >&2
     rm -f "$DATA/report-$c.json"
   done
 fi

@@ -69,6 +69,9 @@ def median_runs(runs):
             "events_per_cpu_s": first["lines"] / cpu if cpu > 0 else 0.0,
             "load1": statistics.median(r["load1"] for r in rs),
             "out": first.get("out", {}),
+            "rss_at_input_end_mb": (first["rss_at_input_end_kb"] / 1024.0
+                                    if first.get("rss_at_input_end_kb") else None),
+            "input_end_s": first.get("input_end_s"),
         }
     return out
 
@@ -119,13 +122,23 @@ def summarize(runs, extras, machine, micro_files):
     big, base = agg.get(("scan-2", "many")), agg.get(("scan-2", "many-base"))
     if big and base and "many" in acc and "many-base" in acc:
         n_big, n_base = acc["many"]["active_accounts"], acc["many-base"]["active_accounts"]
-        per = (big["peak_rss_mb"] - base["peak_rss_mb"]) * 1048576 / max(1, n_big - n_base)
-        res["many_accounts"] = {
-            "accounts": n_big, "baseline_accounts": n_base, "events": big["events"],
-            "bytes": big["bytes"], "peak_rss_mb": big["peak_rss_mb"],
-            "baseline_rss_mb": base["peak_rss_mb"], "bytes_per_account": per,
+        per = lambda a, b: (a - b) * 1048576 / max(1, n_big - n_base)
+        ma = {
+            "accounts": n_big, "baseline_accounts": n_base, "clusters": acc["many"]["clusters"],
+            "events": big["events"], "bytes": big["bytes"], "peak_rss_mb": big["peak_rss_mb"],
+            "baseline_rss_mb": base["peak_rss_mb"],
+            "peak_bytes_per_account": per(big["peak_rss_mb"], base["peak_rss_mb"]),
             "wall_s": big["wall_s"], "events_per_s": big["events_per_s"],
-            "projected_gib_1m": per * 1e6 / 2**30}
+            "input_end_s": big["input_end_s"], "state_rss_mb": big["rss_at_input_end_mb"],
+            "state_bytes_per_account": None}
+        # The baseline's fixed cost (binary, Hyperscan database, block buffers, threads) is its
+        # peak: its input is read before the phrase database is even compiled.
+        if big["rss_at_input_end_mb"]:
+            ma["state_bytes_per_account"] = per(big["rss_at_input_end_mb"], base["peak_rss_mb"])
+        judged = ma["state_bytes_per_account"] or ma["peak_bytes_per_account"]
+        ma["bytes_per_account"] = judged
+        ma["projected_gib_1m"] = judged * 1e6 / 2**30
+        res["many_accounts"] = ma
 
     # Targets, judged on the largest size (start-up weighs least there).
     top = sizes[-1] if sizes else None
@@ -153,10 +166,11 @@ def summarize(runs, extras, machine, micro_files):
                " → ".join(f"{x:.0f}" for x in segs) + " ns/event")
     if res["many_accounts"]:
         ma = res["many_accounts"]
-        target("memory per active account", f"{ma['bytes_per_account']:.0f} B", "<= 2048 B",
+        target("state per active account (RSS once all input is read)",
+               f"{ma['bytes_per_account']:.0f} B", "<= 2048 B",
                ma["bytes_per_account"] <= TARGET_STATE_BYTES,
-               f"{ma['accounts']:,} accounts: {ma['peak_rss_mb']:.0f} MB peak RSS, "
-               f"{ma['projected_gib_1m']:.2f} GiB per 1M")
+               f"{ma['projected_gib_1m']:.2f} GiB per 1M accounts; peak with the report "
+               f"{ma['peak_bytes_per_account']:.0f} B/account")
 
     for path in micro_files:
         try:
@@ -227,14 +241,17 @@ def markdown(res):
     ma = res["many_accounts"]
     if ma:
         L.append("")
+        state = (f"{ma['state_rss_mb']:,.0f} MB once all input was read (at {ma['input_end_s']:.0f} s) → "
+                 f"**{ma['state_bytes_per_account']:,.0f} bytes per account** "
+                 f"({ma['projected_gib_1m']:.2f} GiB per million: state, registry, linker, names); "
+                 if ma["state_bytes_per_account"] else "")
         L.append(f"Many accounts (`bench/scenarios/many_accounts.toml`, scan with 2 threads and "
-                 f"the account registry): {ma['accounts']:,} active accounts, "
-                 f"{ma['events']:,} events ({ma['bytes'] / 1e6:,.0f} MB) in {ma['wall_s']:.1f} s "
-                 f"({fmt_rate(ma['events_per_s'])} events/s); peak RSS {ma['peak_rss_mb']:,.0f} MB "
-                 f"vs {ma['baseline_rss_mb']:,.0f} MB for {ma['baseline_accounts']:,} accounts → "
-                 f"**{ma['bytes_per_account']:,.0f} bytes per account** "
-                 f"({ma['projected_gib_1m']:.2f} GiB per million accounts, all included: state, "
-                 "registry, linker, names and the report being built).")
+                 f"the account registry): {ma['accounts']:,} active accounts "
+                 f"({ma['clusters']:,} multi-account clusters), {ma['events']:,} events "
+                 f"({ma['bytes'] / 1e6:,.0f} MB) in {ma['wall_s']:.1f} s; resident set {state}"
+                 f"peak {ma['peak_rss_mb']:,.0f} MB with the report being built "
+                 f"({ma['peak_bytes_per_account']:,.0f} bytes per account), against "
+                 f"{ma['baseline_rss_mb']:,.0f} MB peak for {ma['baseline_accounts']:,} accounts.")
     L.append("")
     L.append("Targets (issue 7):")
     L.append("")
