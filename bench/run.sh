@@ -27,6 +27,7 @@
 #   BENCH_KEEP_INPUTS=0        1: keep the generated inputs (reused by the next run if unchanged)
 #   BENCH_BIN=build/release/distillguard
 #   BENCH_BUILD=1              0: use the binaries as they are (no cmake)
+#   BENCH_MICRO_DIR=build/bench  where the *_bench binaries are (the bench preset's build dir)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -40,6 +41,7 @@ DATA=${BENCH_DATA:-$root/build/bench-data}
 KEEP=${BENCH_KEEP_INPUTS:-0}
 BIN=${BENCH_BIN:-$root/build/release/distillguard}
 BUILD=${BENCH_BUILD:-1}
+MICRO_DIR=${BENCH_MICRO_DIR:-$root/build/bench}
 GEN_AT=2025-01-01T00:00:00Z
 mkdir -p "$DATA"
 DATA="$(cd "$DATA" && pwd)"
@@ -216,9 +218,11 @@ fi
 MICRO_JSON=()
 if [[ "$MICRO" == 1 ]]; then
   log "building and running the micro-benchmarks (bench preset)"
-  cmake --preset bench >/dev/null
-  cmake --build --preset bench -j "$(nproc)" >/dev/null
-  for b in build/bench/*_bench; do
+  if [[ "$BUILD" == 1 ]]; then
+    cmake --preset bench >/dev/null
+    cmake --build --preset bench -j "$(nproc)" >/dev/null
+  fi
+  for b in "$MICRO_DIR"/*_bench; do
     [[ -x "$b" ]] || continue
     name=$(basename "$b")
     "$b" --benchmark_min_time=0.2 --benchmark_out="$DATA/micro-$name.json" --benchmark_out_format=json \

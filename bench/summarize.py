@@ -99,6 +99,10 @@ def summarize(runs, extras, machine, micro_files):
     res = {"machine": machine, "sizes": sizes, "runs": list(agg.values()), "ratios": {},
            "marginal": {}, "targets": [], "many_accounts": None, "micro": [],
            "warnings": [e["warning"] for e in extras if "warning" in e]}
+    for r in agg.values():  # every contender must have seen every event
+        seen = r["out"].get("records", r["out"].get("events"))
+        if seen is not None and seen != r["events"]:
+            res["warnings"].append(f"{r['contender']} on {r['size']} saw {seen} of {r['events']} events")
     for s in sizes:
         g = lambda who: agg.get((who, s))
         lim, ddb, s1, s2 = g("limit"), g("duckdb"), g("scan-1"), g("scan-2")

@@ -21,13 +21,9 @@ std::vector<EvidenceItem> DetectorEvidence(const engine::Engine& e, const state:
   std::vector<EvidenceItem> out;
   detectors::DetectorInput in{s, e.peers()};
   const auto& scorer = e.scorer();
-  const auto& model = scorer.model();
   for (size_t i = 0; i < scorer.detectors().size(); ++i) {
     const auto& d = *scorer.detectors()[i];
-    double weight = 0;
-    for (const auto& [name, w] : model.weights) {
-      if (name == d.name()) weight = w;
-    }
+    const double weight = scorer.WeightOf(i);
     if (weight == 0) continue;
     const double peak = v.peak_strength[i] / 255.0;
     const double strength = std::max(peak, d.Strength(in));

@@ -99,19 +99,6 @@ double Scorer::Score(const detectors::DetectorInput& in,
   return 1.0 / (1.0 + std::exp(-logit));
 }
 
-std::vector<Contribution> Scorer::Explain(const detectors::DetectorInput& in,
-                                          double min_strength) const {
-  std::vector<Contribution> out;
-  for (size_t i = 0; i < detectors_.size(); ++i) {
-    double s = detectors_[i]->Strength(in);
-    if (s > min_strength && weights_[i] != 0) out.push_back({i, s, weights_[i] * s});
-  }
-  std::stable_sort(out.begin(), out.end(), [](const Contribution& a, const Contribution& b) {
-    return a.weight > b.weight;
-  });
-  return out;
-}
-
 uint8_t Scorer::LevelOf(double score) const {
   uint8_t level = kNone;
   for (uint8_t i = 0; i < 4; ++i) {

@@ -33,21 +33,14 @@ struct ScoringModel {
   static ScoringModel FromToml(std::string_view text, const std::string& origin);
 };
 
-struct Contribution {
-  size_t detector = 0;  // index into detectors()
-  double strength = 0;
-  double weight = 0;  // weight * strength: its share of the logit
-};
-
 class Scorer {
  public:
   explicit Scorer(ScoringModel model);
   // Per-event: the score of a state; optionally each detector's strength (x255, in detector order).
   double Score(const detectors::DetectorInput& in,
                std::array<uint8_t, state::kMaxDetectors>* strengths = nullptr) const;
-  // Contributions, strongest first (only those with strength > min_strength).
-  std::vector<Contribution> Explain(const detectors::DetectorInput& in,
-                                    double min_strength = 0.05) const;
+  // The model's weight of detector `i` (in detectors() order).
+  double WeightOf(size_t i) const { return weights_[i]; }
   uint8_t LevelOf(double score) const;
   bool Flags(double score) const { return LevelOf(score) >= model_.flag_level; }
   const std::vector<std::unique_ptr<detectors::Detector>>& detectors() const { return detectors_; }
