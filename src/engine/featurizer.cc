@@ -7,6 +7,10 @@
 
 #include "common/hash.h"
 
+namespace {
+constexpr uint64_t kHashSystemRaw = 0x5e57e3a1d0c0ffeeULL;
+}  // namespace
+
 namespace dg::engine {
 
 std::string_view IpPrefix(std::string_view ip, char* buf) {
@@ -62,11 +66,19 @@ void Featurizer::Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t
       std::span<const std::string_view>(ex.last_user_text.parts.data(), ex.last_user_text.count),
       r.prompt);
   if (!ex.system_text.empty()) {
-    features::TextFeatures sys;
-    text_.Compute(
-        std::span<const std::string_view>(ex.system_text.parts.data(), ex.system_text.count), sys);
-    r.system_hash = sys.exact_hash ? sys.exact_hash : 1;
-    r.system_phrase_mask = sys.phrase_mask;
+    const std::span<const std::string_view> parts(ex.system_text.parts.data(),
+                                                  ex.system_text.count);
+    uint64_t raw = kHashSystemRaw;
+    for (const auto& p : parts) raw = XXH3_64bits_withSeed(p.data(), p.size(), raw + p.size());
+    raw |= 1;
+    SystemEntry& e = system_cache_[(raw >> 20) & (kSystemCache - 1)];
+    if (e.raw != raw) {
+      features::TextFeatures sys;
+      text_.Compute(parts, sys);
+      e = {raw, sys.exact_hash, sys.phrase_mask};
+    }
+    r.system_hash = e.exact_hash ? e.exact_hash : 1;
+    r.system_phrase_mask = e.phrase_mask;
   } else {
     r.system_hash = 0;
     r.system_phrase_mask = 0;

@@ -2,8 +2,14 @@
 // thread; it owns the thread's TextFeaturizer (Hyperscan scratch) and NameSender. This is where
 // the per-event text work happens, once, on the parsing thread, so nothing downstream touches
 // text again.
+//
+// System prompts repeat: an app sends one system prompt with every request. Their features are
+// kept in a small direct-mapped cache keyed by a raw 64-bit hash and length of the text, so a
+// repeated system prompt costs one XXH3 pass instead of the tokeniser and the phrase scan. The
+// cached values are a pure function of the text, so the cache changes no result.
 #pragma once
 
+#include <array>
 #include <string_view>
 
 #include "engine/event.h"
@@ -23,8 +29,16 @@ class Featurizer {
   void Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t line, EventRecord& out);
 
  private:
+  struct SystemEntry {
+    uint64_t raw = 0;  // XXH3 of the parts and their lengths; 0 = empty slot
+    uint64_t exact_hash = 0;
+    uint32_t phrase_mask = 0;
+  };
+  static constexpr size_t kSystemCache = 1024;
+
   features::TextFeaturizer text_;
   NameSender names_;
+  std::array<SystemEntry, kSystemCache> system_cache_{};
 };
 
 }  // namespace dg::engine

@@ -4,6 +4,7 @@
 // event. Each kind holds at most `cap` names (bounded memory); beyond it names show as hashes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -47,13 +48,19 @@ class NameSender {
   explicit NameSender(NameTable& table) : table_(table) {}
   void Note(NameKind kind, uint64_t hash, std::string_view name) {
     if (name.empty()) return;
-    if (seen_.insert(hash ^ (static_cast<uint64_t>(kind) * 0x9E3779B97F4A7C15ULL)).second) {
-      table_.Insert(kind, hash, name);
-    }
+    const uint64_t key = hash ^ (static_cast<uint64_t>(kind) * 0x9E3779B97F4A7C15ULL);
+    // A direct-mapped cache of recent keys answers the common case (the same account, agent or
+    // network as a few events ago) without touching the hash set.
+    uint64_t& recent = recent_[(key ^ (key >> 29)) & (kRecent - 1)];
+    if (recent == key && key != 0) return;
+    recent = key;
+    if (seen_.insert(key).second) table_.Insert(kind, hash, name);
   }
 
  private:
+  static constexpr size_t kRecent = 4096;
   NameTable& table_;
+  std::array<uint64_t, kRecent> recent_{};
   std::unordered_set<uint64_t> seen_;
 };
 

@@ -5,11 +5,14 @@
 // when the pattern itself holds non-ASCII bytes so that Cyrillic/accented case folding and \b
 // work). The db is shared read-only by all threads. Each thread owns a `PhraseMatcher` holding its
 // own Hyperscan scratch (allocated once in the constructor) and a reusable sanitising buffer, so
-// `Match` never allocates on the common path: it validates UTF-8 (SIMD), scans, and ORs the
-// category bit of every pattern that fired. Invalid UTF-8 (undefined for HS_FLAG_UTF8 scans) is
-// first copied with bad bytes replaced by '?'; that buffer only grows when a larger invalid input
-// arrives. Patterns are written to be specific (e.g. "think step by step" rather than "step by
-// step") so that human prompts fire rarely; they are heuristics, not proof of intent.
+// `Match` never allocates on the common path: pure-ASCII text (most prompts) is scanned with a
+// second, byte-mode compilation of the same patterns (on ASCII input both modes match alike, and
+// byte mode is faster and needs no validation); other text is validated as UTF-8 (SIMD), scanned
+// with the UTF-8 database; either way it ORs the category bit of every pattern that fired. Invalid
+// UTF-8 (undefined for HS_FLAG_UTF8 scans) is first copied with bad bytes replaced by '?'; that
+// buffer only grows when a larger invalid input arrives. Patterns are written to be specific (e.g.
+// "think step by step" rather than "step by step") so that human prompts fire rarely; they are
+// heuristics, not proof of intent.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +36,7 @@ enum PhraseCategory : uint32_t {
   kJsonOutput = 1u << 5,       // structured JSON output demands
   kSystemPromptProbe = 1u << 6,  // attempts to extract the system prompt / instructions
   kExhaustiveAnswer = 1u << 7,   // "as detailed as possible", "comprehensive"...
-  kTaskStyle = 1u << 8,    // opens as a self-contained task ("Generate…", "Classify…", "Rewrite…")
+  kTaskStyle = 1u << 8,  // opens as a self-contained task ("Generate…", "Classify…", "Rewrite…")
   kFirstPerson = 1u << 9,  // speaks of the writer's own situation ("I", "my", "me")
 };
 inline constexpr uint32_t kNumPhraseCategories = 10;
@@ -56,7 +59,8 @@ std::span<const PhrasePattern> BuiltinPhrasePatterns();
 // it).
 class PhraseMatcherDb {
  public:
-  // Process-wide db of the built-in patterns, compiled on first use.
+  // Process-wide db of the built-in patterns: the databases serialised at build time when this
+  // host can use them, else compiled on first use.
   static const PhraseMatcherDb& Default();
   // Throws std::invalid_argument naming the failing pattern (index + regex + Hyperscan message).
   explicit PhraseMatcherDb(std::span<const PhrasePattern> patterns);
@@ -71,15 +75,24 @@ class PhraseMatcherDb {
                                                    bool include_builtin = true);
 
   size_t size() const { return categories_.size(); }
+  // True when this db was loaded from the databases serialised at build time.
+  bool embedded() const { return embedded_; }
   const hs_database* db() const { return db_; }
+  // The same patterns in byte mode, for pure-ASCII text (null if they did not compile so).
+  const hs_database* ascii_db() const { return ascii_db_; }
   uint32_t CategoryOf(unsigned id) const { return categories_[id]; }
 
  private:
+  PhraseMatcherDb() = default;
+  // Loads the built-in patterns' databases serialised at build time; false if absent or unusable.
+  bool LoadEmbedded();
   // Non-throwing construction: on failure db_ stays null, *error / *bad_index describe it.
   PhraseMatcherDb(std::span<const PhrasePattern> patterns, std::string* error, int* bad_index);
   void Init(std::span<const PhrasePattern> patterns, std::string* error, int* bad_index);
 
   hs_database* db_ = nullptr;
+  hs_database* ascii_db_ = nullptr;
+  bool embedded_ = false;
   std::vector<uint32_t> categories_;  // pattern id -> category bit
   std::vector<std::string> regexes_;  // kept for diagnostics
 };
@@ -94,6 +107,9 @@ class PhraseMatcher {
 
   // OR of the categories matched anywhere in `text` (0 on empty text or scan error).
   uint32_t Match(std::string_view text);
+  // The same through the UTF-8 database only, whatever the text (the reference for the ASCII
+  // fast path; tests).
+  uint32_t MatchUtf8(std::string_view text);
 
  private:
   const PhraseMatcherDb& db_;

@@ -16,6 +16,18 @@
 
 namespace dg::state {
 
+// 2^-r for every HyperLogLog rank (exact powers of two: the same values std::ldexp gives, without
+// its cost on the merge path, which recomputes the harmonic sum of every register).
+inline constexpr std::array<float, 66> kPow2Neg = [] {
+  std::array<float, 66> t{};
+  float v = 1.0f;
+  for (auto& x : t) {
+    x = v;
+    v *= 0.5f;
+  }
+  return t;
+}();
+
 template <int P>
 class Hll {
  public:
@@ -26,7 +38,7 @@ class Hll {
     const uint64_t rest = (hash << P) | (uint64_t{1} << (P - 1));
     const uint8_t rank = static_cast<uint8_t>(std::countl_zero(rest) + 1);
     if (rank > reg_[idx]) {
-      sum_ += std::ldexp(1.0f, -rank) - std::ldexp(1.0f, -reg_[idx]);
+      sum_ += kPow2Neg[rank] - kPow2Neg[reg_[idx]];
       if (reg_[idx] == 0) --zeros_;
       reg_[idx] = rank;
     }
@@ -51,7 +63,7 @@ class Hll {
     double s = 0;
     uint16_t z = 0;
     for (auto r : reg_) {
-      s += std::ldexp(1.0, -r);
+      s += kPow2Neg[r];
       z += r == 0;
     }
     sum_ = static_cast<float>(s);

@@ -211,5 +211,33 @@ TEST(Corpus, CategoryRatesBenignVsDistill) {
   EXPECT_GT(Rate(rp, kRoleplay), 0.5);
 }
 
+// The byte-mode database used for pure-ASCII text must agree with the UTF-8 database on every
+// real prompt (and on ASCII-only prefixes of non-ASCII ones), in every category.
+TEST(Corpus, AsciiFastPathAgreesWithUtf8Database) {
+  REQUIRE_SHARED();
+  const PhraseMatcherDb& db = PhraseMatcherDb::Default();
+  ASSERT_NE(db.ascii_db(), nullptr);
+  PhraseMatcher m(db);
+  size_t texts = 0, ascii = 0, matched = 0;
+  for (const char* dir : {"benign", "distill", "benchmark"}) {
+    for (const auto& e : fs::directory_iterator(data / "corpora" / dir)) {
+      for (const auto& turns : LoadCorpus(e.path())) {
+        for (const auto& t : turns) {
+          ++texts;
+          const uint32_t fast = m.Match(t), ref = m.MatchUtf8(t);
+          ASSERT_EQ(fast, ref) << e.path().filename() << ": " << t.substr(0, 200);
+          matched += fast != 0;
+          bool is_ascii = true;
+          for (unsigned char c : t) is_ascii = is_ascii && c < 0x80;
+          ascii += is_ascii;
+        }
+      }
+    }
+  }
+  std::printf("%zu texts, %zu pure ASCII, %zu with some category\n", texts, ascii, matched);
+  EXPECT_GT(ascii, texts / 2);  // the fast path is the common one
+  EXPECT_GT(matched, 1000u);    // and the comparison covers matches, not only misses
+}
+
 }  // namespace
 }  // namespace dg::features
