@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <queue>
 
 #include "common/worker_pool.h"
@@ -55,19 +57,35 @@ struct ByTime {
   }
 };
 
+// One round of a source: up to nworkers blocks read and parsed together.
+struct Round {
+  std::vector<ingest::Block> blocks;
+  std::vector<ParsedBlock> parsed;
+  size_t n = 0;                       // blocks filled this round
+  bool exhausted = false;             // the reader reached the end (or an error) in this round
+  std::string read_error;             // set once, with the round in which the reader failed
+  std::string format;                 // set on the round that created the workers
+  uint64_t bytes = 0, raw_bytes = 0;  // reader position after this round
+};
+
 struct Source {
   std::string path;
   uint16_t index = 0;
   std::unique_ptr<ingest::BlockReader> reader;
   std::string format;
   std::vector<Worker> workers;
-  std::vector<ingest::Block> blocks;
-  std::vector<ParsedBlock> parsed;
+  // Two rounds: with more than one thread the next round is read and parsed in the background
+  // while the engine consumes this one (double buffering); with one thread rounds run inline.
+  Round rounds[2];
+  int cur = 0;
+  std::future<void> next;  // the background round in flight, if any
   std::priority_queue<EventRecord, std::vector<EventRecord>, ByTime> pending;
   std::deque<EventRecord> released;
   TimeUs max_ts = INT64_MIN;
   TimeUs released_ts = INT64_MIN;
+  uint64_t bytes = 0, raw_bytes = 0;  // reader position of the rounds consumed so far
   bool exhausted = false;
+  bool reader_done = false;  // the reader will give nothing more (rounds may still be pending)
   bool error_reported = false;
 };
 
@@ -105,37 +123,44 @@ ScanStats RunScan(const ScanOptions& opt, Engine& engine, NameTable& names,
     src->index = static_cast<uint16_t>(i);
     src->reader = std::make_unique<ingest::BlockReader>(std::move(stream), opt.block_bytes,
                                                         opt.max_line_bytes);
-    src->blocks.resize(nworkers);
-    src->parsed.resize(nworkers);
+    for (auto& round : src->rounds) {
+      round.blocks.resize(nworkers);
+      round.parsed.resize(nworkers);
+    }
     sources.push_back(std::move(src));
   }
 
-  // Reads up to nworkers blocks of a source, parses them in parallel, and moves the records
-  // into its reorder buffer, releasing what the watermark allows.
-  auto fill = [&](Source& s) {
-    size_t n = 0;
-    while (n < nworkers) {
-      if (!s.reader->Next(s.blocks[n])) {
-        if (!s.blocks[n].oversized.empty()) ++n;  // an oversized line at EOF still counts
-        s.exhausted = true;
+  std::mutex pool_mu;
+  // Reads up to nworkers blocks of a source into `round` and parses them in parallel. Touches
+  // only the source's reader, workers and the round, so it may run beside the engine.
+  auto read_and_parse = [&](Source& s, Round& round) {
+    round.n = 0;
+    round.exhausted = false;
+    round.read_error.clear();
+    round.format.clear();
+    while (round.n < nworkers) {
+      if (!s.reader->Next(round.blocks[round.n])) {
+        if (!round.blocks[round.n].oversized.empty()) ++round.n;  // an oversized line at EOF
+        round.exhausted = true;
         break;
       }
-      ++n;
+      ++round.n;
     }
-    if (!s.reader->error().empty() && !s.error_reported) {
-      s.error_reported = true;
-      stats.unreadable.push_back(fmt::format("{}: read error after {} bytes: {}", s.path,
-                                             s.reader->bytes_read(), s.reader->error()));
+    if (!s.reader->error().empty()) {
+      round.read_error = fmt::format("{}: read error after {} bytes: {}", s.path,
+                                     s.reader->bytes_read(), s.reader->error());
     }
-    if (s.workers.empty() && n > 0) {
+    round.bytes = s.reader->bytes_read();
+    round.raw_bytes = s.reader->raw_bytes_read();
+    if (s.workers.empty() && round.n > 0) {
       if (opt.format == "auto") {
-        const auto& b = s.blocks[0];
+        const auto& b = round.blocks[0];
         s.format =
             ingest::DetectFormat(std::string_view(b.buf.data(), std::min<size_t>(b.len, 1 << 20)));
       } else {
         s.format = opt.format;
       }
-      stats.formats.push_back(fmt::format("{}: {}", s.path, s.format));
+      round.format = s.format;
       ingest::ParserOptions po;
       po.format = s.format;
       po.max_line_bytes = opt.max_line_bytes;
@@ -145,17 +170,45 @@ ScanStats RunScan(const ScanOptions& opt, Engine& engine, NameTable& names,
             {std::make_unique<ingest::BlockParser>(po), std::make_unique<Featurizer>(names)});
       }
     }
-    pool.Run(n, [&](size_t i) {
-      ParsedBlock& pb = s.parsed[i];
+    std::lock_guard<std::mutex> lock(pool_mu);  // sources may parse in the background at once
+    pool.Run(round.n, [&](size_t i) {
+      ParsedBlock& pb = round.parsed[i];
       pb.records.clear();
       pb.rejects.clear();
-      pb.lines = s.blocks[i].n_lines + s.blocks[i].oversized.size();
+      pb.lines = round.blocks[i].n_lines + round.blocks[i].oversized.size();
       BlockSink sink(*s.workers[i].featurizer, s.index);
       sink.Reset(&pb);
-      s.workers[i].parser->Parse(s.blocks[i], sink);
+      s.workers[i].parser->Parse(round.blocks[i], sink);
     });
-    for (size_t i = 0; i < n; ++i) {
-      ParsedBlock& pb = s.parsed[i];
+  };
+  const bool prefetch = nworkers > 1;
+
+  // Takes the source's next round (parsed in the background, or now), starts the one after it,
+  // and moves the records into the reorder buffer, releasing what the watermark allows.
+  auto fill = [&](Source& s) {
+    if (s.next.valid()) {
+      s.next.get();
+      s.cur ^= 1;
+    } else {
+      read_and_parse(s, s.rounds[s.cur]);
+    }
+    Round& round = s.rounds[s.cur];
+    s.reader_done = round.exhausted;
+    if (prefetch && !s.reader_done) {
+      Round& ahead = s.rounds[s.cur ^ 1];
+      s.next =
+          std::async(std::launch::async, [&, src = &s, r = &ahead] { read_and_parse(*src, *r); });
+    }
+    s.exhausted = s.reader_done;
+    s.bytes = round.bytes;
+    s.raw_bytes = round.raw_bytes;
+    if (!round.read_error.empty() && !s.error_reported) {
+      s.error_reported = true;
+      stats.unreadable.push_back(round.read_error);
+    }
+    if (!round.format.empty()) stats.formats.push_back(fmt::format("{}: {}", s.path, round.format));
+    for (size_t i = 0; i < round.n; ++i) {
+      ParsedBlock& pb = round.parsed[i];
       stats.lines += pb.lines;
       for (auto& r : pb.rejects) add_reject(s.path, std::move(r));
       for (const auto& r : pb.records) {
@@ -177,6 +230,17 @@ ScanStats RunScan(const ScanOptions& opt, Engine& engine, NameTable& names,
       s.pending.pop();
     }
   };
+
+  // Background rounds refer to the lambdas above: wait for them before those go out of scope
+  // (only an exception leaves the loop below with a round in flight).
+  struct WaitForRounds {
+    std::vector<std::unique_ptr<Source>>& sources;
+    ~WaitForRounds() {
+      for (auto& s : sources) {
+        if (s->next.valid()) s->next.wait();
+      }
+    }
+  } wait_for_rounds{sources};
 
   uint64_t since_progress = 0;
   for (;;) {
@@ -204,8 +268,8 @@ ScanStats RunScan(const ScanOptions& opt, Engine& engine, NameTable& names,
       stats.raw_bytes = 0;
       stats.bytes = 0;
       for (auto& s : sources) {
-        stats.raw_bytes += s->reader->raw_bytes_read();
-        stats.bytes += s->reader->bytes_read();
+        stats.raw_bytes += s->raw_bytes;
+        stats.bytes += s->bytes;
       }
       progress(stats, total_raw);
     }
