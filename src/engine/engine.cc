@@ -22,10 +22,15 @@ Engine::Engine(EngineOptions options, NameTable& names)
 Engine::~Engine() = default;
 
 void Engine::SetRegistry(uint64_t account, const state::RegistryInfo& info) {
-  registry_[account] = info;
+  // The shard's registry map holds only accounts not seen yet: an account's first event moves its
+  // entry into its state (one copy per account, not two).
   Shard& shard = shards_[ShardOf(account)];
   auto it = shard.by_account.find(account);
-  if (it != shard.by_account.end()) shard.states[it->second].registry = info;
+  if (it != shard.by_account.end()) {
+    shard.states[it->second].registry = info;
+  } else {
+    shard.registry[account] = info;
+  }
 }
 
 void Engine::Push(const EventRecord& r) {
@@ -81,7 +86,8 @@ void Engine::EmitFlags() {
   }
   std::vector<std::tuple<TimeUs, uint64_t, const AccountState*>> events;
   for (auto& shard : shards_) {
-    for (auto [ts, pos] : shard.flagged) events.emplace_back(ts, shard.states[pos].account, &shard.states[pos]);
+    for (auto [ts, pos] : shard.flagged)
+      events.emplace_back(ts, shard.states[pos].account, &shard.states[pos]);
     shard.flagged.clear();
   }
   std::sort(events.begin(), events.end());
@@ -114,7 +120,10 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
     shard.slots.emplace_back();
     AccountState& s = shard.states.back();
     s.account = r.account;
-    if (auto reg = registry_.find(r.account); reg != registry_.end()) s.registry = reg->second;
+    if (auto reg = shard.registry.find(r.account); reg != shard.registry.end()) {
+      s.registry = reg->second;
+      shard.registry.erase(reg);
+    }
     shard.created.push_back({r.seq, it->second});
   }
   const uint32_t pos = it->second;
@@ -245,8 +254,8 @@ void Engine::Barrier() {
     // ending) across many distinct prompts. A handful of similar short prompts is not one.
     if (s.requests >= 10 && s.prompts.Estimate() >= 5 && s.prefixes.TopShare() >= 0.5) {
       const bool wrapped = s.suffixes.TopShare() >= 0.5;
-      const uint64_t tmpl = wrapped ? HashMix(s.prefixes.Top().key, s.suffixes.Top().key)
-                                    : s.prefixes.Top().key;
+      const uint64_t tmpl =
+          wrapped ? HashMix(s.prefixes.Top().key, s.suffixes.Top().key) : s.prefixes.Top().key;
       linker_.Post(idx, linking::kTemplate, tmpl);
       // Composites are far rarer than their parts: a full wrapper shared by accounts that were
       // all created days before they started, or sent with one identical parameter signature.

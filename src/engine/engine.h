@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/chunked_vector.h"
 #include "common/worker_pool.h"
 #include "detectors/detector.h"
 #include "engine/event.h"
@@ -140,9 +141,12 @@ class Engine {
   };
   struct Shard {
     std::unordered_map<uint64_t, uint32_t> by_account;  // account hash -> position in states
-    std::vector<state::AccountState> states;
+    // Registry entries of this shard's accounts not seen yet (moved into the state on the first
+    // event; per shard, so that shard workers erase from their own map).
+    std::unordered_map<uint64_t, state::RegistryInfo> registry;
+    ChunkedVector<state::AccountState> states;  // stable addresses, no doubling slack
     std::vector<Slot> slots;
-    std::vector<uint32_t> touched;                       // positions touched this epoch
+    std::vector<uint32_t> touched;  // positions touched this epoch
     struct Created {
       uint64_t seq;  // of the account's first event
       uint32_t pos;
@@ -179,7 +183,6 @@ class Engine {
   WorkerPool pool_;
   std::vector<Shard> shards_;
   std::vector<DirEntry> directory_;  // linker index -> (shard, position); trivially copyable
-  std::unordered_map<uint64_t, state::RegistryInfo> registry_;
   std::unordered_map<uint32_t, ClusterVerdict> clusters_;
   std::vector<EventRecord> batch_;
   detectors::PeerBaselines peers_;

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <type_traits>
 
 #include "engine/engine.h"
@@ -45,7 +46,7 @@ DG_SNAPSHOT_ACCESS(NameMaps, NameTable::maps_);
 DG_SNAPSHOT_ACCESS(NameMutex, NameTable::mu_);
 
 constexpr char kMagic[8] = {'D', 'G', 'E', 'N', 'G', 'S', 'N', '1'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: singleton clusters keep no member list
 
 class Writer {
  public:
@@ -60,6 +61,13 @@ class Writer {
     static_assert(std::is_trivially_copyable_v<T>);
     Pod<uint64_t>(v.size());
     if (!v.empty()) out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  }
+  template <typename T, size_t N>
+  void PodVec(const ChunkedVector<T, N>& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    Pod<uint64_t>(v.size());
+    for (size_t i = 0; i < v.size(); ++i)
+      out_.append(reinterpret_cast<const char*>(&v[i]), sizeof(T));
   }
   void Str(std::string_view s) {
     Pod<uint64_t>(s.size());
@@ -93,6 +101,16 @@ class Reader {
     if (!Count(n, sizeof(T))) return false;
     v.resize(n);
     if (n) std::memcpy(v.data(), in_.data() + pos_, n * sizeof(T));
+    pos_ += n * sizeof(T);
+    return true;
+  }
+  template <typename T, size_t N>
+  bool PodVec(ChunkedVector<T, N>& v) {
+    uint64_t n;
+    if (!Count(n, sizeof(T))) return false;
+    v.clear();
+    v.resize(n);
+    for (size_t i = 0; i < n; ++i) std::memcpy(&v[i], in_.data() + pos_ + i * sizeof(T), sizeof(T));
     pos_ += n * sizeof(T);
     return true;
   }
@@ -149,10 +167,12 @@ void Engine::SaveSnapshot(std::string& out) const {
   w.Pod(peer_hist_);
 
   // Registry.
-  w.Pod<uint64_t>(registry_.size());
-  for (uint64_t k : SortedKeys(registry_)) {
+  std::map<uint64_t, state::RegistryInfo> registry;  // unseen accounts of every shard, sorted
+  for (const auto& shard : shards_) registry.insert(shard.registry.begin(), shard.registry.end());
+  w.Pod<uint64_t>(registry.size());
+  for (const auto& [k, info] : registry) {
     w.Pod(k);
-    w.Pod(registry_.at(k));
+    w.Pod(info);
   }
 
   // Shards. `flagged` is always empty between batches (EmitFlags drains it).
@@ -265,7 +285,7 @@ bool Engine::LoadSnapshot(std::string_view data, std::string* error) {
   r.Pod(peer_hist_);
 
   uint64_t n = 0;
-  registry_.clear();
+  for (auto& shard : shards_) shard.registry.clear();
   if (!r.Count(n, sizeof(uint64_t) + sizeof(state::RegistryInfo)))
     return fail("truncated registry");
   for (uint64_t i = 0; i < n; ++i) {
@@ -273,7 +293,7 @@ bool Engine::LoadSnapshot(std::string_view data, std::string* error) {
     state::RegistryInfo info;
     r.Pod(k);
     r.Pod(info);
-    registry_[k] = info;
+    shards_[ShardOf(k)].registry[k] = info;
   }
 
   if (!r.Pod(n) || n != kShards) return fail("shard count differs");

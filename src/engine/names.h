@@ -1,7 +1,8 @@
 // NameTable: the readable names behind hashes (account ids, end users, networks, agents), kept
 // once each for evidence and reports. Featurizers on several threads insert through a per-thread
-// "already sent" filter, so the table's mutex is taken once per new name per thread, not per
-// event. Each kind holds at most `cap` names (bounded memory); beyond it names show as hashes.
+// cache of recently sent keys, so the table's mutex is taken only when a key was not seen
+// lately, not per event. Each kind holds at most `cap` names (bounded memory); beyond it names show
+// as hashes.
 #pragma once
 
 #include <array>
@@ -10,7 +11,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace dg::engine {
 
@@ -51,17 +51,18 @@ class NameSender {
     const uint64_t key = hash ^ (static_cast<uint64_t>(kind) * 0x9E3779B97F4A7C15ULL);
     // A direct-mapped cache of recent keys answers the common case (the same account, agent or
     // network as a few events ago) without touching the hash set.
+    // Otherwise the table itself (under its mutex) keeps the first name of each hash: no
+    // per-thread copy of every key, which at millions of accounts cost more than the names.
     uint64_t& recent = recent_[(key ^ (key >> 29)) & (kRecent - 1)];
     if (recent == key && key != 0) return;
     recent = key;
-    if (seen_.insert(key).second) table_.Insert(kind, hash, name);
+    table_.Insert(kind, hash, name);
   }
 
  private:
   static constexpr size_t kRecent = 4096;
   NameTable& table_;
   std::array<uint64_t, kRecent> recent_{};
-  std::unordered_set<uint64_t> seen_;
 };
 
 }  // namespace dg::engine

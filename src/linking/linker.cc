@@ -8,8 +8,8 @@ namespace dg::linking {
 
 std::string_view IndicatorName(IndicatorKind k) {
   static constexpr std::string_view kNames[] = {
-      "payment_fingerprint", "email_domain",           "ip_prefix",
-      "client_stack",        "system_prompt",          "prompt_template",
+      "payment_fingerprint",    "email_domain",           "ip_prefix",
+      "client_stack",           "system_prompt",          "prompt_template",
       "fresh_account_template", "template_and_parameters"};
   return k < kIndicatorKinds ? kNames[k] : "unknown";
 }
@@ -18,7 +18,7 @@ uint32_t Linker::AddAccount() {
   const auto id = static_cast<uint32_t>(parent_.size());
   parent_.push_back(id);
   size_.push_back(1);
-  members_.push_back({id});
+  members_.emplace_back();  // a singleton's member list stays empty (implied), see Members()
   return id;
 }
 
@@ -42,7 +42,12 @@ void Linker::Union(uint32_t a, uint32_t b) {
   parent_[rb] = ra;
   size_[ra] += size_[rb];
   auto& into = members_[ra];
-  into.insert(into.end(), members_[rb].begin(), members_[rb].end());
+  if (into.empty()) into.push_back(ra);
+  if (members_[rb].empty()) {
+    into.push_back(rb);
+  } else {
+    into.insert(into.end(), members_[rb].begin(), members_[rb].end());
+  }
   std::sort(into.begin(), into.end());
   std::vector<uint32_t>().swap(members_[rb]);
   merged_.push_back(ra);

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -45,7 +46,8 @@ struct LinkerOptions {
   //                                         pay   email  ip    stack sys   tmpl  fresh  params
   std::array<double, kIndicatorKinds> kind_weight = {1.0, 0.35, 0.45, 0.45, 0.5, 0.5, 1.0, 0.6};
   std::array<double, kIndicatorKinds> rarity_pivot = {20, 3, 8, 5, 10, 10, 400, 50};
-  std::array<size_t, kIndicatorKinds> kind_max_postings = {200, 200, 200, 200, 500, 500, 2000, 1000};
+  std::array<size_t, kIndicatorKinds> kind_max_postings = {200, 200, 200,  200,
+                                                           500, 500, 2000, 1000};
 };
 
 class Linker {
@@ -60,7 +62,13 @@ class Linker {
   // Roots of clusters that merged since the last call (sorted, unique).
   std::vector<uint32_t> TakeMergedRoots();
   // Members of the cluster whose root is `root` (ascending account index).
-  const std::vector<uint32_t>& Members(uint32_t root) const { return members_[root]; }
+  // A singleton's list is not stored (one vector per account cost ~56 bytes at millions of
+  // accounts); its one member is read from parent_, where a root points at itself.
+  std::span<const uint32_t> Members(uint32_t root) const {
+    if (!members_[root].empty()) return members_[root];
+    if (parent_[root] == root) return {&parent_[root], 1};
+    return {};
+  }
   uint64_t refused_merges() const { return refused_; }
   // Memory accounting: pair weights kept, account ids held in posting lists, distinct values.
   size_t pairs() const { return pair_weight_.size(); }
@@ -92,7 +100,7 @@ class Linker {
   LinkerOptions opt_;
   mutable std::vector<uint32_t> parent_;
   std::vector<uint32_t> size_;
-  std::vector<std::vector<uint32_t>> members_;  // filled for roots only
+  std::vector<std::vector<uint32_t>> members_;  // filled for roots of clusters of 2 or more
   std::unordered_map<uint64_t, Posting> postings_;
   std::unordered_map<uint64_t, float> pair_weight_;
   std::vector<uint32_t> merged_;

@@ -89,13 +89,10 @@ void AccountState::Update(const EventRecord& r) {
     agent_hll.Add(r.user_agent);
   }
   if (r.fingerprint) fingerprints.Add(r.fingerprint);
-  if (r.model) models.Add(r.model);
-  if (r.end_user) {
-    end_users.Add(r.end_user);
-    end_user_hll.Add(r.end_user);
-  }
+  if (r.end_user) end_user_hll.Add(r.end_user);
   const int64_t hour = r.ts / kUsPerHour;
-  hour_hist[static_cast<size_t>(hour % 24)]++;
+  uint16_t& h = hour_hist[static_cast<size_t>(hour % 24)];
+  if (h != UINT16_MAX) ++h;
   if (hour != last_hour) {
     ++active_hours;
     last_hour = hour;
@@ -150,13 +147,14 @@ void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
   ip_prefixes.Merge(o.ip_prefixes);
   agents.Merge(o.agents);
   fingerprints.Merge(o.fingerprints);
-  models.Merge(o.models);
-  end_users.Merge(o.end_users);
   prompts.Merge(o.prompts);
   end_user_hll.Merge(o.end_user_hll);
   ip_prefix_hll.Merge(o.ip_prefix_hll);
   agent_hll.Merge(o.agent_hll);
-  for (size_t i = 0; i < hour_hist.size(); ++i) hour_hist[i] += o.hour_hist[i];
+  for (size_t i = 0; i < hour_hist.size(); ++i) {
+    hour_hist[i] = static_cast<uint16_t>(
+        std::min<uint32_t>(UINT16_MAX, uint32_t{hour_hist[i]} + o.hour_hist[i]));
+  }
   log_gap.Merge(o.log_gap);
   active_hours += o.active_hours;
 }
@@ -168,7 +166,8 @@ double AccountState::ActiveDays() const {
 
 double AccountState::DutyCycle() const {
   const double span_hours = static_cast<double>(last_ts / kUsPerHour - first_ts / kUsPerHour + 1);
-  return std::min(1.0, static_cast<double>(active_hours) / std::max<uint32_t>(members, 1) / span_hours);
+  return std::min(1.0,
+                  static_cast<double>(active_hours) / std::max<uint32_t>(members, 1) / span_hours);
 }
 
 double AccountState::OutputPerDay() const {

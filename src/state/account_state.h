@@ -47,8 +47,8 @@ struct AccountState {
 
   // Request parameters: number of requests with each property.
   uint32_t n_gt1 = 0, logprobs = 0, top_logprobs_ge5 = 0, logit_bias = 0, max_tokens_le1 = 0,
-           temp_high = 0, temp_zero = 0, temp_sampling = 0, seeded = 0, streamed = 0, tools = 0, json_output = 0,
-           effort_high = 0, with_system = 0, multi_turn = 0, tiny_output = 0;
+           temp_high = 0, temp_zero = 0, temp_sampling = 0, seeded = 0, streamed = 0, tools = 0,
+           json_output = 0, effort_high = 0, with_system = 0, multi_turn = 0, tiny_output = 0;
   uint64_t n_sum = 0;
 
   // Prompt text: requests whose prompt or system text matched each phrase category.
@@ -63,16 +63,15 @@ struct AccountState {
   TopK<8> suffixes;   // last-words skeletons
   TopK<4> systems;    // system prompt hashes
   TopK<2> params;     // request-parameter signatures
-  TopK<4> ip_prefixes, agents, fingerprints, models;
-  TopK<8> end_users;
+  TopK<4> ip_prefixes, agents, fingerprints;
   Hll<8> prompts;  // distinct prompts (exact normalised hash)
   Hll<7> end_user_hll;
   Hll<5> ip_prefix_hll, agent_hll;
   std::array<uint64_t, 8> recent_simhash{};
   uint8_t recent_pos = 0;
 
-  std::array<uint32_t, 24> hour_hist{};
-  RunningStats log_gap;  // log10 of seconds between requests
+  std::array<uint16_t, 24> hour_hist{};  // requests by hour of day (UTC), saturating
+  RunningStats log_gap;                  // log10 of seconds between requests
   uint32_t active_hours = 0;
   int64_t last_hour = -1;
 
@@ -102,7 +101,8 @@ struct AccountState {
   // Output tokens per prompt token: harvesting sends short prompts for long answers; RAG,
   // summarisation and classification send long inputs for short outputs.
   double OutputInputRatio() const {
-    return static_cast<double>(output_tokens) / static_cast<double>(std::max<uint64_t>(prompt_tokens, 1));
+    return static_cast<double>(output_tokens) /
+           static_cast<double>(std::max<uint64_t>(prompt_tokens, 1));
   }
   // Accounts serving many end users (SaaS apps, resellers) are judged per end user for volume.
   double EndUsers() const { return end_user_hll.Estimate(); }
