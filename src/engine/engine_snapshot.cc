@@ -9,10 +9,10 @@
 // and the name table; finally an XXH3 checksum of everything before it. Hash maps are written in
 // key order so that equal states give equal bytes.
 //
-// Linker and NameTable keep their internals private and have no serialisation API; rather than
-// widening their headers this file reads them through pointers-to-member obtained with the
-// explicit-instantiation access rule ([temp.spec]/6), which is standard C++. Loading the name
-// table goes through its public Insert().
+// The Linker keeps its internals private and has no serialisation API; rather than
+// widening its header this file reads them through pointers-to-member obtained with the
+// explicit-instantiation access rule ([temp.spec]/6), which is standard C++. The name
+// table goes through its public Sorted() and Insert().
 #include <xxhash.h>
 
 #include <algorithm>
@@ -42,8 +42,6 @@ DG_SNAPSHOT_ACCESS(LinkerPostings, linking::Linker::postings_);
 DG_SNAPSHOT_ACCESS(LinkerPairs, linking::Linker::pair_weight_);
 DG_SNAPSHOT_ACCESS(LinkerMerged, linking::Linker::merged_);
 DG_SNAPSHOT_ACCESS(LinkerRefused, linking::Linker::refused_);
-DG_SNAPSHOT_ACCESS(NameMaps, NameTable::maps_);
-DG_SNAPSHOT_ACCESS(NameMutex, NameTable::mu_);
 
 constexpr char kMagic[8] = {'D', 'G', 'E', 'N', 'G', 'S', 'N', '1'};
 constexpr uint32_t kVersion = 2;  // 2: singleton clusters keep no member list
@@ -228,15 +226,14 @@ void Engine::SaveSnapshot(std::string& out) const {
 
   // Name table.
   {
-    const auto& maps = names_.*Fetch(NameMaps{});
     const size_t kinds = static_cast<size_t>(NameKind::kCount);
     w.Pod<uint64_t>(kinds);
-    std::lock_guard lock(names_.*Fetch(NameMutex{}));
     for (size_t k = 0; k < kinds; ++k) {
-      w.Pod<uint64_t>(maps[k].size());
-      for (uint64_t h : SortedKeys(maps[k])) {
+      const auto names = names_.Sorted(static_cast<NameKind>(k));
+      w.Pod<uint64_t>(names.size());
+      for (const auto& [h, name] : names) {
         w.Pod(h);
-        w.Str(maps[k].at(h));
+        w.Str(name);
       }
     }
   }
