@@ -98,6 +98,38 @@ std::vector<uint32_t> Linker::TakeMergedRoots() {
   return roots;
 }
 
+namespace {
+bool SharedOrder(const Linker::SharedValue& x, const Linker::SharedValue& y) {
+  if (x.in.size() != y.in.size()) return x.in.size() > y.in.size();
+  if (x.kind != y.kind) return x.kind < y.kind;
+  return x.value < y.value;
+}
+}  // namespace
+
+std::unordered_map<uint32_t, std::vector<Linker::SharedValue>> Linker::SharedByAll() const {
+  std::unordered_map<uint32_t, std::vector<SharedValue>> out;
+  std::vector<std::pair<uint32_t, uint32_t>> by_root;  // (root, account), in posting order
+  for (const auto& [key, p] : postings_) {
+    if (p.accounts.size() < 2) continue;
+    by_root.clear();
+    for (uint32_t a : p.accounts) by_root.emplace_back(Find(a), a);
+    std::stable_sort(by_root.begin(), by_root.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (size_t i = 0; i < by_root.size();) {
+      size_t j = i;
+      while (j < by_root.size() && by_root[j].first == by_root[i].first) ++j;
+      if (j - i >= 2) {
+        SharedValue sv{p.kind, p.value, p.holders, {}};
+        for (size_t k = i; k < j; ++k) sv.in.push_back(by_root[k].second);
+        out[by_root[i].first].push_back(std::move(sv));
+      }
+      i = j;
+    }
+  }
+  for (auto& [root, v] : out) std::sort(v.begin(), v.end(), SharedOrder);
+  return out;
+}
+
 std::vector<Linker::SharedValue> Linker::SharedBy(uint32_t root) const {
   std::vector<SharedValue> out;
   root = Find(root);
@@ -108,11 +140,7 @@ std::vector<Linker::SharedValue> Linker::SharedBy(uint32_t root) const {
     }
     if (sv.in.size() >= 2) out.push_back(std::move(sv));
   }
-  std::sort(out.begin(), out.end(), [](const SharedValue& x, const SharedValue& y) {
-    if (x.in.size() != y.in.size()) return x.in.size() > y.in.size();
-    if (x.kind != y.kind) return x.kind < y.kind;
-    return x.value < y.value;
-  });
+  std::sort(out.begin(), out.end(), SharedOrder);
   return out;
 }
 

@@ -84,6 +84,9 @@ class Linker {
   };
   // The indicator values that members of `root`'s cluster share with each other.
   std::vector<SharedValue> SharedBy(uint32_t root) const;
+  // SharedBy() of every cluster at once, by root, in one pass over the postings (a report over
+  // many clusters; asking each cluster alone costs a pass over all postings per cluster).
+  std::unordered_map<uint32_t, std::vector<SharedValue>> SharedByAll() const;
 
  private:
   struct Posting {

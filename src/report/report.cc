@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -50,9 +51,10 @@ std::string IndicatorValueName(const engine::NameTable& names, linking::Indicato
   }
 }
 
-std::vector<EvidenceItem> LinkEvidence(const engine::Engine& e, uint32_t root, size_t members) {
+std::vector<EvidenceItem> LinkEvidence(const engine::Engine& e,
+                                       const std::vector<linking::Linker::SharedValue>& shared,
+                                       size_t members) {
   std::vector<EvidenceItem> out;
-  auto shared = e.linker().SharedBy(root);
   for (size_t i = 0; i < shared.size() && i < 6; ++i) {
     const auto& sv = shared[i];
     std::string extra;
@@ -74,6 +76,9 @@ std::vector<EvidenceItem> LinkEvidence(const engine::Engine& e, uint32_t root, s
 
 Report Build(const engine::Engine& e) {
   Report r;
+  // What links each cluster's members: one pass over the linker's postings, made when the first
+  // multi-account cluster asks.
+  std::optional<std::unordered_map<uint32_t, std::vector<linking::Linker::SharedValue>>> shared_all;
   const auto refs = e.Accounts();
   const auto& names = e.names();
   // Cluster ids: "C-" + the account id of the cluster's first-seen member (its root).
@@ -104,13 +109,12 @@ Report Build(const engine::Engine& e) {
     a.evidence = DetectorEvidence(e, s, s.verdict);
     if (s.verdict.known_indicator && e.options().indicators) {
       const auto& ind = e.options().indicators->at(s.verdict.known_indicator - 1);
-      a.evidence.insert(
-          a.evidence.begin(),
-          {"known_indicator", 0.0, 1.0,
-           fmt::format("linked to known operator \"{}\": {} {} is on the list{}{}{}",
-                       ind.operator_name, linking::KnownKindName(ind.kind), ind.value,
-                       ind.source.empty() ? "" : " from ", ind.source,
-                       ind.note.empty() ? "" : " (" + ind.note + ")")});
+      a.evidence.insert(a.evidence.begin(),
+                        {"known_indicator", 0.0, 1.0,
+                         fmt::format("linked to known operator \"{}\": {} {} is on the list{}{}{}",
+                                     ind.operator_name, linking::KnownKindName(ind.kind), ind.value,
+                                     ind.source.empty() ? "" : " from ", ind.source,
+                                     ind.note.empty() ? "" : " (" + ind.note + ")")});
     }
     if (s.verdict.flagged_by_cluster) {
       const auto* cv = e.Cluster(e.ClusterOf(ref.index));
@@ -134,8 +138,9 @@ Report Build(const engine::Engine& e) {
         eu.evidence = DetectorEvidence(e, slot.state, v);
         a.flagged_end_users.push_back(std::move(eu));
       }
-      std::sort(a.flagged_end_users.begin(), a.flagged_end_users.end(),
-                [](const EndUserEntry& x, const EndUserEntry& y) { return x.end_user < y.end_user; });
+      std::sort(
+          a.flagged_end_users.begin(), a.flagged_end_users.end(),
+          [](const EndUserEntry& x, const EndUserEntry& y) { return x.end_user < y.end_user; });
       if (!a.flagged_end_users.empty()) {
         std::string ids;
         for (const auto& eu : a.flagged_end_users) ids += (ids.empty() ? "" : ", ") + eu.end_user;
@@ -187,18 +192,20 @@ Report Build(const engine::Engine& e) {
           c.first_flagged_at = v.first_flagged_at;
         }
       }
-      c.evidence = LinkEvidence(e, root, members.size());
+      if (!shared_all) shared_all = e.linker().SharedByAll();
+      auto it = shared_all->find(root);
+      if (it != shared_all->end()) c.evidence = LinkEvidence(e, it->second, members.size());
       if (e.options().indicators) {
         for (uint32_t m : members) {
           const auto& v = e.AccountAt(m).verdict;
           if (!v.known_indicator) continue;
           const auto& ind = e.options().indicators->at(v.known_indicator - 1);
-          c.evidence.insert(c.evidence.begin(),
-                            {"known_indicator", 0.0, 1.0,
-                             fmt::format("member {} matches known operator \"{}\" ({} {})",
-                                         names.Get(NameKind::kAccount, e.AccountAt(m).account),
-                                         ind.operator_name, linking::KnownKindName(ind.kind),
-                                         ind.value)});
+          c.evidence.insert(
+              c.evidence.begin(),
+              {"known_indicator", 0.0, 1.0,
+               fmt::format("member {} matches known operator \"{}\" ({} {})",
+                           names.Get(NameKind::kAccount, e.AccountAt(m).account), ind.operator_name,
+                           linking::KnownKindName(ind.kind), ind.value)});
           break;
         }
       }
@@ -333,6 +340,7 @@ std::string ToJson(const Report& r, const engine::Engine& e, const engine::ScanS
 
 std::string ExportIndicators(const Report& r, const engine::Engine& e) {
   std::string out;
+  std::optional<std::unordered_map<uint32_t, std::vector<linking::Linker::SharedValue>>> shared_all;
   const auto& names = e.names();
   auto line = [&](std::string_view type, const std::string& value, const ClusterEntry& c) {
     JsonWriter w(out);
@@ -359,14 +367,19 @@ std::string ExportIndicators(const Report& r, const engine::Engine& e) {
     for (uint32_t m : members) {
       const auto& s = e.AccountAt(m);
       if (!s.verdict.flagged) continue;
-      if (s.registry.payment) emit("payment_fingerprint", names.Get(NameKind::kPayment, s.registry.payment));
-      if (s.fingerprints.total()) emit("client_fingerprint", names.Get(NameKind::kFingerprint, s.fingerprints.Top().key));
+      if (s.registry.payment)
+        emit("payment_fingerprint", names.Get(NameKind::kPayment, s.registry.payment));
+      if (s.fingerprints.total())
+        emit("client_fingerprint", names.Get(NameKind::kFingerprint, s.fingerprints.Top().key));
       if (s.ip_prefixes.total() && s.ip_prefixes.TopShare() >= 0.5) {
         emit("cidr", names.Get(NameKind::kIpPrefix, s.ip_prefixes.Top().key));
       }
     }
     // Email domains only when they are rare enough to identify someone.
-    for (const auto& sv : e.linker().SharedBy(c.root)) {
+    if (!shared_all) shared_all = e.linker().SharedByAll();
+    auto it = shared_all->find(c.root);
+    if (it == shared_all->end()) continue;
+    for (const auto& sv : it->second) {
       if (sv.kind == linking::kEmailDomain && sv.holders <= 5) {
         emit("email_domain", names.Get(NameKind::kEmailDomain, sv.value));
       }
