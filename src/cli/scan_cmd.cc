@@ -82,16 +82,18 @@ int Run(const Args& args) {
     now = *t;
   }
   if (!args.report_path.empty()) {
-    std::string json = report::ToJson(rep, eng, stats, now);
-    std::string err;
-    if (!WriteFileAtomically(args.report_path, json, &err)) {
-      fmt::print(stderr, "distillguard: cannot write report: {}\n", err);
+    AtomicFileWriter file(args.report_path);
+    const bool ok = report::WriteJson(rep, eng, stats, now,
+                                      [&](std::string_view piece) { return file.Append(piece); });
+    if (!ok || !file.Commit()) {
+      fmt::print(stderr, "distillguard: cannot write report: {}\n", file.error());
       return 2;
     }
   }
   if (!args.export_indicators_path.empty()) {
     std::string err;
-    if (!WriteFileAtomically(args.export_indicators_path, report::ExportIndicators(rep, eng), &err)) {
+    if (!WriteFileAtomically(args.export_indicators_path, report::ExportIndicators(rep, eng),
+                             &err)) {
       fmt::print(stderr, "distillguard: cannot write indicators: {}\n", err);
       return 2;
     }

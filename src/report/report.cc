@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -249,8 +250,27 @@ void WriteTime(JsonWriter& w, std::string_view key, TimeUs t) {
 
 std::string ToJson(const Report& r, const engine::Engine& e, const engine::ScanStats& stats,
                    TimeUs generated_at) {
+  std::string all;
+  all.reserve(1024 + r.accounts.size() * 600);
+  WriteJson(r, e, stats, generated_at, [&](std::string_view piece) {
+    all.append(piece);
+    return true;
+  });
+  return all;
+}
+
+bool WriteJson(const Report& r, const engine::Engine& e, const engine::ScanStats& stats,
+               TimeUs generated_at, const std::function<bool(std::string_view)>& sink) {
+  constexpr size_t kFlushBytes = 1 << 20;
   std::string out;
-  out.reserve(1024 + r.accounts.size() * 600);
+  out.reserve(kFlushBytes + (64 << 10));
+  // The writer keeps its nesting state apart from `out`, so `out` can be handed over and
+  // cleared between values.
+  auto flush = [&] {
+    const bool ok = sink(out);
+    out.clear();
+    return ok;
+  };
   JsonWriter w(out);
   w.BeginObject();
   w.Field("generated_at", FormatRfc3339(generated_at));
@@ -315,6 +335,7 @@ std::string ToJson(const Report& r, const engine::Engine& e, const engine::ScanS
     w.Key("end_users").Double(s.end_user_hll.Estimate(), 6);
     w.EndObject();
     w.EndObject();
+    if (out.size() >= kFlushBytes && !flush()) return false;
   }
   w.EndArray();
 
@@ -331,11 +352,12 @@ std::string ToJson(const Report& r, const engine::Engine& e, const engine::ScanS
     WriteTime(w, "first_flagged_at", c.flagged ? c.first_flagged_at : -1);
     WriteEvidence(w, c.evidence);
     w.EndObject();
+    if (out.size() >= kFlushBytes && !flush()) return false;
   }
   w.EndArray();
   w.EndObject();
   out.push_back('\n');
-  return out;
+  return flush();
 }
 
 std::string ExportIndicators(const Report& r, const engine::Engine& e) {

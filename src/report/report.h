@@ -3,6 +3,7 @@
 // GET /v1/report from the same code.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,11 @@ Report Build(const engine::Engine& engine);
 // Writes the JSON report. `stats` fills the `input` section; generated_at comes from the caller.
 std::string ToJson(const Report& report, const engine::Engine& engine,
                    const engine::ScanStats& stats, TimeUs generated_at);
+// The same bytes, handed to `sink` in pieces of about 1 MiB as they are serialised (a report of
+// millions of accounts need not be held whole in memory). Stops and returns false as soon as
+// `sink` does.
+bool WriteJson(const Report& report, const engine::Engine& engine, const engine::ScanStats& stats,
+               TimeUs generated_at, const std::function<bool(std::string_view)>& sink);
 
 // The indicators of every flagged cluster (and flagged lone account) in the known-indicator
 // list format (linking/indicators.h), to share with other providers.

@@ -1,14 +1,14 @@
 // Engine invariants: the report does not depend on threads, block or batch sizes, input
 // splitting or small reordering; flags use no look-ahead; known attackers are caught.
+#include "engine/engine.h"
+
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <sstream>
 
-#include <simdjson.h>
-
 #include "engine/account_registry.h"
-#include "engine/engine.h"
 #include "engine/scan.h"
 #include "report/report.h"
 #include "testutil/testutil.h"
@@ -93,7 +93,8 @@ TEST_F(EngineTest, FlagsKnownAttackersAndNotOrdinaryUsers) {
   std::set<std::string> hydra_clusters;
   for (auto a : doc["accounts"]) {
     std::string id{std::string_view(a["account_id"])};
-    if (id.rfind("hydra-", 0) == 0) hydra_clusters.insert(std::string(std::string_view(a["cluster_id"])));
+    if (id.rfind("hydra-", 0) == 0)
+      hydra_clusters.insert(std::string(std::string_view(a["cluster_id"])));
   }
   EXPECT_EQ(hydra_clusters.size(), 1u);
 }
@@ -134,7 +135,8 @@ TEST_F(EngineTest, FirstFlaggedAtUsesNoLookAhead) {
   simdjson::dom::element doc = p.parse(json);
   std::string when;
   for (auto a : doc["accounts"]) {
-    if (std::string_view(a["account_id"]) == "atk-cot") when = std::string(std::string_view(a["first_flagged_at"]));
+    if (std::string_view(a["account_id"]) == "atk-cot")
+      when = std::string(std::string_view(a["first_flagged_at"]));
   }
   ASSERT_FALSE(when.empty());
   const TimeUs t = *ParseRfc3339(when);
@@ -156,9 +158,10 @@ TEST_F(EngineTest, FirstFlaggedAtUsesNoLookAhead) {
     simdjson::dom::element d = q.parse(j);
     for (auto a : d["accounts"]) {
       if (std::string_view(a["account_id"]) == "atk-cot") {
-        return std::make_pair(bool(a["flagged"]), a["first_flagged_at"].is_null()
-                                                      ? std::string()
-                                                      : std::string(std::string_view(a["first_flagged_at"])));
+        return std::make_pair(bool(a["flagged"]),
+                              a["first_flagged_at"].is_null()
+                                  ? std::string()
+                                  : std::string(std::string_view(a["first_flagged_at"])));
       }
     }
     return std::make_pair(false, std::string());
@@ -186,9 +189,9 @@ TEST(EndUserTest, ExtractorHiddenAmongAResellersCustomersIsSurfacedWithoutFlaggi
     s.ts = t0 + static_cast<TimeUs>(rng.Uniform(0, 2 * 86400)) * kUsPerSec;
     s.account = "reseller";
     s.end_user = fmt::format("cust-{}", rng.Below(200));
-    static const char* kWords[] = {"landlord", "resume", "garden", "taxes", "python", "cat",
-                                   "wedding", "budget", "knee", "essay", "router", "visa",
-                                   "sourdough", "bike", "boss", "lease", "novel", "exam"};
+    static const char* kWords[] = {"landlord",  "resume", "garden", "taxes", "python", "cat",
+                                   "wedding",   "budget", "knee",   "essay", "router", "visa",
+                                   "sourdough", "bike",   "boss",   "lease", "novel",  "exam"};
     std::string prompt;
     for (int w = 0, n = static_cast<int>(rng.Range(4, 14)); w < n; ++w) {
       prompt += kWords[rng.Below(std::size(kWords))];
@@ -228,6 +231,46 @@ TEST(EndUserTest, ExtractorHiddenAmongAResellersCustomersIsSurfacedWithoutFlaggi
   EXPECT_EQ(a.flagged_end_users[0].end_user, "harvester-77");
   EXPECT_GE(a.flagged_end_users[0].first_flagged_at, t0);
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace dg::engine
+
+namespace dg::engine {
+namespace {
+
+// A report larger than the streaming piece size arrives in several pieces whose concatenation is
+// the in-memory report; a sink that fails stops the writer.
+TEST(ReportStreaming, PiecesConcatenateToTheReport) {
+  auto dir = testutil::TempDir("stream");
+  std::string accounts;
+  testutil::WriteAll(dir / "events.jsonl", testutil::SmallTraffic(7, 6000, &accounts, 3));
+  testutil::WriteAll(dir / "accounts.jsonl", accounts);
+  NameTable names;
+  Engine eng(EngineOptions{}, names);
+  LoadAccountRegistry((dir / "accounts.jsonl").string(), eng, names);
+  ScanOptions so;
+  so.inputs = {(dir / "events.jsonl").string()};
+  const auto stats = RunScan(so, eng, names);
+  const auto rep = report::Build(eng);
+  const std::string whole = report::ToJson(rep, eng, stats, 0);
+  ASSERT_GT(whole.size(), size_t{2} << 20);
+
+  std::string joined;
+  int pieces = 0;
+  EXPECT_TRUE(report::WriteJson(rep, eng, stats, 0, [&](std::string_view p) {
+    joined.append(p);
+    ++pieces;
+    return true;
+  }));
+  EXPECT_GE(pieces, 2);
+  EXPECT_EQ(joined, whole);
+
+  int calls = 0;
+  EXPECT_FALSE(
+      report::WriteJson(rep, eng, stats, 0, [&](std::string_view) { return ++calls < 2; }));
+  EXPECT_EQ(calls, 2);
+  fs::remove_all(dir);
 }
 
 }  // namespace
