@@ -79,6 +79,10 @@ struct Source {
   Round rounds[2];
   int cur = 0;
   std::future<void> next;  // the background round in flight, if any
+  // Reorder buffer: records that arrive in (ts, seq) order (nearly all of them) queue in
+  // `in_order`; only late ones pay for the heap. Releasing merges the two, so the output order
+  // is the same as one heap's.
+  std::deque<EventRecord> in_order;
   std::priority_queue<EventRecord, std::vector<EventRecord>, ByTime> pending;
   std::deque<EventRecord> released;
   TimeUs max_ts = INT64_MIN;
@@ -220,14 +224,27 @@ ScanStats RunScan(const ScanOptions& opt, Engine& engine, NameTable& names,
           }
         }
         s.max_ts = std::max(s.max_ts, r.ts);
-        s.pending.push(r);
+        if (s.in_order.empty() || ByTime()(r, s.in_order.back())) {
+          s.in_order.push_back(r);
+        } else {
+          s.pending.push(r);
+        }
       }
     }
     const TimeUs watermark = s.exhausted ? INT64_MAX : s.max_ts - opt.lateness;
-    while (!s.pending.empty() && s.pending.top().ts <= watermark) {
-      s.released.push_back(s.pending.top());
-      s.released_ts = std::max(s.released_ts, s.pending.top().ts);
-      s.pending.pop();
+    for (;;) {
+      const bool heap = !s.pending.empty() &&
+                        (s.in_order.empty() || ByTime()(s.in_order.front(), s.pending.top()));
+      if (heap) {
+        if (s.pending.top().ts > watermark) break;
+        s.released.push_back(s.pending.top());
+        s.pending.pop();
+      } else {
+        if (s.in_order.empty() || s.in_order.front().ts > watermark) break;
+        s.released.push_back(s.in_order.front());
+        s.in_order.pop_front();
+      }
+      s.released_ts = std::max(s.released_ts, s.released.back().ts);
     }
   };
 
