@@ -234,21 +234,25 @@ void Engine::Barrier() {
       MatchKnownIndicators(shards_[si].states[pos]);
     }
   }
-  for (uint32_t idx : touched) {
-    auto [si, pos] = directory_[idx];
-    const AccountState& s = shards_[si].states[pos];
-    linker_.Post(idx, linking::kPayment, s.registry.payment);
-    linker_.Post(idx, linking::kEmailDomain, s.registry.email_domain);
-    if (s.requests < 5) continue;
+  // The indicators an account posts: registry values, and once it has some traffic its
+  // network, client stack, system prompt and prompt template.
+  std::array<std::pair<linking::IndicatorKind, uint64_t>, linking::kIndicatorKinds> posts;
+  size_t n_posts = 0;
+  auto post = [&](linking::IndicatorKind kind, uint64_t value) {
+    if (value != 0) posts[n_posts++] = {kind, value};
+  };
+  auto collect = [&](const AccountState& s) {
+    n_posts = 0;
+    post(linking::kPayment, s.registry.payment);
+    post(linking::kEmailDomain, s.registry.email_domain);
+    if (s.requests < 5) return;
     const auto& ip = s.ip_prefixes.Top();
-    if (ip.count && s.ip_prefixes.TopShare() >= 0.3) linker_.Post(idx, linking::kIpPrefix, ip.key);
+    if (ip.count && s.ip_prefixes.TopShare() >= 0.3) post(linking::kIpPrefix, ip.key);
     const auto& fp = s.fingerprints.Top();
     const auto& ua = s.agents.Top();
-    if (fp.count || ua.count) {
-      linker_.Post(idx, linking::kClientStack, HashMix(fp.key, ua.key) | 1);
-    }
+    if (fp.count || ua.count) post(linking::kClientStack, HashMix(fp.key, ua.key) | 1);
     if (s.systems.total() && s.systems.TopShare() >= 0.5) {
-      linker_.Post(idx, linking::kSystemPrompt, s.systems.Top().key);
+      post(linking::kSystemPrompt, s.systems.Top().key);
     }
     // A template is a constant wrapper around varying content: one opening (and ideally one
     // ending) across many distinct prompts. A handful of similar short prompts is not one.
@@ -256,15 +260,28 @@ void Engine::Barrier() {
       const bool wrapped = s.suffixes.TopShare() >= 0.5;
       const uint64_t tmpl =
           wrapped ? HashMix(s.prefixes.Top().key, s.suffixes.Top().key) : s.prefixes.Top().key;
-      linker_.Post(idx, linking::kTemplate, tmpl);
+      post(linking::kTemplate, tmpl);
       // Composites are far rarer than their parts: a full wrapper shared by accounts that were
       // all created days before they started, or sent with one identical parameter signature.
       const bool fresh = s.IsFresh(opt_.fresh_account_age);
-      if (wrapped && fresh) linker_.Post(idx, linking::kFreshTemplate, HashMix(tmpl, 0xf7e5));
+      if (wrapped && fresh) post(linking::kFreshTemplate, HashMix(tmpl, 0xf7e5));
       if (wrapped && s.params.TopShare() >= 0.8) {
-        linker_.Post(idx, linking::kTemplateParams, HashMix(tmpl, s.params.Top().key));
+        post(linking::kTemplateParams, HashMix(tmpl, s.params.Top().key));
       }
     }
+  };
+  // Indicators rarely change between epochs and posting a value again is a no-op, so an
+  // account's posts go to the linker only when their signature (31 bits in its slot) changed.
+  for (uint32_t idx : touched) {
+    auto [si, pos] = directory_[idx];
+    collect(shards_[si].states[pos]);
+    uint64_t sig = 0x9E3779B97F4A7C15ULL;
+    for (size_t k = 0; k < n_posts; ++k) sig = HashMix(sig ^ posts[k].first, posts[k].second);
+    Slot& slot = shards_[si].slots[pos];
+    const auto sig31 = static_cast<uint32_t>(sig >> 33) | 1;  // never 0, the initial value
+    if (slot.posted == sig31) continue;
+    slot.posted = sig31;
+    for (size_t k = 0; k < n_posts; ++k) linker_.Post(idx, posts[k].first, posts[k].second);
   }
 
   // 5. Cluster verdicts for clusters that merged or whose members moved.

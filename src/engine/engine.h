@@ -137,7 +137,8 @@ class Engine {
  private:
   struct Slot {
     uint32_t index = UINT32_MAX;  // linker index, assigned at the barrier
-    bool touched = false;
+    uint32_t posted : 31 = 0;     // signature of the indicators last posted to the linker
+    uint32_t touched : 1 = 0;
   };
   struct Shard {
     std::unordered_map<uint64_t, uint32_t> by_account;  // account hash -> position in states
