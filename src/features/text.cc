@@ -14,6 +14,35 @@ namespace dg::features {
 namespace {
 
 constexpr uint64_t kWordSeed = 0x6a09e667f3bcc908ull;
+
+// Word-list categories, decided by the tokeniser from the word hashes it computes anyway (a
+// Hyperscan alternation of short words with \b boundaries fires on every letter 'i' and cost a
+// fifth of the phrase scan). First-person words: English, German, French, Spanish; the CJK and
+// Cyrillic forms stay in the phrase database.
+constexpr std::string_view kFirstPersonWords[] = {
+    "i",      "im",     "ive",  "my",  "me", "mine", "myself", "ich", "mein", "meine", "meinen",
+    "meinem", "meiner", "mich", "mir", "je", "moi",  "mon",    "yo",  "mi",   "mis"};
+
+struct WordSet {
+  static constexpr size_t kSize = 64;  // power of two, > 2x the words
+  std::array<uint64_t, kSize> slot{};  // 0 = empty
+  WordSet() {
+    for (std::string_view w : kFirstPersonWords) {
+      const uint64_t h = Hash64(w, kWordSeed) | 1;
+      size_t i = h & (kSize - 1);
+      while (slot[i] != 0) i = (i + 1) & (kSize - 1);
+      slot[i] = h;
+    }
+  }
+  bool Has(uint64_t h) const {
+    h |= 1;
+    for (size_t i = h & (kSize - 1);; i = (i + 1) & (kSize - 1)) {
+      if (slot[i] == h) return true;
+      if (slot[i] == 0) return false;
+    }
+  }
+};
+const WordSet kFirstPersonSet;
 constexpr uint64_t kExactSeed = 0xbb67ae8584caa73bull;
 constexpr uint64_t kSkelSeed = 0x3c6ef372fe94f82bull;
 constexpr uint64_t kPrefixSeed = 0xa54ff53a5f1d36f1ull;
@@ -271,6 +300,7 @@ class Scanner {
   bool last_num_ = false;  // last skeleton token of this chunk was '#'
   size_t masked_end_ = 0;  // words before this offset belong to a URL/e-mail chunk
   uint32_t script_[6] = {};
+  bool first_person_ = false;  // a first-person word (kFirstPersonWords) occurred
 };
 
 // A label line starts (after indentation and '#', '*', '-', '>' marks) with <= 4 words and a colon
@@ -380,6 +410,7 @@ size_t Scanner::ScanWord(size_t i) {
   }
   h = Hash64(std::string_view(buf, bl), h);
   ExactToken(h);
+  if (i - start <= 6 && kFirstPersonSet.Has(h)) first_person_ = true;
   if (start < masked_end_) return i;  // inside a URL/e-mail chunk: skeleton already has <u>/<e>
   if (has_digit) {
     if (!last_num_) SkelToken(kTokNum);
@@ -580,6 +611,7 @@ void Scanner::Run(TextFeatures& out) {
     }
   }
   out.script = best;
+  if (first_person_) out.phrase_mask |= kFirstPerson;
 }
 
 }  // namespace
@@ -632,7 +664,7 @@ TextFeaturizer::TextFeaturizer(const PhraseMatcherDb& db) : matcher_(db) { joine
 
 void TextFeaturizer::Compute(std::string_view text, TextFeatures& out) {
   ComputeTextFeatures(text, out);
-  out.phrase_mask = matcher_.Match(text);
+  out.phrase_mask |= matcher_.Match(text);
 }
 
 void TextFeaturizer::Compute(std::span<const std::string_view> parts, TextFeatures& out) {

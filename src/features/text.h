@@ -77,7 +77,9 @@ struct TextFeatures {      // fixed size, trivially copyable
 };
 static_assert(std::is_trivially_copyable_v<TextFeatures>);
 
-// Text-only features (phrase_mask left 0). Stateless and allocation-free; usable anywhere.
+// Text-only features: phrase_mask holds only the categories the tokeniser decides from word
+// lists (kFirstPerson for Latin-script words); TextFeaturizer ORs in the phrase scan. Stateless and
+// allocation-free; usable anywhere.
 void ComputeTextFeatures(std::string_view text, TextFeatures& out);
 // exact_hash of `text` alone (same normalisation as TextFeatures::exact_hash).
 uint64_t NormalisedHash(std::string_view text);
