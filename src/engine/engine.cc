@@ -248,6 +248,9 @@ void Engine::Barrier() {
     if (s.requests < 5) return;
     const auto& ip = s.ip_prefixes.Top();
     if (ip.count && s.ip_prefixes.TopShare() >= 0.3) post(linking::kIpPrefix, ip.key);
+    if (s.asn_candidate && uint64_t{s.asn_votes} * 2 >= s.requests) {
+      post(linking::kAsn, s.asn_candidate);
+    }
     const auto& fp = s.fingerprints.Top();
     const auto& ua = s.agents.Top();
     if (fp.count || ua.count) post(linking::kClientStack, HashMix(fp.key, ua.key) | 1);

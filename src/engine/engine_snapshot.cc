@@ -44,7 +44,8 @@ DG_SNAPSHOT_ACCESS(LinkerMerged, linking::Linker::merged_);
 DG_SNAPSHOT_ACCESS(LinkerRefused, linking::Linker::refused_);
 
 constexpr char kMagic[8] = {'D', 'G', 'E', 'N', 'G', 'S', 'N', '1'};
-constexpr uint32_t kVersion = 3;  // 2: implied singleton member lists; 3: posted-indicator signature in slots
+constexpr uint32_t kVersion =
+    4;  // 2: implied singleton member lists; 3: posted-indicator signature; 4: ASN vote
 
 class Writer {
  public:

@@ -7,10 +7,15 @@
 namespace dg::linking {
 
 std::string_view IndicatorName(IndicatorKind k) {
-  static constexpr std::string_view kNames[] = {
-      "payment_fingerprint",    "email_domain",           "ip_prefix",
-      "client_stack",           "system_prompt",          "prompt_template",
-      "fresh_account_template", "template_and_parameters"};
+  static constexpr std::string_view kNames[] = {"payment_fingerprint",
+                                                "email_domain",
+                                                "ip_prefix",
+                                                "client_stack",
+                                                "system_prompt",
+                                                "prompt_template",
+                                                "fresh_account_template",
+                                                "template_and_parameters",
+                                                "asn"};
   return k < kIndicatorKinds ? kNames[k] : "unknown";
 }
 

@@ -31,6 +31,7 @@ enum IndicatorKind : uint8_t {
   kTemplate,
   kFreshTemplate,   // prompt template of an account first seen within days of its creation
   kTemplateParams,  // prompt template + the request-parameter signature of the client
+  kAsn,             // the autonomous system most of an account's requests come from
   kIndicatorKinds
 };
 std::string_view IndicatorName(IndicatorKind k);
@@ -43,11 +44,14 @@ struct LinkerOptions {
   size_t max_postings = 100000;  // global ceiling over kind_max_postings
   uint32_t max_cluster = 2000;
   size_t max_pairs = 8'000'000;
-  //                                         pay   email  ip    stack sys   tmpl  fresh  params
-  std::array<double, kIndicatorKinds> kind_weight = {1.0, 0.35, 0.45, 0.45, 0.5, 0.5, 1.0, 0.6};
-  std::array<double, kIndicatorKinds> rarity_pivot = {20, 3, 8, 5, 10, 10, 400, 50};
-  std::array<size_t, kIndicatorKinds> kind_max_postings = {200, 200, 200,  200,
-                                                           500, 500, 2000, 1000};
+  // An ASN is coarser than a /24 (a whole ISP or cloud): it weighs least and links nothing once
+  // a few dozen accounts share it; it only adds to other shared indicators.
+  //                                         pay   email  ip    stack sys   tmpl  fresh  params asn
+  std::array<double, kIndicatorKinds> kind_weight = {1.0, 0.35, 0.45, 0.45, 0.5,
+                                                     0.5, 1.0,  0.6,  0.3};
+  std::array<double, kIndicatorKinds> rarity_pivot = {20, 3, 8, 5, 10, 10, 400, 50, 5};
+  std::array<size_t, kIndicatorKinds> kind_max_postings = {200, 200,  200,  200, 500,
+                                                           500, 2000, 1000, 60};
 };
 
 class Linker {

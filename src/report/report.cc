@@ -47,6 +47,11 @@ std::string IndicatorValueName(const engine::NameTable& names, linking::Indicato
       return names.Get(NameKind::kEmailDomain, v);
     case linking::kIpPrefix:
       return names.Get(NameKind::kIpPrefix, v);
+    case linking::kAsn: {
+      const std::string org = names.Get(NameKind::kAsn, v);
+      return org.starts_with('#') ? fmt::format("AS{}", v - 1)
+                                  : fmt::format("AS{} ({})", v - 1, org);
+    }
     default:
       return fmt::format("#{:016x}", v);
   }

@@ -89,6 +89,17 @@ void AccountState::Update(const EventRecord& r) {
     agent_hll.Add(r.user_agent);
   }
   if (r.fingerprint) fingerprints.Add(r.fingerprint);
+  if (r.asn) {
+    const auto asn = static_cast<uint32_t>(r.asn);
+    if (asn == asn_candidate) {
+      ++asn_votes;
+    } else if (asn_votes == 0) {
+      asn_candidate = asn;
+      asn_votes = 1;
+    } else {
+      --asn_votes;
+    }
+  }
   if (r.end_user) end_user_hll.Add(r.end_user);
   const int64_t hour = r.ts / kUsPerHour;
   uint16_t& h = hour_hist[static_cast<size_t>(hour % 24)];
@@ -147,6 +158,14 @@ void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
   ip_prefixes.Merge(o.ip_prefixes);
   agents.Merge(o.agents);
   fingerprints.Merge(o.fingerprints);
+  if (o.asn_candidate == asn_candidate) {
+    asn_votes += o.asn_votes;
+  } else if (o.asn_votes > asn_votes) {
+    asn_candidate = o.asn_candidate;
+    asn_votes = o.asn_votes - asn_votes;
+  } else {
+    asn_votes -= o.asn_votes;
+  }
   prompts.Merge(o.prompts);
   end_user_hll.Merge(o.end_user_hll);
   ip_prefix_hll.Merge(o.ip_prefix_hll);

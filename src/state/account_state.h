@@ -64,6 +64,10 @@ struct AccountState {
   TopK<4> systems;    // system prompt hashes
   TopK<2> params;     // request-parameter signatures
   TopK<4> ip_prefixes, agents, fingerprints;
+  // Majority vote (Boyer-Moore) over client ASNs, 8 bytes instead of a top-k: at least asn_votes
+  // requests came from the candidate, and an ASN with a majority of the requests is the candidate.
+  uint32_t asn_candidate = 0;  // ASN + 1 (0 = none yet)
+  uint32_t asn_votes = 0;
   Hll<8> prompts;  // distinct prompts (exact normalised hash)
   Hll<7> end_user_hll;
   Hll<5> ip_prefix_hll, agent_hll;

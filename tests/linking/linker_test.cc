@@ -1,0 +1,94 @@
+// Linker on crafted cases: which shared indicators link two accounts, singleton member lists,
+// and the one-pass SharedByAll agreeing with SharedBy.
+#include "linking/linker.h"
+
+#include <gtest/gtest.h>
+
+#include "state/account_state.h"
+
+namespace dg::linking {
+namespace {
+
+TEST(LinkerTest, AsnAloneNeverLinksButAddsToOtherEvidence) {
+  Linker l;
+  const uint32_t a = l.AddAccount(), b = l.AddAccount(), c = l.AddAccount(), d = l.AddAccount();
+  l.Post(a, kAsn, 64500);
+  l.Post(b, kAsn, 64500);
+  EXPECT_NE(l.Find(a), l.Find(b));  // one small ASN in common: not one operator
+  // Same ASN, same /24 and the same client stack: together rare enough.
+  for (uint32_t x : {c, d}) {
+    l.Post(x, kAsn, 64501);
+    l.Post(x, kIpPrefix, 7);
+    l.Post(x, kClientStack, 9);
+  }
+  EXPECT_EQ(l.Find(c), l.Find(d));
+  // Without the ASN the /24 and client stack fall short.
+  Linker m;
+  const uint32_t e = m.AddAccount(), f = m.AddAccount();
+  for (uint32_t x : {e, f}) {
+    m.Post(x, kIpPrefix, 7);
+    m.Post(x, kClientStack, 9);
+  }
+  EXPECT_NE(m.Find(e), m.Find(f));
+}
+
+TEST(LinkerTest, PopularAsnLinksNothing) {
+  // Two accounts share a /24 and a client stack (0.9, short of the threshold) and an ASN. A
+  // small ASN tips them over; a cloud ASN that many accounts already use adds nothing.
+  auto linked = [](int others_on_asn) {
+    Linker l;
+    for (int i = 0; i < others_on_asn; ++i) l.Post(l.AddAccount(), kAsn, 16509);
+    const uint32_t a = l.AddAccount(), b = l.AddAccount();
+    for (uint32_t x : {a, b}) {
+      l.Post(x, kIpPrefix, 7);
+      l.Post(x, kClientStack, 9);
+      l.Post(x, kAsn, 16509);
+    }
+    return l.Find(a) == l.Find(b);
+  };
+  EXPECT_TRUE(linked(0));
+  EXPECT_FALSE(linked(100));
+}
+
+TEST(LinkerTest, SingletonsAndMergedMembers) {
+  Linker l;
+  const uint32_t a = l.AddAccount(), b = l.AddAccount(), c = l.AddAccount();
+  ASSERT_EQ(l.Members(c).size(), 1u);
+  EXPECT_EQ(l.Members(c)[0], c);
+  l.Post(b, kPayment, 5);
+  l.Post(a, kPayment, 5);
+  const uint32_t root = l.Find(a);
+  EXPECT_EQ(root, a);  // the smaller index is the root
+  ASSERT_EQ(l.Members(root).size(), 2u);
+  EXPECT_EQ(l.Members(root)[0], a);
+  EXPECT_EQ(l.Members(root)[1], b);
+  EXPECT_TRUE(l.Members(b).empty());  // not a root
+  const auto all = l.SharedByAll();
+  ASSERT_EQ(all.size(), 1u);
+  const auto one = l.SharedBy(root);
+  ASSERT_EQ(all.at(root).size(), one.size());
+  EXPECT_EQ(one[0].kind, kPayment);
+  EXPECT_EQ(all.at(root)[0].in, one[0].in);
+}
+
+TEST(AsnVoteTest, MajorityAsnIsTheCandidate) {
+  state::AccountState s;
+  engine::EventRecord r{};
+  const uint64_t asns[] = {11, 12, 11, 13, 11, 11, 14, 11};  // 11 holds 5 of 8
+  for (uint64_t asn : asns) {
+    r.asn = asn;
+    s.Update(r);
+  }
+  EXPECT_EQ(s.asn_candidate, 11u);
+  EXPECT_GE(s.asn_votes, 1u);
+  state::AccountState t;
+  for (int i = 0; i < 6; ++i) {
+    r.asn = 20;
+    t.Update(r);
+  }
+  s.Combine(t);  // 20 holds 6 of 14: no majority; the vote keeps a bound, not a claim
+  EXPECT_LE(s.asn_votes, 6u);
+}
+
+}  // namespace
+}  // namespace dg::linking
