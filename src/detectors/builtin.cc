@@ -15,7 +15,6 @@
 #include "detectors/detector.h"
 
 namespace dg::detectors {
-namespace {
 
 std::string Pct(double x) { return fmt::format("{:.0f}%", 100.0 * x); }
 
@@ -25,6 +24,8 @@ std::string Tokens(double x) {
   if (x >= 1e3) return fmt::format("{:.1f}k", x / 1e3);
   return fmt::format("{:.0f}", x);
 }
+
+namespace {
 
 class OutputVolume final : public Detector {
  public:
@@ -41,7 +42,9 @@ class OutputVolume final : public Detector {
     const auto& s = in.state;
     const double ratio =
         in.peers.median_output_per_day > 0 ? PerUnitOutput(s) / in.peers.median_output_per_day : 0;
-    const char* unit = s.members > 1 ? " per member" : s.EndUsers() >= kMultiTenant ? " per end user" : "";
+    const char* unit = s.members > 1                  ? " per member"
+                       : s.EndUsers() >= kMultiTenant ? " per end user"
+                                                      : "";
     return fmt::format(
         "{} output tokens/day{} over {:.1f} active days ({} requests, {} output tokens in all), "
         "{:.0f}x the median of {} peer accounts",
@@ -117,7 +120,8 @@ class TemplateHarvest final : public Detector {
     const double long_answers = Ramp(s.MeanOutputTokens(), 60, 250);
     // Either fresh prompts each time, or the same ones re-sampled at a sampling temperature (an
     // evaluation sweep re-runs its prompts at temperature 0).
-    const double harvest = std::max(Ramp(distinct, 0.4, 0.8), Ramp(s.Share(s.temp_sampling), 0.5, 0.9));
+    const double harvest =
+        std::max(Ramp(distinct, 0.4, 0.8), Ramp(s.Share(s.temp_sampling), 0.5, 0.9));
     return Support(s.requests, 30, 150) * Ramp(tmpl, 0.5, 0.9) * harvest * single_turn *
            long_answers * Ramp(s.OutputInputRatio(), 0.5, 1.5);
   }
@@ -159,15 +163,16 @@ class InstructionPool final : public Detector {
     const double personal = s.FirstTurnShare(s.first_person);
     // Conversations that start fresh every time: opening prompts are most of the traffic.
     const double openers = s.Share(s.first_turns);
-    return Support(s.first_turns, 15, 60) * Ramp(task, 0.35, 0.6) * Ramp(0.25 - personal, 0.0, 0.15) *
-           Ramp(s.DistinctPromptRatio(), 0.2, 0.6) * Ramp(openers, 0.25, 0.6) *
-           Ramp(s.OutputInputRatio(), 0.6, 1.5);
+    return Support(s.first_turns, 15, 60) * Ramp(task, 0.35, 0.6) *
+           Ramp(0.25 - personal, 0.0, 0.15) * Ramp(s.DistinctPromptRatio(), 0.2, 0.6) *
+           Ramp(openers, 0.25, 0.6) * Ramp(s.OutputInputRatio(), 0.6, 1.5);
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
     const auto& s = in.state;
     return fmt::format(
         "{} of {} opening prompts are self-contained tasks (\"Generate…\", \"Classify…\", "
-        "\"Rewrite…\") as in instruction-tuning sets, {} speak of the writer (\"I\", \"my\"); {} of "
+        "\"Rewrite…\") as in instruction-tuning sets, {} speak of the writer (\"I\", \"my\"); {} "
+        "of "
         "prompts are distinct; {} of requests open a new conversation",
         Pct(s.FirstTurnShare(s.task_style)), s.first_turns, Pct(s.FirstTurnShare(s.first_person)),
         Pct(s.DistinctPromptRatio()), Pct(s.Share(s.first_turns)));
@@ -185,7 +190,8 @@ class ClientRotation final : public Detector {
     const double nets = s.ip_prefix_hll.Estimate();
     const double ua = Ramp(agents, 2.5, 4.5) * Ramp(1.0 - s.agents.TopShare(), 0.3, 0.6);
     const double net = Ramp(nets, 3.5, 7) * Ramp(1.0 - s.ip_prefixes.TopShare(), 0.4, 0.7);
-    return Support(s.requests, 15, 40) * std::max(ua, 0.6 * net) * (0.6 + 0.4 * std::min(ua, net) / std::max({ua, net, 1e-9}));
+    return Support(s.requests, 15, 40) * std::max(ua, 0.6 * net) *
+           (0.6 + 0.4 * std::min(ua, net) / std::max({ua, net, 1e-9}));
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable& names) const override {
     const auto& s = in.state;
@@ -228,7 +234,8 @@ class AroundTheClock final : public Detector {
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
     const double span_days = static_cast<double>(s.last_ts - s.first_ts) / kUsPerDay;
-    return Support(s.requests, 50, 200) * Ramp(span_days, 0.75, 2.0) * Ramp(s.DutyCycle(), 0.5, 0.85);
+    return Support(s.requests, 50, 200) * Ramp(span_days, 0.75, 2.0) *
+           Ramp(s.DutyCycle(), 0.5, 0.85);
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
     const auto& s = in.state;

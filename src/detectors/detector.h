@@ -19,6 +19,10 @@
 namespace dg::detectors {
 
 // Global, mergeable baselines, recomputed at each barrier.
+// Evidence formatting shared by detectors and reports: "61%", "1.9M".
+std::string Pct(double x);
+std::string Tokens(double x);
+
 struct PeerBaselines {
   double median_output_per_day = 0;  // over accounts with enough traffic
   double p90_output_per_day = 0;

@@ -78,6 +78,48 @@ std::vector<EvidenceItem> LinkEvidence(const engine::Engine& e,
   return out;
 }
 
+// Coordination over a cluster's members, beyond what links them: disjoint shards of one prompt
+// pool (one template, distinct prompts that do not overlap between members) and volume spread
+// so that no member stands out while the cluster does.
+std::vector<EvidenceItem> CoordinationEvidence(const engine::Engine& e,
+                                               const std::vector<uint32_t>& members,
+                                               const state::AccountState& combined) {
+  std::vector<EvidenceItem> out;
+  double distinct_sum = 0, largest_member_day = 0;
+  for (uint32_t m : members) {
+    const auto& s = e.AccountAt(m);
+    distinct_sum += s.prompts.Estimate();
+    largest_member_day = std::max(largest_member_day, s.OutputPerDay());
+  }
+  const double distinct_union = combined.prompts.Estimate();
+  if (members.size() >= 3 && distinct_sum >= 50 && combined.prefixes.TopShare() >= 0.5) {
+    // HyperLogLog estimates: the union of disjoint sets comes out near the sum, within a few
+    // percent; real overlap (members asking the same questions) shows well above that.
+    const double overlap = std::max(0.0, 1.0 - distinct_union / distinct_sum);
+    if (overlap <= 0.1) {
+      out.push_back(
+          {"coordination.disjoint_shards", 0.0, 1.0 - overlap / 0.1,
+           fmt::format("{} members sent ~{:.0f} distinct prompts, {} of them through one "
+                       "template, and their prompt sets overlap by ~{:.0f}% (~{:.0f} "
+                       "distinct in all): one pool split between the accounts; {} of "
+                       "them first active within days of sign-up",
+                       members.size(), distinct_sum, detectors::Pct(combined.prefixes.TopShare()),
+                       100.0 * overlap, distinct_union, combined.fresh_members)});
+    }
+  }
+  const double cluster_day = combined.OutputPerDay() * std::max<uint32_t>(combined.members, 1);
+  const double p90 = e.peers().p90_output_per_day;
+  if (members.size() >= 2 && p90 > 0 && cluster_day > 2 * p90 && largest_member_day <= p90) {
+    out.push_back({"coordination.volume", 0.0, std::min(1.0, cluster_day / p90 / 10),
+                   fmt::format("together {} output tokens/day, {:.1f}x the 90th percentile of "
+                               "accounts ({}/day), while no member exceeds it (largest {}/day): "
+                               "volume spread over accounts to stay under per-account limits",
+                               detectors::Tokens(cluster_day), cluster_day / p90,
+                               detectors::Tokens(p90), detectors::Tokens(largest_member_day))});
+  }
+  return out;
+}
+
 }  // namespace
 
 Report Build(const engine::Engine& e) {
@@ -215,6 +257,8 @@ Report Build(const engine::Engine& e) {
           break;
         }
       }
+      auto coord = CoordinationEvidence(e, members, cv->combined);
+      c.evidence.insert(c.evidence.end(), coord.begin(), coord.end());
       auto det = DetectorEvidence(e, cv->combined, cv->verdict);
       c.evidence.insert(c.evidence.end(), det.begin(), det.end());
     }

@@ -1,0 +1,75 @@
+// Attribution end to end on the tiny scenario: the hydra campaign is one flagged cluster whose
+// evidence names what links its members and how they coordinate; benign multi-account companies
+// are linked but not flagged.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "testutil/testutil.h"
+
+namespace dg {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(AttributionCliTest, HydraIsOneFlaggedClusterWithCoordinationEvidence) {
+  const fs::path dir = testutil::TempDir("attribution");
+  const std::string bin = DG_BINARY;
+  auto sim =
+      testutil::Run(fmt::format("{} simulate --scenario {}/scenarios/tiny.toml --out {} "
+                                "--seed 5 >/dev/null 2>&1",
+                                bin, DG_SOURCE_DIR, dir.string()));
+  ASSERT_EQ(sim.exit_code, 0);
+  auto scan =
+      testutil::Run(fmt::format("{} scan {}/events.jsonl --accounts {}/accounts.jsonl "
+                                "--report {}/report.json -q 2>/dev/null",
+                                bin, dir.string(), dir.string(), dir.string()));
+  ASSERT_EQ(scan.exit_code, 0);
+
+  simdjson::dom::parser p;
+  simdjson::dom::element labels, report;
+  ASSERT_EQ(p.load((dir / "labels.json").string()).get(labels), simdjson::SUCCESS);
+  std::map<std::string, std::string> label_of, persona_of;
+  for (auto [id, v] : labels["accounts"].get_object()) {
+    label_of[std::string(id)] = std::string(std::string_view(v["label"]));
+    persona_of[std::string(id)] = std::string(std::string_view(v["persona"]));
+  }
+  simdjson::dom::parser p2;
+  ASSERT_EQ(p2.load((dir / "report.json").string()).get(report), simdjson::SUCCESS);
+  bool hydra_cluster = false, company_linked = false;
+  for (auto c : report["clusters"].get_array()) {
+    std::set<std::string> personas;
+    size_t n = 0;
+    for (auto a : c["accounts"].get_array()) {
+      personas.insert(persona_of[std::string(std::string_view(a))]);
+      ++n;
+    }
+    std::set<std::string> evidence;
+    for (auto e : c["evidence"].get_array())
+      evidence.insert(std::string(std::string_view(e["detector"])));
+    if (personas.count("hydra")) {
+      EXPECT_EQ(personas.size(), 1u) << "a hydra cluster holds other accounts";
+      if (n >= 20) {
+        hydra_cluster = true;
+        EXPECT_TRUE(bool(c["flagged"]));
+        EXPECT_TRUE(evidence.count("coordination.disjoint_shards"));
+        EXPECT_TRUE(evidence.count("link.payment_fingerprint") ||
+                    evidence.count("link.ip_prefix") ||
+                    evidence.count("link.fresh_account_template"));
+      }
+    }
+    if (personas == std::set<std::string>{"company"} && n >= 2) {
+      company_linked = true;
+      EXPECT_FALSE(bool(c["flagged"])) << "linking alone must not condemn a company";
+    }
+  }
+  EXPECT_TRUE(hydra_cluster) << "the hydra campaign is not one cluster";
+  EXPECT_TRUE(company_linked) << "the company's accounts are not linked";
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace dg
