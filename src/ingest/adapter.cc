@@ -43,7 +43,8 @@ std::string DetectFormat(std::string_view sample) {
   int tried = 0;
   while (pos < sample.size() && tried < 16) {
     size_t nl = sample.find('\n', pos);
-    std::string_view line = sample.substr(pos, nl == std::string_view::npos ? sample.npos : nl - pos);
+    std::string_view line =
+        sample.substr(pos, nl == std::string_view::npos ? sample.npos : nl - pos);
     pos = nl == std::string_view::npos ? sample.size() : nl + 1;
     size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string_view::npos) continue;

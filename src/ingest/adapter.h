@@ -6,12 +6,12 @@
 // by writing an Adapter and listing its factory in adapter.cc's registry.
 #pragma once
 
+#include <simdjson.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "ingest/exchange.h"
 #include "ingest/reject.h"
@@ -56,6 +56,8 @@ RejectReason GetTimestamp(simdjson::ondemand::value v, TimeUs& out);
 // Message content: a string or an array of content parts ({"type":"text","text":…}).
 // Returns false on a JSON syntax error (the record must be rejected).
 bool AddContent(simdjson::ondemand::value v, TextParts& parts, uint32_t& chars);
+// Response text of the same shapes: adds its length as written in JSON without unescaping it.
+bool AddRawLength(simdjson::ondemand::value v, uint32_t& chars);
 // True for simdjson errors that mean broken JSON rather than an unexpected type.
 bool Fatal(simdjson::error_code e);
 // The chat `messages` array (or a prompt string) into the exchange's conversation fields.

@@ -66,7 +66,7 @@ struct Exchange {
   int64_t prompt_tokens = -1, completion_tokens = -1, reasoning_tokens = -1;
   uint16_t n_choices = 0;
   FinishReason finish_reason = FinishReason::kUnknown;
-  uint32_t output_chars = 0;
+  uint32_t output_chars = 0;  // bytes of the response text as written in JSON (not unescaped)
   float latency_ms = -1.0f;
 
   void Reset() { *this = Exchange{}; }

@@ -99,6 +99,46 @@ bool AddContent(simdjson::ondemand::value v, TextParts& parts, uint32_t& chars) 
   return true;
 }
 
+// Adds the length of a response text value (a string, or an array of strings / {text} parts) as
+// written in the JSON, escapes included: the engine keeps only a size for responses, so their
+// text is never unescaped (responses are most of a record's bytes).
+bool AddRawLength(simdjson::ondemand::value v, uint32_t& chars) {
+  json_type t;
+  if (v.type().get(t)) return false;
+  if (t == json_type::string) {
+    std::string_view raw = v.raw_json_token();
+    chars += static_cast<uint32_t>(raw.size() >= 2 ? raw.size() - 2 : 0);
+    return true;
+  }
+  if (t != json_type::array) return true;
+  simdjson::ondemand::array arr;
+  if (v.get_array().get(arr)) return false;
+  for (auto elem : arr) {
+    simdjson::ondemand::value ev;
+    if (elem.get(ev)) return false;
+    json_type et;
+    if (ev.type().get(et)) return false;
+    if (et == json_type::string) {
+      std::string_view raw = ev.raw_json_token();
+      chars += static_cast<uint32_t>(raw.size() >= 2 ? raw.size() - 2 : 0);
+      continue;
+    }
+    if (et != json_type::object) continue;
+    simdjson::ondemand::object part;
+    if (ev.get_object().get(part)) return false;
+    for (auto f : part) {
+      std::string_view key;
+      if (f.unescaped_key().get(key)) return false;
+      if (key == "text") {
+        simdjson::ondemand::value fv;
+        if (f.value().get(fv)) return false;
+        if (!AddRawLength(fv, chars)) return false;
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace json
 
 namespace {
@@ -214,7 +254,8 @@ bool ParseRequest(value v, Exchange& ex) {
           if (!ParseMessages(fv, ex)) return false;
         } else if (key == "max_tokens" || key == "max_completion_tokens" ||
                    key == "max_output_tokens") {
-          if (json::GetInt(fv, i)) ex.max_tokens = static_cast<int32_t>(std::clamp<int64_t>(i, -1, 1 << 30));
+          if (json::GetInt(fv, i))
+            ex.max_tokens = static_cast<int32_t>(std::clamp<int64_t>(i, -1, 1 << 30));
         }
         break;
       case 'i':
@@ -232,7 +273,8 @@ bool ParseRequest(value v, Exchange& ex) {
         if (key == "prompt" && !ParseMessages(fv, ex)) return false;
         break;
       case 'n':
-        if (key == "n" && json::GetInt(fv, i)) ex.n = static_cast<int32_t>(std::clamp<int64_t>(i, 0, 1 << 20));
+        if (key == "n" && json::GetInt(fv, i))
+          ex.n = static_cast<int32_t>(std::clamp<int64_t>(i, 0, 1 << 20));
         break;
       case 't':
         if (key == "temperature" && json::GetNumber(fv, d)) {
@@ -244,7 +286,8 @@ bool ParseRequest(value v, Exchange& ex) {
         } else if (key == "tools") {
           simdjson::ondemand::array arr;
           size_t count = 0;
-          if (!fv.get_array().get(arr) && !arr.count_elements().get(count)) ex.has_tools = count > 0;
+          if (!fv.get_array().get(arr) && !arr.count_elements().get(count))
+            ex.has_tools = count > 0;
         }
         break;
       case 'l':
@@ -284,7 +327,8 @@ bool ParseRequest(value v, Exchange& ex) {
             for (auto rf : r) {
               std::string_view rk;
               if (rf.unescaped_key().get(rk)) break;
-              if (rk == "effort" && json::GetString(rf.value(), s)) ex.reasoning_effort = ParseEffort(s);
+              if (rk == "effort" && json::GetString(rf.value(), s))
+                ex.reasoning_effort = ParseEffort(s);
             }
           }
         } else if (key == "response_format") {
@@ -324,7 +368,8 @@ bool ParseUsage(value v, Exchange& ex) {
       for (auto df : d) {
         std::string_view dk;
         if (df.unescaped_key().get(dk)) break;
-        if (dk == "reasoning_tokens" && json::GetInt(df.value(), i)) ex.reasoning_tokens = std::max<int64_t>(i, 0);
+        if (dk == "reasoning_tokens" && json::GetInt(df.value(), i))
+          ex.reasoning_tokens = std::max<int64_t>(i, 0);
       }
     }
   }
@@ -356,12 +401,15 @@ bool ParseChoices(value v, Exchange& ex) {
           std::string_view mk;
           if (mf.unescaped_key().get(mk)) break;
           if (mk == "content" || mk == "reasoning_content") {
-            TextParts ignored;
-            if (!json::AddContent(mf.value(), ignored, ex.output_chars)) return false;
+            simdjson::ondemand::value mv;
+            if (mf.value().get(mv)) return false;
+            if (!json::AddRawLength(mv, ex.output_chars)) return false;
           }
         }
-      } else if (key == "text" && json::GetString(f.value(), s)) {
-        ex.output_chars += static_cast<uint32_t>(s.size());
+      } else if (key == "text") {
+        simdjson::ondemand::value tv;
+        if (f.value().get(tv)) return false;
+        if (!json::AddRawLength(tv, ex.output_chars)) return false;
       }
     }
   }

@@ -2,15 +2,14 @@
 #include "ingest/input.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <simdjson.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
-#include <simdjson.h>
-#include <zlib.h>
-#include <zstd.h>
 
 namespace dg::ingest {
 namespace {
@@ -272,8 +271,8 @@ bool BlockReader::Next(Block& b) {
   const size_t tail = fill - cut;
   uint64_t lines = 0;
   for (const char* p = b.buf.data(); p < b.buf.data() + cut;) {
-    const char* nl = static_cast<const char*>(
-        std::memchr(p, '\n', static_cast<size_t>(b.buf.data() + cut - p)));
+    const char* nl =
+        static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(b.buf.data() + cut - p)));
     ++lines;
     if (!nl) break;
     p = nl + 1;

@@ -42,7 +42,7 @@ struct Block {
   std::vector<char> buf;  // size() >= len + padding
   size_t len = 0;         // bytes of complete lines (the last one may lack its '\n' at EOF)
   uint64_t first_line = 1;
-  uint64_t n_lines = 0;   // lines in buf
+  uint64_t n_lines = 0;                  // lines in buf
   std::vector<OversizedLine> oversized;  // skipped lines longer than the cap, before this block
   uint64_t block_index = 0;
 };
@@ -64,7 +64,7 @@ class BlockReader {
   size_t max_line_;
   std::vector<char> carry_;  // partial line carried to the next block
   bool eof_ = false;
-  bool skipping_ = false;    // inside an oversized line
+  bool skipping_ = false;  // inside an oversized line
   uint64_t skip_line_ = 0, skip_bytes_ = 0;
   uint64_t next_line_ = 1;
   uint64_t bytes_read_ = 0;

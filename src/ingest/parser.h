@@ -10,11 +10,11 @@
 // as one record per element.
 #pragma once
 
+#include <simdjson.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "ingest/adapter.h"
 #include "ingest/input.h"

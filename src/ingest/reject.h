@@ -25,9 +25,10 @@ enum class RejectReason : uint8_t {
 };
 
 constexpr std::array<std::string_view, static_cast<size_t>(RejectReason::kCount)>
-    kRejectReasonNames = {"none",        "too_long",        "invalid_utf8",  "nul_byte",
-                          "invalid_json", "not_object",     "missing_ts",    "bad_ts",
-                          "missing_account_id", "bad_account_id", "bad_shape"};
+    kRejectReasonNames = {"none",           "too_long",     "invalid_utf8",
+                          "nul_byte",       "invalid_json", "not_object",
+                          "missing_ts",     "bad_ts",       "missing_account_id",
+                          "bad_account_id", "bad_shape"};
 
 inline std::string_view RejectReasonName(RejectReason r) {
   return kRejectReasonNames[static_cast<size_t>(r)];
