@@ -74,7 +74,8 @@ void Linker::Post(uint32_t a, IndicatorKind kind, uint64_t value) {
   const double df = static_cast<double>(p.holders);
   const double rarity = std::min(1.0, std::sqrt(opt_.rarity_pivot[kind] / df));
   const auto w = static_cast<float>(opt_.kind_weight[kind] * rarity);
-  for (uint32_t b : p.accounts) {
+  // A kind without weight is kept for evidence only: no pair entries.
+  for (uint32_t b : w > 0 ? std::span<const uint32_t>(p.accounts) : std::span<const uint32_t>()) {
     const uint64_t key = (static_cast<uint64_t>(std::min(a, b)) << 32) | std::max(a, b);
     auto it = pair_weight_.find(key);
     if (it == pair_weight_.end()) {

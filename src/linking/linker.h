@@ -44,11 +44,13 @@ struct LinkerOptions {
   size_t max_postings = 100000;  // global ceiling over kind_max_postings
   uint32_t max_cluster = 2000;
   size_t max_pairs = 8'000'000;
-  // An ASN is coarser than a /24 (a whole ISP or cloud): it weighs least and links nothing once
-  // a few dozen accounts share it; it only adds to other shared indicators.
+  // An ASN is coarser than a /24 (a whole ISP or cloud). By default it links nothing (weight 0):
+  // it is recorded for cluster evidence and export. With a weight it adds to other shared
+  // values, but on the standard scenario 0.3 merged two companies on one ISP and tipped pairs of
+  // hobbyists over the threshold, so it stays off until a deployment's data says otherwise.
   //                                         pay   email  ip    stack sys   tmpl  fresh  params asn
   std::array<double, kIndicatorKinds> kind_weight = {1.0, 0.35, 0.45, 0.45, 0.5,
-                                                     0.5, 1.0,  0.6,  0.3};
+                                                     0.5, 1.0,  0.6,  0.0};
   std::array<double, kIndicatorKinds> rarity_pivot = {20, 3, 8, 5, 10, 10, 400, 50, 5};
   std::array<size_t, kIndicatorKinds> kind_max_postings = {200, 200,  200,  200, 500,
                                                            500, 2000, 1000, 60};

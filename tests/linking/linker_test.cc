@@ -9,8 +9,33 @@
 namespace dg::linking {
 namespace {
 
-TEST(LinkerTest, AsnAloneNeverLinksButAddsToOtherEvidence) {
+TEST(LinkerTest, AsnLinksNothingByDefault) {
   Linker l;
+  const uint32_t a = l.AddAccount(), b = l.AddAccount();
+  for (uint32_t x : {a, b}) {
+    l.Post(x, kAsn, 64500);
+    l.Post(x, kIpPrefix, 7);
+    l.Post(x, kClientStack, 9);
+  }
+  EXPECT_NE(l.Find(a), l.Find(b));
+  EXPECT_EQ(l.pairs(), 1u);  // the /24 and client stack pair; the ASN adds no pair entry
+  // Yet the shared ASN is on record for evidence once the accounts are linked otherwise.
+  l.Post(a, kPayment, 1);
+  l.Post(b, kPayment, 1);
+  ASSERT_EQ(l.Find(a), l.Find(b));
+  bool asn = false;
+  for (const auto& sv : l.SharedBy(l.Find(a))) asn = asn || sv.kind == kAsn;
+  EXPECT_TRUE(asn);
+}
+
+LinkerOptions WithAsnWeight() {
+  LinkerOptions o;
+  o.kind_weight[kAsn] = 0.3;
+  return o;
+}
+
+TEST(LinkerTest, WeightedAsnAloneNeverLinksButAddsToOtherEvidence) {
+  Linker l(WithAsnWeight());
   const uint32_t a = l.AddAccount(), b = l.AddAccount(), c = l.AddAccount(), d = l.AddAccount();
   l.Post(a, kAsn, 64500);
   l.Post(b, kAsn, 64500);
@@ -23,7 +48,7 @@ TEST(LinkerTest, AsnAloneNeverLinksButAddsToOtherEvidence) {
   }
   EXPECT_EQ(l.Find(c), l.Find(d));
   // Without the ASN the /24 and client stack fall short.
-  Linker m;
+  Linker m(WithAsnWeight());
   const uint32_t e = m.AddAccount(), f = m.AddAccount();
   for (uint32_t x : {e, f}) {
     m.Post(x, kIpPrefix, 7);
@@ -32,11 +57,11 @@ TEST(LinkerTest, AsnAloneNeverLinksButAddsToOtherEvidence) {
   EXPECT_NE(m.Find(e), m.Find(f));
 }
 
-TEST(LinkerTest, PopularAsnLinksNothing) {
+TEST(LinkerTest, WeightedPopularAsnLinksNothing) {
   // Two accounts share a /24 and a client stack (0.9, short of the threshold) and an ASN. A
   // small ASN tips them over; a cloud ASN that many accounts already use adds nothing.
   auto linked = [](int others_on_asn) {
-    Linker l;
+    Linker l(WithAsnWeight());
     for (int i = 0; i < others_on_asn; ++i) l.Post(l.AddAccount(), kAsn, 16509);
     const uint32_t a = l.AddAccount(), b = l.AddAccount();
     for (uint32_t x : {a, b}) {
