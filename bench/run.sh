@@ -15,7 +15,7 @@
 # Each contender is timed as a whole process by /usr/bin/time (wall, user, sys, peak RSS);
 # the page cache is warmed first. Small sizes are repeated and the median kept.
 #
-# Writes bench/results.md, bench/results.json and the table in docs/BENCHMARKS.md.
+# Writes bench/results.md, bench/results.json and the tables in docs/BENCHMARKS.md and README.md.
 #
 # Environment (all optional):
 #   BENCH_SIZES="100k 1m 4m"   input sizes (k / m suffixes)
@@ -243,7 +243,8 @@ json.dump({"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "nproc": $(nproc), "cpu": "
            "duration_s": $(($(date +%s) - started))}, open(sys.argv[1], "w"))
 EOF
 python3 bench/summarize.py --runs "$RUNS" --machine "$DATA/machine.json" \
-  --md bench/results.md --json bench/results.json --docs docs/BENCHMARKS.md "${MICRO_JSON[@]}"
+  --md bench/results.md --json bench/results.json --docs docs/BENCHMARKS.md \
+  --brief-docs README.md "${MICRO_JSON[@]}"
 
 if [[ "$KEEP" != 1 ]]; then
   rm -rf "$DATA/inputs" "$DATA/inputs.stamp" "$DATA"/report-*.json

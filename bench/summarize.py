@@ -194,7 +194,7 @@ def summarize(runs, extras, machine, micro_files):
     return res
 
 
-def markdown(res):
+def markdown(res, with_micro=True):
     m = res["machine"]
     L = []
     L.append(f"Measured {m['date']} on {m['nproc']} × {m['cpu']}, {m['memory_gib']} GiB RAM, "
@@ -266,7 +266,7 @@ def markdown(res):
                  f"{'yes' if t['met'] else '**no**'} | {t['note']} |")
     for w in res["warnings"]:
         L.append(f"\nWarning: {w}")
-    if res["micro"]:
+    if with_micro and res["micro"]:
         L.append("")
         L.append("Micro-benchmarks (Google Benchmark, `build/bench/*_bench`):")
         L.append("")
@@ -288,7 +288,10 @@ def main():
     ap.add_argument("--machine", required=True)
     ap.add_argument("--md")
     ap.add_argument("--json")
-    ap.add_argument("--docs")
+    ap.add_argument("--docs", action="append", default=[],
+                    help="file with bench:results markers to fill (repeatable)")
+    ap.add_argument("--brief-docs", action="append", default=[],
+                    help="the same without the micro-benchmark table (the README)")
     ap.add_argument("micro", nargs="*")
     a = ap.parse_args()
     runs, extras = load(a.runs)
@@ -306,17 +309,20 @@ def main():
         with open(a.json, "w") as f:
             json.dump(res, f, indent=1)
             f.write("\n")
-    if a.docs and os.path.exists(a.docs):
-        with open(a.docs) as f:
+    brief = markdown(res, with_micro=False)
+    for path, text in [(p, md) for p in a.docs] + [(p, brief) for p in a.brief_docs]:
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
             doc = f.read()
         begin, end = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
         if begin in doc and end in doc:
             pre, rest = doc.split(begin, 1)
             _, post = rest.split(end, 1)
-            with open(a.docs, "w") as f:
-                f.write(pre + begin + "\n" + md + end + post)
+            with open(path, "w") as f:
+                f.write(pre + begin + "\n" + text + end + post)
         else:
-            print(f"summarize: no results markers in {a.docs}", file=sys.stderr)
+            print(f"summarize: no results markers in {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":
