@@ -1,6 +1,11 @@
 // Hashing: XXH3 everywhere (64-bit), seeded per use so indicator kinds never collide.
 #pragma once
 
+// XXH3 is compiled into each caller (XXH_INLINE_ALL): word hashing calls it per word on the
+// per-event path, where a call into the shared library cost more than the hash of a short word.
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
 #include <xxhash.h>
 
 #include <cstdint>
