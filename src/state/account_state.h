@@ -1,5 +1,5 @@
 // AccountState: everything the engine remembers about one account, in fixed-size counters and
-// sketches (≈1.3 KiB; see the static_assert). Update() is the per-event path: no allocation, no
+// sketches (≈1.6 KiB; see the static_assert). Update() is the per-event path: no allocation, no
 // branches on text. Combine() merges two states (a cluster's state is the Combine() of its
 // members'), so every detector works unchanged on accounts and on clusters.
 #pragma once
