@@ -37,6 +37,8 @@ void NameTable::Insert(NameKind kind, uint64_t hash, std::string_view name) {
   }
   constexpr size_t kBlock = size_t{1} << kBlockBits;
   if (k.blocks.empty() || k.block_used + name.size() > kBlock) {
+    // Offsets are 32 bits (12 of block, 20 within it): 4 GiB of names per kind at most.
+    if (k.blocks.size() >= (size_t{1} << (32 - kBlockBits))) return;
     k.blocks.push_back(std::make_unique<char[]>(kBlock));
     k.block_used = 0;
   }
