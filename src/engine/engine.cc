@@ -327,15 +327,16 @@ void Engine::MatchKnownIndicators(AccountState& s) {
   cluster_flags_.push_back({max_ts_, &s});
 }
 
+constexpr uint32_t kJoinPrompts = 2;
+
 bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) const {
   // Linking alone never condemns: a member is flagged with its cluster only if it shows some
   // suspicion of its own, or carries the cluster's dominant prompt template.
   if (m.verdict.peak_score >= opt_.model.level_thresholds[0]) return true;
-  if (m.prefixes.total() >= 5 && c.prefixes.TopShare() >= 0.3 &&
-      m.prefixes.Top().key == c.prefixes.Top().key) {
-    return true;
-  }
-  return false;
+  // Two of its own prompts through the cluster's template are enough: waiting for more let
+  // every fresh member of a flagged campaign take its first requests' outputs.
+  return c.prefixes.TopShare() >= 0.3 &&
+         m.prefixes.Guaranteed(c.prefixes.Top().key) >= kJoinPrompts;
 }
 
 void Engine::ScoreClusters(const std::vector<uint32_t>& roots) {

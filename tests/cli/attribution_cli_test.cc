@@ -39,12 +39,17 @@ TEST(AttributionCliTest, HydraIsOneFlaggedClusterWithCoordinationEvidence) {
   }
   simdjson::dom::parser p2;
   ASSERT_EQ(p2.load((dir / "report.json").string()).get(report), simdjson::SUCCESS);
+  std::map<std::string, bool> flagged;
+  for (auto a : report["accounts"].get_array()) {
+    flagged[std::string(std::string_view(a["account_id"]))] = bool(a["flagged"]);
+  }
   bool hydra_cluster = false, company_linked = false;
   for (auto c : report["clusters"].get_array()) {
     std::set<std::string> personas;
-    size_t n = 0;
+    size_t n = 0, n_flagged = 0;
     for (auto a : c["accounts"].get_array()) {
       personas.insert(persona_of[std::string(std::string_view(a))]);
+      n_flagged += flagged[std::string(std::string_view(a))];
       ++n;
     }
     std::set<std::string> evidence;
@@ -55,6 +60,8 @@ TEST(AttributionCliTest, HydraIsOneFlaggedClusterWithCoordinationEvidence) {
       if (n >= 20) {
         hydra_cluster = true;
         EXPECT_TRUE(bool(c["flagged"]));
+        // Members that push the cluster's template join its verdict.
+        EXPECT_EQ(n_flagged, n);
         EXPECT_TRUE(evidence.count("coordination.disjoint_shards"));
         EXPECT_TRUE(evidence.count("link.payment_fingerprint") ||
                     evidence.count("link.ip_prefix") ||
