@@ -79,8 +79,8 @@ std::vector<EvidenceItem> LinkEvidence(const engine::Engine& e,
 }
 
 // Coordination over a cluster's members, beyond what links them: disjoint shards of one prompt
-// pool (one template, distinct prompts that do not overlap between members) and volume spread
-// so that no member stands out while the cluster does.
+// pool (one template, distinct prompts that do not overlap between members), accounts created or
+// started in a burst, and volume spread so that no member stands out while the cluster does.
 std::vector<EvidenceItem> CoordinationEvidence(const engine::Engine& e,
                                                const std::vector<uint32_t>& members,
                                                const state::AccountState& combined) {
@@ -106,6 +106,39 @@ std::vector<EvidenceItem> CoordinationEvidence(const engine::Engine& e,
                        members.size(), distinct_sum, detectors::Pct(combined.prefixes.TopShare()),
                        100.0 * overlap, distinct_union, combined.fresh_members)});
     }
+  }
+  // Bursts: the most members created (registry) or first active within any one hour.
+  auto burst = [](std::vector<TimeUs> t) {
+    std::sort(t.begin(), t.end());
+    size_t best = 0;
+    for (size_t i = 0, j = 0; j < t.size(); ++j) {
+      while (t[j] - t[i] > kUsPerHour) ++i;
+      best = std::max(best, j - i + 1);
+    }
+    return best;
+  };
+  std::vector<TimeUs> created, started;
+  for (uint32_t m : members) {
+    const auto& s = e.AccountAt(m);
+    if (s.registry.created_at >= 0) created.push_back(s.registry.created_at);
+    // A start in the input's first hour is censored (the account may be older than the log).
+    if (s.first_ts > e.first_ts() + kUsPerHour) started.push_back(s.first_ts);
+  }
+  const size_t created_burst = burst(created), started_burst = burst(started);
+  // Worth saying when at least half the members, or ten of them, fall in one hour.
+  auto notable = [&](size_t k) { return k >= 3 && (2 * k >= members.size() || k >= 10); };
+  if (notable(created_burst)) {
+    out.push_back({"coordination.creation_burst", 0.0,
+                   static_cast<double>(created_burst) / static_cast<double>(members.size()),
+                   fmt::format("{} of {} members were created within one hour of each other",
+                               created_burst, members.size())});
+  }
+  if (notable(started_burst)) {
+    out.push_back({"coordination.synchronised_start", 0.0,
+                   static_cast<double>(started_burst) / static_cast<double>(members.size()),
+                   fmt::format("{} of {} members sent their first request within one hour of each "
+                               "other",
+                               started_burst, members.size())});
   }
   const double cluster_day = combined.OutputPerDay() * std::max<uint32_t>(combined.members, 1);
   const double p90 = e.peers().p90_output_per_day;
