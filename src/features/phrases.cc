@@ -21,156 +21,157 @@ extern const unsigned long kEmbeddedPhraseDbAsciiSize;
 extern const unsigned char kEmbeddedPhraseDbAscii[];
 namespace {
 
-constexpr PhrasePattern kBuiltin[] =
-    {
-        // ---- Chain-of-thought elicitation -------------------------------------------------------
-        {kCotElicit, R"(\b(think|reason|work|go)\b[^.\n]{0,24}\bstep[\s-]*by[\s-]*step\b)"},
-        {kCotElicit,
-         R"(\bstep[\s-]*by[\s-]*step\s+(reasoning|thinking|solution|derivation|rationale)\b)"},
-        {kCotElicit, R"(\bexplain\s+(your|the)\s+(reasoning|thought\s+process|thinking|logic)\b)"},
-        {kCotElicit,
-         R"(\bshow\s+(me\s+)?(all\s+(of\s+)?)?(your|the)\s+(full\s+|complete\s+|detailed\s+|entire\s+|whole\s+|step[\s-]by[\s-]step\s+)?(reasoning|thought\s+process|thinking|work(ing)?|chain\s+of\s+thought)\b)"},
-        {kCotElicit, R"(\b(reasoning|thinking)\s+(process|trace|steps)\b)"},
-        {kCotElicit,
-         R"(\blet'?s\s+(think|reason|work\s+(this|it)\s+out|break\s+(this|it)\s+down)\b)"},
-        {kCotElicit,
-         "(^|\\W)let’s\\s+(think|reason|work\\s+(this|it)\\s+out|break\\s+(this|it)\\s+down)"},
-        {kCotElicit, R"(<\/?think(ing)?>)"},
-        {kCotElicit, R"(\bchain[\s-]+of[\s-]+thoughts?\b)"},
-        {kCotElicit,
-         R"(\b(output|write|give|provide|include|print|reveal)\s+(out\s+)?(your|the|all)\s+(full\s+|complete\s+|detailed\s+|internal\s+|hidden\s+|entire\s+)?(reasoning|thoughts|rationale|scratchpad)\b)"},
-        {kCotElicit, R"(\bthink\s+(carefully|out\s+loud|aloud)\s+(before|and|then)\b)"},
-        {kCotElicit,
-         R"(一步一步|一步步|逐步(思考|推理|分析|解答|解决|推导|说明)|(详细|完整)的?(推理|思考|解题)过程|推理过程|思考过程|思维链)"},
-        {kCotElicit,
-         R"(\bpaso\s+a\s+paso\b|\bmuestra\s+tu\s+razonamiento\b|\brazona\s+(paso|detenidamente)\b)"},
-        {kCotElicit, "(^|\\W)[ée]tape\\s+par\\s+[ée]tape"},
-        {kCotElicit, R"(\bmontre[zr]?\s+(ton|votre)\s+raisonnement\b)"},
-        {kCotElicit, "(^|\\W)schritt\\s+f(ü|ue)r\\s+schritt"},
-        {kCotElicit, R"(\bdenk(e|en\s+sie)?\s+schrittweise\b)"},
-        {kCotElicit,
-         "шаг\\s+за\\s+шагом|пошагово|рассужда(й|йте)\\s+по\\s+шагам|покажи\\s+(свои|ход)\\s+"
-         "рассуждени"},
-        {kCotElicit,
-         "ステップバイステップ|段階的に(考え|説明|推論)|一歩ずつ|順を追って(考え|説明)"},
-        {kCotElicit, "단계별로|차근차근|단계적으로\\s*(생각|추론|설명)"},
-        {kCotElicit, R"(\bpasso\s+a\s+passo\b|\bpasso\s+dopo\s+passo\b)"},
-        {kCotElicit, "(^|\\W)mostre\\s+(seu|o\\s+seu)\\s+racioc[ií]nio"},
+// clang-format off
+constexpr PhrasePattern kBuiltin[] = {
+    // ---- Chain-of-thought elicitation -------------------------------------------------------
+    {kCotElicit, R"(\b(think|reason|work|go)\b[^.\n]{0,24}\bstep[\s-]*by[\s-]*step\b)"},
+    {kCotElicit,
+     R"(\bstep[\s-]*by[\s-]*step\s+(reasoning|thinking|solution|derivation|rationale)\b)"},
+    {kCotElicit, R"(\bexplain\s+(your|the)\s+(reasoning|thought\s+process|thinking|logic)\b)"},
+    {kCotElicit,
+     R"(\bshow\s+(me\s+)?(all\s+(of\s+)?)?(your|the)\s+(full\s+|complete\s+|detailed\s+|entire\s+|whole\s+|step[\s-]by[\s-]step\s+)?(reasoning|thought\s+process|thinking|work(ing)?|chain\s+of\s+thought)\b)"},
+    {kCotElicit, R"(\b(reasoning|thinking)\s+(process|trace|steps)\b)"},
+    {kCotElicit,
+     R"(\blet'?s\s+(think|reason|work\s+(this|it)\s+out|break\s+(this|it)\s+down)\b)"},
+    {kCotElicit,
+     "(^|\\W)let’s\\s+(think|reason|work\\s+(this|it)\\s+out|break\\s+(this|it)\\s+down)"},
+    {kCotElicit, R"(<\/?think(ing)?>)"},
+    {kCotElicit, R"(\bchain[\s-]+of[\s-]+thoughts?\b)"},
+    {kCotElicit,
+     R"(\b(output|write|give|provide|include|print|reveal)\s+(out\s+)?(your|the|all)\s+(full\s+|complete\s+|detailed\s+|internal\s+|hidden\s+|entire\s+)?(reasoning|thoughts|rationale|scratchpad)\b)"},
+    {kCotElicit, R"(\bthink\s+(carefully|out\s+loud|aloud)\s+(before|and|then)\b)"},
+    {kCotElicit,
+     R"(一步一步|一步步|逐步(思考|推理|分析|解答|解决|推导|说明)|(详细|完整)的?(推理|思考|解题)过程|推理过程|思考过程|思维链)"},
+    {kCotElicit,
+     R"(\bpaso\s+a\s+paso\b|\bmuestra\s+tu\s+razonamiento\b|\brazona\s+(paso|detenidamente)\b)"},
+    {kCotElicit, "(^|\\W)[ée]tape\\s+par\\s+[ée]tape"},
+    {kCotElicit, R"(\bmontre[zr]?\s+(ton|votre)\s+raisonnement\b)"},
+    {kCotElicit, "(^|\\W)schritt\\s+f(ü|ue)r\\s+schritt"},
+    {kCotElicit, R"(\bdenk(e|en\s+sie)?\s+schrittweise\b)"},
+    {kCotElicit,
+     "шаг\\s+за\\s+шагом|пошагово|рассужда(й|йте)\\s+по\\s+шагам|покажи\\s+(свои|ход)\\s+"
+     "рассуждени"},
+    {kCotElicit,
+     "ステップバイステップ|段階的に(考え|説明|推論)|一歩ずつ|順を追って(考え|説明)"},
+    {kCotElicit, "단계별로|차근차근|단계적으로\\s*(생각|추론|설명)"},
+    {kCotElicit, R"(\bpasso\s+a\s+passo\b|\bpasso\s+dopo\s+passo\b)"},
+    {kCotElicit, "(^|\\W)mostre\\s+(seu|o\\s+seu)\\s+racioc[ií]nio"},
 
-        // ---- Reasoning / answer format demands --------------------------------------------------
-        {kReasoningFormat,
-         R"(<\/?(reasoning|rationale|scratchpad|thoughts?|analysis|answer|solution|final_answer)>)"},
-        {kReasoningFormat,
-         R"(\b(reasoning|thinking|thoughts|rationale|answer|solution)\s+(in|inside|within|between)\s+(<[a-z_]+>|[^.\n]{0,20}\btags?\b|\\boxed))"},
-        {kReasoningFormat, R"(\b(put|place|write|enclose|wrap)\b[^.\n]{0,40}\\boxed)"},
-        {kReasoningFormat, R"(^\s*(the\s+)?final\s+answer\s*(is|:))"},
-        {kReasoningFormat,
-         R"(^\s*the\s+(answer|value\s+of\s+(unknown\s+variable\s+)?\$?x\$?)\s+is\b)"},
-        {kReasoningFormat, R"(^\s*(solution|rationale|answer|reasoning)\s*:\s*$)"},
-        {kReasoningFormat,
-         R"(\b(end|finish|conclude)\s+(your\s+(response|answer|solution)\s+)?with\s+["'`]?(the\s+answer\s+is|final\s+answer|therefore|answer\s*:))"},
-        {kReasoningFormat,
-         R"(\b(format|structure)\s+your\s+(answer|response)\s+as\s+["'`]?(reasoning|answer|final\s+answer|the\s+answer)\b)"},
-        {kReasoningFormat, R"(最终答案[是为：:]|答案(是|为)\s*[：:]|格式[：:]\s*答案)"},
+    // ---- Reasoning / answer format demands --------------------------------------------------
+    {kReasoningFormat,
+     R"(<\/?(reasoning|rationale|scratchpad|thoughts?|analysis|answer|solution|final_answer)>)"},
+    {kReasoningFormat,
+     R"(\b(reasoning|thinking|thoughts|rationale|answer|solution)\s+(in|inside|within|between)\s+(<[a-z_]+>|[^.\n]{0,20}\btags?\b|\\boxed))"},
+    {kReasoningFormat, R"(\b(put|place|write|enclose|wrap)\b[^.\n]{0,40}\\boxed)"},
+    {kReasoningFormat, R"(^\s*(the\s+)?final\s+answer\s*(is|:))"},
+    {kReasoningFormat,
+     R"(^\s*the\s+(answer|value\s+of\s+(unknown\s+variable\s+)?\$?x\$?)\s+is\b)"},
+    {kReasoningFormat, R"(^\s*(solution|rationale|answer|reasoning)\s*:\s*$)"},
+    {kReasoningFormat,
+     R"(\b(end|finish|conclude)\s+(your\s+(response|answer|solution)\s+)?with\s+["'`]?(the\s+answer\s+is|final\s+answer|therefore|answer\s*:))"},
+    {kReasoningFormat,
+     R"(\b(format|structure)\s+your\s+(answer|response)\s+as\s+["'`]?(reasoning|answer|final\s+answer|the\s+answer)\b)"},
+    {kReasoningFormat, R"(最终答案[是为：:]|答案(是|为)\s*[：:]|格式[：:]\s*答案)"},
 
-        // ---- Translation templates ------------------------------------------------------------
-        {kTranslation, R"(\btranslate\s+(\S+\s+){0,8}(into|to)\s+[a-z]{3,})"},
-        {kTranslation, R"(\bback[\s-]?translat)"},
-        {kTranslation, R"(\btranslation\s+(from|into)\s+[a-z]{3,})"},
-        {kTranslation, R"(\btradu(ce|cir|zca|za|zir|is|isez|ire|ci|rre)\b)"},
-        {kTranslation, "(^|\\W)(ü|ue)bersetze"},
-        {kTranslation,
-         "翻译(成|为|到|一下|以下)|译成|翻訳して|に翻訳|번역해|번역하|переведи|перевести\\s+на|"
-         "перевод\\s+на"},
+    // ---- Translation templates ------------------------------------------------------------
+    {kTranslation, R"(\btranslate\s+(\S+\s+){0,8}(into|to)\s+[a-z]{3,})"},
+    {kTranslation, R"(\bback[\s-]?translat)"},
+    {kTranslation, R"(\btranslation\s+(from|into)\s+[a-z]{3,})"},
+    {kTranslation, R"(\btradu(ce|cir|zca|za|zir|is|isez|ire|ci|rre)\b)"},
+    {kTranslation, "(^|\\W)(ü|ue)bersetze"},
+    {kTranslation,
+     "翻译(成|为|到|一下|以下)|译成|翻訳して|に翻訳|번역해|번역하|переведи|перевести\\s+на|"
+     "перевод\\s+на"},
 
-        // ---- Data-generation instructions -----------------------------------------------------
-        {kDataGen,
-         R"(\b(generate|create|write|produce|come\s+up\s+with|give\s+me|provide|brainstorm)\s+([a-z0-9]+\s+){0,3}(diverse|varied|different|unique|distinct|new)\s+([a-z-]+\s+){0,2}(instructions|examples|tasks|questions|prompts|samples|problems|datapoints|data\s+points|conversations|dialogues|queries)\b)"},
-        {kDataGen,
-         R"(\b(generate|create|write|produce|list)\s+\d+\s+([a-z-]+\s+){0,3}(instructions|examples|tasks|questions|prompts|samples|problems|pairs|conversations)\b)"},
-        {kDataGen, R"(\byou\s+are\s+asked\s+to\s+come\s+up\s+with\b)"},
-        {kDataGen, R"(\bhere\s+are\s+the\s+requirements\b)"},
-        {kDataGen,
-         R"(\b(rewrite|rephrase|paraphrase|reformulate)\s+(the\s+|this\s+|each\s+|these\s+)?(above\s+|following\s+|given\s+|original\s+)?(question|problem|instruction|prompt)s?\b)"},
-        {kDataGen,
-         R"(\b(create|build|generate|make|synthesi[sz]e|construct)\s+(a\s+|the\s+|an?\s+)?(new\s+|large\s+|synthetic\s+|training\s+|fine[\s-]?tuning\s+|instruction\s+)*(dataset|data\s+set|training\s+data|synthetic\s+data|corpus)\b)"},
-        {kDataGen,
-         R"(\binstruction[\s-]+(response|output|answer|input)[\s-]+(pairs?|data|triples?)\b)"},
-        {kDataGen, R"(^\s*list\s+of\s+\d+\s+(tasks|instructions|examples|questions|prompts)\s*:)"},
-        {kDataGen, R"(\bfollow\s+the\s+given\s+examples\b)"},
-        {kDataGen, R"(\bthe\s+input\s+field\s+should\b|<noinput>)"},
-        {kDataGen,
-         R"(生成\s*\d*\s*[个条道组]?\s*(不同|多样|多样化)?的?\s*(指令|问题|样本|例子|任务|数据|对话)|(构建|创建|生成)(一个)?数据集)"},
+    // ---- Data-generation instructions -----------------------------------------------------
+    {kDataGen,
+     R"(\b(generate|create|write|produce|come\s+up\s+with|give\s+me|provide|brainstorm)\s+([a-z0-9]+\s+){0,3}(diverse|varied|different|unique|distinct|new)\s+([a-z-]+\s+){0,2}(instructions|examples|tasks|questions|prompts|samples|problems|datapoints|data\s+points|conversations|dialogues|queries)\b)"},
+    {kDataGen,
+     R"(\b(generate|create|write|produce|list)\s+\d+\s+([a-z-]+\s+){0,3}(instructions|examples|tasks|questions|prompts|samples|problems|pairs|conversations)\b)"},
+    {kDataGen, R"(\byou\s+are\s+asked\s+to\s+come\s+up\s+with\b)"},
+    {kDataGen, R"(\bhere\s+are\s+the\s+requirements\b)"},
+    {kDataGen,
+     R"(\b(rewrite|rephrase|paraphrase|reformulate)\s+(the\s+|this\s+|each\s+|these\s+)?(above\s+|following\s+|given\s+|original\s+)?(question|problem|instruction|prompt)s?\b)"},
+    {kDataGen,
+     R"(\b(create|build|generate|make|synthesi[sz]e|construct)\s+(a\s+|the\s+|an?\s+)?(new\s+|large\s+|synthetic\s+|training\s+|fine[\s-]?tuning\s+|instruction\s+)*(dataset|data\s+set|training\s+data|synthetic\s+data|corpus)\b)"},
+    {kDataGen,
+     R"(\binstruction[\s-]+(response|output|answer|input)[\s-]+(pairs?|data|triples?)\b)"},
+    {kDataGen, R"(^\s*list\s+of\s+\d+\s+(tasks|instructions|examples|questions|prompts)\s*:)"},
+    {kDataGen, R"(\bfollow\s+the\s+given\s+examples\b)"},
+    {kDataGen, R"(\bthe\s+input\s+field\s+should\b|<noinput>)"},
+    {kDataGen,
+     R"(生成\s*\d*\s*[个条道组]?\s*(不同|多样|多样化)?的?\s*(指令|问题|样本|例子|任务|数据|对话)|(构建|创建|生成)(一个)?数据集)"},
 
-        // ---- Role-play -------------------------------------------------------------------------
-        {kRoleplay, R"(\b(imagine|pretend|suppose)\s+(that\s+)?you\s+are\s+(a|an|the)\b)"},
-        {kRoleplay,
-         R"(\bpretend\s+to\s+be\b|\bi\s+want\s+you\s+to\s+act\s+as\b|\bact\s+as\s+(a|an|my|the)\b)"},
-        {kRoleplay,
-         R"(\bplay\s+the\s+(role|part)\s+of\b|\brole[\s-]?play|\bstay\s+in\s+character\b|\bin\s+character\s+as\b|\btake\s+on\s+the\s+(role|persona)\b)"},
-        {kRoleplay, R"(^\s*you\s+are\s+(a|an)\s+)"},
-        {kRoleplay,
-         "扮演|角色扮演|(^|\\W)act[uú]a\\s+como\\s|(^|\\W)joue[zr]?\\s+le\\s+r[oô]le\\s|представь,?"
-         "\\s+"
-         "что\\s+ты|сыграй\\s+роль|になりきって|ロールプレイ|역할을\\s*해|역할극"},
-        {kRoleplay,
-         R"(\bagis\s+comme\b|\bspiele?\s+die\s+rolle\b|\bstell\s+dir\s+vor,?\s+du\s+bist\b|\baja\s+como\b|\bfinja\s+que\b)"},
+    // ---- Role-play -------------------------------------------------------------------------
+    {kRoleplay, R"(\b(imagine|pretend|suppose)\s+(that\s+)?you\s+are\s+(a|an|the)\b)"},
+    {kRoleplay,
+     R"(\bpretend\s+to\s+be\b|\bi\s+want\s+you\s+to\s+act\s+as\b|\bact\s+as\s+(a|an|my|the)\b)"},
+    {kRoleplay,
+     R"(\bplay\s+the\s+(role|part)\s+of\b|\brole[\s-]?play|\bstay\s+in\s+character\b|\bin\s+character\s+as\b|\btake\s+on\s+the\s+(role|persona)\b)"},
+    {kRoleplay, R"(^\s*you\s+are\s+(a|an)\s+)"},
+    {kRoleplay,
+     "扮演|角色扮演|(^|\\W)act[uú]a\\s+como\\s|(^|\\W)joue[zr]?\\s+le\\s+r[oô]le\\s|представь,?"
+     "\\s+"
+     "что\\s+ты|сыграй\\s+роль|になりきって|ロールプレイ|역할을\\s*해|역할극"},
+    {kRoleplay,
+     R"(\bagis\s+comme\b|\bspiele?\s+die\s+rolle\b|\bstell\s+dir\s+vor,?\s+du\s+bist\b|\baja\s+como\b|\bfinja\s+que\b)"},
 
-        // ---- JSON output demands ---------------------------------------------------------------
-        {kJsonOutput,
-         R"(\b(respond|reply|answer|output|return|format|provide|give|write)\b[^.\n]{0,40}\b(in|as|using)\s+(valid\s+|strict\s+|a\s+|the\s+|pure\s+)?json\b)"},
-        {kJsonOutput,
-         R"(\b(valid|strict|only|pure|well[\s-]formed|parseable)\s+json\b|\bjson\s+only\b)"},
-        {kJsonOutput,
-         R"(\bjson\s+(format|schema)\b|\boutput\s+(should|must)\s+be\s+(a\s+)?(valid\s+)?json\b)"},
-        {kJsonOutput, R"((formato|format)\s+json\b|\bjson[\s-]*format)"},
-        {kJsonOutput, R"((形式|格式)\s*json|json\s*(格式|形式))"},
+    // ---- JSON output demands ---------------------------------------------------------------
+    {kJsonOutput,
+     R"(\b(respond|reply|answer|output|return|format|provide|give|write)\b[^.\n]{0,40}\b(in|as|using)\s+(valid\s+|strict\s+|a\s+|the\s+|pure\s+)?json\b)"},
+    {kJsonOutput,
+     R"(\b(valid|strict|only|pure|well[\s-]formed|parseable)\s+json\b|\bjson\s+only\b)"},
+    {kJsonOutput,
+     R"(\bjson\s+(format|schema)\b|\boutput\s+(should|must)\s+be\s+(a\s+)?(valid\s+)?json\b)"},
+    {kJsonOutput, R"((formato|format)\s+json\b|\bjson[\s-]*format)"},
+    {kJsonOutput, R"((形式|格式)\s*json|json\s*(格式|形式))"},
 
-        // ---- System-prompt probing -------------------------------------------------------------
-        {kSystemPromptProbe,
-         R"(\b(repeat|print|reveal|output|display|show|recite|dump|leak|tell\s+me)\b[^.\n]{0,30}\byour\s+(\w+\s+)?(instructions|prompt|rules|guidelines|configuration)\b)"},
-        {kSystemPromptProbe, R"(\bsystem\s+(prompt|message|instructions)\b)"},
-        {kSystemPromptProbe,
-         R"(\b(ignore|disregard|forget)\s+(all\s+)?(of\s+)?(the\s+|your\s+)?(previous|prior|above|earlier|preceding)\s+(instructions|prompts?|messages?|directions)\b)"},
-        {kSystemPromptProbe,
-         R"(\brepeat\s+(everything|all|the\s+text|the\s+words)\b[^.\n]{0,20}\b(above|before)\b|\bwords\s+above\b[^.\n]{0,20}\b(starting|beginning)\s+with\b)"},
-        {kSystemPromptProbe,
-         "系统提示|重复你的(指令|提示)|системн(ый|ого|ые)\\s+(промпт|инструкци)|システムプロンプト|"
-         "시스템\\s*프롬프트"},
+    // ---- System-prompt probing -------------------------------------------------------------
+    {kSystemPromptProbe,
+     R"(\b(repeat|print|reveal|output|display|show|recite|dump|leak|tell\s+me)\b[^.\n]{0,30}\byour\s+(\w+\s+)?(instructions|prompt|rules|guidelines|configuration)\b)"},
+    {kSystemPromptProbe, R"(\bsystem\s+(prompt|message|instructions)\b)"},
+    {kSystemPromptProbe,
+     R"(\b(ignore|disregard|forget)\s+(all\s+)?(of\s+)?(the\s+|your\s+)?(previous|prior|above|earlier|preceding)\s+(instructions|prompts?|messages?|directions)\b)"},
+    {kSystemPromptProbe,
+     R"(\brepeat\s+(everything|all|the\s+text|the\s+words)\b[^.\n]{0,20}\b(above|before)\b|\bwords\s+above\b[^.\n]{0,20}\b(starting|beginning)\s+with\b)"},
+    {kSystemPromptProbe,
+     "系统提示|重复你的(指令|提示)|системн(ый|ого|ые)\\s+(промпт|инструкци)|システムプロンプト|"
+     "시스템\\s*프롬프트"},
 
-        // ---- Exhaustive-answer demands ---------------------------------------------------------
-        {kExhaustiveAnswer,
-         R"(\bas\s+(detailed|thorough|comprehensive|complete|exhaustive|long|extensive)\s+as\s+possible\b)"},
-        {kExhaustiveAnswer, R"(\bcomprehensive(ly)?\b|\bexhaustive(ly)?\b)"},
-        {kExhaustiveAnswer,
-         R"(\bin\s+(great|full|exhaustive|extensive|maximum|as\s+much)\s+detail\b|\b(very|extremely|highly)\s+detailed\b)"},
-        {kExhaustiveAnswer,
-         R"(\bleave\s+nothing\s+out\b|\bcover\s+(all|every)\s+(aspects?|possible|edge\s+cases)\b|\bat\s+least\s+\d{3,}\s+words\b)"},
-        {kExhaustiveAnswer,
-         "尽可能详细|尽量详细|详尽|lo\\s+m[aá]s\\s+detallad[oa]\\s+posible|(aussi|le\\s+plus)\\s+d["
-         "ée]"
-         "taill[ée]e?\\s+(que\\s+)?possible|so\\s+detailliert\\s+wie\\s+m(ö|oe)glich|"
-         "максимально\\s+"
-         "подробно|как\\s+можно\\s+подробнее|できるだけ詳しく|최대한\\s*자세히|o\\s+mais\\s+"
-         "detalhad["
-         "oa]\\s+poss[ií]vel"},
+    // ---- Exhaustive-answer demands ---------------------------------------------------------
+    {kExhaustiveAnswer,
+     R"(\bas\s+(detailed|thorough|comprehensive|complete|exhaustive|long|extensive)\s+as\s+possible\b)"},
+    {kExhaustiveAnswer, R"(\bcomprehensive(ly)?\b|\bexhaustive(ly)?\b)"},
+    {kExhaustiveAnswer,
+     R"(\bin\s+(great|full|exhaustive|extensive|maximum|as\s+much)\s+detail\b|\b(very|extremely|highly)\s+detailed\b)"},
+    {kExhaustiveAnswer,
+     R"(\bleave\s+nothing\s+out\b|\bcover\s+(all|every)\s+(aspects?|possible|edge\s+cases)\b|\bat\s+least\s+\d{3,}\s+words\b)"},
+    {kExhaustiveAnswer,
+     "尽可能详细|尽量详细|详尽|lo\\s+m[aá]s\\s+detallad[oa]\\s+posible|(aussi|le\\s+plus)\\s+d["
+     "ée]"
+     "taill[ée]e?\\s+(que\\s+)?possible|so\\s+detailliert\\s+wie\\s+m(ö|oe)glich|"
+     "максимально\\s+"
+     "подробно|как\\s+можно\\s+подробнее|できるだけ詳しく|최대한\\s*자세히|o\\s+mais\\s+"
+     "detalhad["
+     "oa]\\s+poss[ií]vel"},
 
-        // ---- Style of the prompt itself
-        // ----------------------------------------------------------
-        // Instruction-tuning pools are written as self-contained tasks opening with an imperative;
-        // people mostly ask questions or describe their own situation. Only the opening counts.
-        {kTaskStyle,
-         R"(\A\s*(please\s+)?(generate|write|create|classify|categori[sz]e|rewrite|paraphrase|explain|describe|give|list|identify|find|suggest|summari[sz]e|convert|translate|compose|design|construct|name|provide|edit|calculate|compute|compare|contrast|analy[sz]e|determine|outline|develop|make|predict|evaluate|formulate|invent|brainstorm|output|select|choose|arrange|sort|add|delete|remove|replace|produce|detect|assign|change|fill\s+in|complete|state|discuss|propose|implement|debug|optimi[sz]e|refactor|build|draft|recommend|estimate|insert|reverse|extract|combine|split|rank|rate|match|transform|format|correct|proofread|simplify|expand|shorten|solve|prove|define|illustrate|demonstrate|tell\s+me|come\s+up\s+with)\b)"},
-        {kTaskStyle,
-         "\\A\\s*(生成|写一|请写|编写|创建|分类|改写|解释|描述|列出|总结|翻译|给出|Genera|Escribe|"
-         "Crea|Clasifica|"
-         "Explica|Describe|Génère|Écris|Rédige|Crée|Classe|Explique|Erstelle|Schreibe|Erkläre|"
-         "Beschreibe|"
-         "Напиши|Создай|Опиши|Объясни|Перечисли)"},
-        // English, German, French and Spanish first-person words are found by the tokeniser
-        // (features/text.cc, kFirstPersonWords): cheaper than a \b alternation of short words.
-        {kFirstPerson, "我的|我想|我在|我是|我有|(^|\\W)(мне|мой|моя|моё|меня)(\\W|$)"},
+    // ---- Style of the prompt itself
+    // ----------------------------------------------------------
+    // Instruction-tuning pools are written as self-contained tasks opening with an imperative;
+    // people mostly ask questions or describe their own situation. Only the opening counts.
+    {kTaskStyle,
+     R"(\A\s*(please\s+)?(generate|write|create|classify|categori[sz]e|rewrite|paraphrase|explain|describe|give|list|identify|find|suggest|summari[sz]e|convert|translate|compose|design|construct|name|provide|edit|calculate|compute|compare|contrast|analy[sz]e|determine|outline|develop|make|predict|evaluate|formulate|invent|brainstorm|output|select|choose|arrange|sort|add|delete|remove|replace|produce|detect|assign|change|fill\s+in|complete|state|discuss|propose|implement|debug|optimi[sz]e|refactor|build|draft|recommend|estimate|insert|reverse|extract|combine|split|rank|rate|match|transform|format|correct|proofread|simplify|expand|shorten|solve|prove|define|illustrate|demonstrate|tell\s+me|come\s+up\s+with)\b)"},
+    {kTaskStyle,
+     "\\A\\s*(生成|写一|请写|编写|创建|分类|改写|解释|描述|列出|总结|翻译|给出|Genera|Escribe|"
+     "Crea|Clasifica|"
+     "Explica|Describe|Génère|Écris|Rédige|Crée|Classe|Explique|Erstelle|Schreibe|Erkläre|"
+     "Beschreibe|"
+     "Напиши|Создай|Опиши|Объясни|Перечисли)"},
+    // English, German, French and Spanish first-person words are found by the tokeniser
+    // (features/text.cc, kFirstPersonWords): cheaper than a \b alternation of short words.
+    {kFirstPerson, "我的|我想|我在|我是|我有|(^|\\W)(мне|мой|моя|моё|меня)(\\W|$)"},
 };
+// clang-format on
 
 constexpr std::array<const char*, kNumPhraseCategories> kNames = {
     "cot_elicit",  "reasoning_format",    "translation",       "data_gen",   "roleplay",
