@@ -72,10 +72,12 @@ if [[ ! -x "$LIMIT" || "$LIMIT" -ot tools/parse_limit.cc ]]; then
   fi
 fi
 
-if [[ ! -d bench/duckdb/node_modules/@duckdb/node-api ]]; then
-  log "installing @duckdb/node-api (npm ci in bench/duckdb)"
-  (cd bench/duckdb && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# Always from the lock file (a couple of seconds), so the measured DuckDB is the locked version.
+# The lock must list every platform's optional binding or npm ci refuses it: regenerate it with
+# `npm install --package-lock-only` after changing the version, and pick a version whose
+# bindings are published for all platforms.
+log "installing @duckdb/node-api (npm ci in bench/duckdb)"
+(cd bench/duckdb && npm ci --no-audit --no-fund --loglevel=error)
 
 # ------------------------------------------------------------------------------------ inputs
 count_of() {  # 100k -> 100000, 4m -> 4000000
