@@ -74,7 +74,8 @@ train: build
 
 # Decision latency of `serve` under load from wrk on loopback (not part of make test).
 # Throughput against the parse limit and DuckDB, memory per account, micro-benchmarks (issue 7;
-# ~15 minutes, ~10 GB of scratch disk). Rewrites the tables in README.md and docs/BENCHMARKS.md.
+# ~6 minutes plus building the bench preset, ~10 GB of scratch disk). Rewrites the tables in
+# README.md and docs/BENCHMARKS.md.
 bench: build
 	@scripts/deps.sh --with-bench
 	@bash bench/run.sh
