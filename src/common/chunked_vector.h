@@ -28,12 +28,8 @@ class ChunkedVector {
     ++size_;
     return back();
   }
-  // Keeps elements [0, n) and default-constructs new ones up to n.
-  void resize(size_t n) {
-    while (size_ > n) {
-      (*this)[--size_] = T{};
-      if (size_ % N == 0) chunks_.pop_back();
-    }
+  // Appends default-constructed elements until there are n (append-only: never shrinks).
+  void grow_to(size_t n) {
     while (size_ < n) emplace_back();
   }
   void clear() {

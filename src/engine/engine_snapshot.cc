@@ -108,7 +108,7 @@ class Reader {
     uint64_t n;
     if (!Count(n, sizeof(T))) return false;
     v.clear();
-    v.resize(n);
+    v.grow_to(n);
     for (size_t i = 0; i < n; ++i) std::memcpy(&v[i], in_.data() + pos_ + i * sizeof(T), sizeof(T));
     pos_ += n * sizeof(T);
     return true;

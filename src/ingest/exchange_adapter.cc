@@ -54,15 +54,17 @@ bool Fatal(simdjson::error_code e) {
          e != simdjson::NUMBER_OUT_OF_RANGE;
 }
 
-bool AddContent(simdjson::ondemand::value v, TextParts& parts, uint32_t& chars) {
+namespace {
+
+// Calls on_string(value) for each text value of a message's content: the content itself when it
+// is a string, each string of a content array, and each part's "text" / "input_text" field.
+// Returns false on a JSON syntax error (the record must be rejected).
+template <typename OnString>
+bool ForEachContentString(simdjson::ondemand::value v, OnString&& on_string) {
   json_type t;
   if (v.type().get(t)) return false;
   if (t == json_type::string) {
-    std::string_view s;
-    if (!v.get_string().get(s)) {
-      parts.Add(s);
-      chars += static_cast<uint32_t>(s.size());
-    }
+    on_string(v);
     return true;
   }
   if (t != json_type::array) return true;
@@ -74,11 +76,7 @@ bool AddContent(simdjson::ondemand::value v, TextParts& parts, uint32_t& chars) 
     json_type et;
     if (ev.type().get(et)) return false;
     if (et == json_type::string) {
-      std::string_view s;
-      if (!ev.get_string().get(s)) {
-        parts.Add(s);
-        chars += static_cast<uint32_t>(s.size());
-      }
+      on_string(ev);
       continue;
     }
     if (et != json_type::object) continue;
@@ -88,55 +86,35 @@ bool AddContent(simdjson::ondemand::value v, TextParts& parts, uint32_t& chars) 
       std::string_view key;
       if (f.unescaped_key().get(key)) return false;
       if (key == "text" || key == "input_text") {
-        std::string_view s;
-        if (GetString(f.value(), s)) {
-          parts.Add(s);
-          chars += static_cast<uint32_t>(s.size());
-        }
+        simdjson::ondemand::value fv;
+        if (!f.value().get(fv)) on_string(fv);
       }
     }
   }
   return true;
 }
 
-// Adds the length of a response text value (a string, or an array of strings / {text} parts) as
-// written in the JSON, escapes included: the engine keeps only a size for responses, so their
-// text is never unescaped (responses are most of a record's bytes).
+}  // namespace
+
+bool AddContent(simdjson::ondemand::value v, TextParts& parts, uint32_t& chars) {
+  return ForEachContentString(v, [&](simdjson::ondemand::value sv) {
+    std::string_view s;
+    if (!sv.get_string().get(s)) {
+      parts.Add(s);
+      chars += static_cast<uint32_t>(s.size());
+    }
+  });
+}
+
+// The length of response text as written in the JSON, escapes included: the engine keeps only a
+// size for responses, so their text is never unescaped (responses are most of a record's bytes).
 bool AddRawLength(simdjson::ondemand::value v, uint32_t& chars) {
-  json_type t;
-  if (v.type().get(t)) return false;
-  if (t == json_type::string) {
-    std::string_view raw = v.raw_json_token();
+  return ForEachContentString(v, [&](simdjson::ondemand::value sv) {
+    json_type t;
+    if (sv.type().get(t) || t != json_type::string) return;
+    const std::string_view raw = sv.raw_json_token();
     chars += static_cast<uint32_t>(raw.size() >= 2 ? raw.size() - 2 : 0);
-    return true;
-  }
-  if (t != json_type::array) return true;
-  simdjson::ondemand::array arr;
-  if (v.get_array().get(arr)) return false;
-  for (auto elem : arr) {
-    simdjson::ondemand::value ev;
-    if (elem.get(ev)) return false;
-    json_type et;
-    if (ev.type().get(et)) return false;
-    if (et == json_type::string) {
-      std::string_view raw = ev.raw_json_token();
-      chars += static_cast<uint32_t>(raw.size() >= 2 ? raw.size() - 2 : 0);
-      continue;
-    }
-    if (et != json_type::object) continue;
-    simdjson::ondemand::object part;
-    if (ev.get_object().get(part)) return false;
-    for (auto f : part) {
-      std::string_view key;
-      if (f.unescaped_key().get(key)) return false;
-      if (key == "text") {
-        simdjson::ondemand::value fv;
-        if (f.value().get(fv)) return false;
-        if (!AddRawLength(fv, chars)) return false;
-      }
-    }
-  }
-  return true;
+  });
 }
 
 }  // namespace json

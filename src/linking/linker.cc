@@ -75,15 +75,17 @@ void Linker::Post(uint32_t a, IndicatorKind kind, uint64_t value) {
   const double rarity = std::min(1.0, std::sqrt(opt_.rarity_pivot[kind] / df));
   const auto w = static_cast<float>(opt_.kind_weight[kind] * rarity);
   // A kind without weight is kept for evidence only: no pair entries.
-  for (uint32_t b : w > 0 ? std::span<const uint32_t>(p.accounts) : std::span<const uint32_t>()) {
-    const uint64_t key = (static_cast<uint64_t>(std::min(a, b)) << 32) | std::max(a, b);
-    auto it = pair_weight_.find(key);
-    if (it == pair_weight_.end()) {
-      if (pair_weight_.size() >= opt_.max_pairs) continue;
-      it = pair_weight_.emplace(key, 0.0f).first;
+  if (w > 0) {
+    for (uint32_t b : p.accounts) {
+      const uint64_t key = (static_cast<uint64_t>(std::min(a, b)) << 32) | std::max(a, b);
+      auto it = pair_weight_.find(key);
+      if (it == pair_weight_.end()) {
+        if (pair_weight_.size() >= opt_.max_pairs) continue;
+        it = pair_weight_.emplace(key, 0.0f).first;
+      }
+      it->second += w;
+      if (it->second >= opt_.link_threshold) Union(a, b);
     }
-    it->second += w;
-    if (it->second >= opt_.link_threshold) Union(a, b);
   }
   p.accounts.push_back(a);
 }
@@ -137,17 +139,9 @@ std::unordered_map<uint32_t, std::vector<Linker::SharedValue>> Linker::SharedByA
 }
 
 std::vector<Linker::SharedValue> Linker::SharedBy(uint32_t root) const {
-  std::vector<SharedValue> out;
-  root = Find(root);
-  for (const auto& [key, p] : postings_) {
-    SharedValue sv{p.kind, p.value, p.holders, {}};
-    for (uint32_t a : p.accounts) {
-      if (Find(a) == root) sv.in.push_back(a);
-    }
-    if (sv.in.size() >= 2) out.push_back(std::move(sv));
-  }
-  std::sort(out.begin(), out.end(), SharedOrder);
-  return out;
+  auto all = SharedByAll();
+  auto it = all.find(Find(root));
+  return it == all.end() ? std::vector<SharedValue>() : std::move(it->second);
 }
 
 }  // namespace dg::linking

@@ -88,7 +88,8 @@ class Linker {
     uint32_t holders;          // accounts holding it (all, capped at max_postings + 1)
     std::vector<uint32_t> in;  // members of the asked cluster holding it
   };
-  // The indicator values that members of `root`'s cluster share with each other.
+  // The indicator values that members of `root`'s cluster share with each other (one pass over
+  // all postings: for many clusters, call SharedByAll once).
   std::vector<SharedValue> SharedBy(uint32_t root) const;
   // SharedBy() of every cluster at once, by root, in one pass over the postings (a report over
   // many clusters; asking each cluster alone costs a pass over all postings per cluster).
