@@ -184,9 +184,15 @@ class ClientRotation final : public Detector {
   std::string_view name() const override { return "client_rotation"; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
-    // A cluster naturally has many clients, and so does an app serving many end users.
-    if (s.members > 1 || s.EndUsers() >= 20) return 0;
-    const double agents = s.agent_hll.Estimate();
+    // A cluster naturally has many clients: it rotates when its members each do (linked
+    // accounts driven by one script with one list of agents).
+    if (s.members > 1) {
+      const double rotating = static_cast<double>(s.rotating_members) / s.members;
+      return Support(s.requests, 40, 150) * Ramp(s.members, 2, 4) * Ramp(rotating, 0.5, 0.9);
+    }
+    // An app serving many end users has many clients too.
+    if (s.EndUsers() >= 20) return 0;
+    const double agents = s.Agents();
     const double nets = s.ip_prefix_hll.Estimate();
     const double ua = Ramp(agents, 2.5, 4.5) * Ramp(1.0 - s.agents.TopShare(), 0.3, 0.6);
     const double net = Ramp(nets, 3.5, 7) * Ramp(1.0 - s.ip_prefixes.TopShare(), 0.4, 0.7);
@@ -195,13 +201,19 @@ class ClientRotation final : public Detector {
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable& names) const override {
     const auto& s = in.state;
+    if (s.members > 1) {
+      return fmt::format(
+          "{} of {} linked accounts each rotate 4 or more client user agents with none in 60% "
+          "of their requests (together ~{:.0f} agents over {} requests): one script's rotation "
+          "list driving several accounts",
+          s.rotating_members, s.members, s.Agents(), s.requests);
+    }
     return fmt::format(
         "{} requests came from ~{:.0f} client user agents (the most common, \"{}\", in {} of "
         "requests) and ~{:.0f} networks (/24 or /48; the most common in {}): rotating agents or "
         "networks like a proxy pool",
-        s.requests, s.agent_hll.Estimate(),
-        names.Get(engine::NameKind::kUserAgent, s.agents.Top().key), Pct(s.agents.TopShare()),
-        s.ip_prefix_hll.Estimate(), Pct(s.ip_prefixes.TopShare()));
+        s.requests, s.Agents(), names.Get(engine::NameKind::kUserAgent, s.agents.Top().key),
+        Pct(s.agents.TopShare()), s.ip_prefix_hll.Estimate(), Pct(s.ip_prefixes.TopShare()));
   }
 };
 

@@ -236,10 +236,12 @@ void Engine::Barrier() {
   }
   // The indicators an account posts: registry values, and once it has some traffic its
   // network, client stack, system prompt and prompt template.
-  std::array<std::pair<linking::IndicatorKind, uint64_t>, linking::kIndicatorKinds> posts;
+  // System prompts may post several values (a client that rotates its system prompts), the
+  // other kinds one each.
+  std::array<std::pair<linking::IndicatorKind, uint64_t>, linking::kIndicatorKinds + 4> posts;
   size_t n_posts = 0;
   auto post = [&](linking::IndicatorKind kind, uint64_t value) {
-    if (value != 0) posts[n_posts++] = {kind, value};
+    if (value != 0 && n_posts < posts.size()) posts[n_posts++] = {kind, value};
   };
   auto collect = [&](const AccountState& s) {
     n_posts = 0;
@@ -254,9 +256,14 @@ void Engine::Barrier() {
     const auto& fp = s.fingerprints.Top();
     const auto& ua = s.agents.Top();
     if (fp.count || ua.count) post(linking::kClientStack, HashMix(fp.key, ua.key) | 1);
-    if (s.systems.total() && s.systems.TopShare() >= 0.5) {
-      post(linking::kSystemPrompt, s.systems.Top().key);
+    // Every system prompt the account uses regularly: one for most clients, several for a
+    // client that rotates them per request (each value still weighs by its own rarity).
+    for (const auto& e : s.systems.entries()) {
+      const uint32_t sure = e.count - e.error;
+      if (e.count && sure >= 3 && sure * 10 >= s.systems.total())
+        post(linking::kSystemPrompt, e.key);
     }
+    if (s.RotatesAgents()) post(linking::kAgentSet, s.agent_set);
     // A template is a constant wrapper around varying content: one opening (and ideally one
     // ending) across many distinct prompts. A handful of similar short prompts is not one.
     if (s.requests >= 10 && s.prompts.Estimate() >= 5 && s.prefixes.TopShare() >= 0.5) {
@@ -333,10 +340,14 @@ bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) co
   // Linking alone never condemns: a member is flagged with its cluster only if it shows some
   // suspicion of its own, or carries the cluster's dominant prompt template.
   if (m.verdict.peak_score >= opt_.model.level_thresholds[0]) return true;
-  // Two of its own prompts through the cluster's template are enough: waiting for more let
-  // every fresh member of a flagged campaign take its first requests' outputs.
-  return c.prefixes.TopShare() >= 0.3 &&
-         m.prefixes.Guaranteed(c.prefixes.Top().key) >= kJoinPrompts;
+  // Or it carries the trait the cluster is flagged for. Two of its own prompts through the
+  // cluster's template are enough: waiting for more let every fresh member of a flagged campaign
+  // take its first requests' outputs.
+  if (c.prefixes.TopShare() >= 0.3 && m.prefixes.Guaranteed(c.prefixes.Top().key) >= kJoinPrompts) {
+    return true;
+  }
+  // Most members rotate user agents, and so does this one.
+  return m.RotatesAgents() && c.rotating_members * 2 > c.members;
 }
 
 void Engine::ScoreClusters(const std::vector<uint32_t>& roots) {

@@ -45,7 +45,8 @@ DG_SNAPSHOT_ACCESS(LinkerRefused, linking::Linker::refused_);
 
 constexpr char kMagic[8] = {'D', 'G', 'E', 'N', 'G', 'S', 'N', '1'};
 constexpr uint32_t kVersion =
-    4;  // 2: implied singleton member lists; 3: posted-indicator signature; 4: ASN vote
+    5;  // 2: implied singleton member lists; 3: posted-indicator signature; 4: ASN vote;
+        // 5: user-agent set
 
 class Writer {
  public:

@@ -15,7 +15,8 @@ std::string_view IndicatorName(IndicatorKind k) {
                                                 "prompt_template",
                                                 "fresh_account_template",
                                                 "template_and_parameters",
-                                                "asn"};
+                                                "asn",
+                                                "user_agent_set"};
   return k < kIndicatorKinds ? kNames[k] : "unknown";
 }
 

@@ -32,6 +32,7 @@ enum IndicatorKind : uint8_t {
   kFreshTemplate,   // prompt template of an account first seen within days of its creation
   kTemplateParams,  // prompt template + the request-parameter signature of the client
   kAsn,             // the autonomous system most of an account's requests come from
+  kAgentSet,        // the set of user agents a client rotates through (4 or more)
   kIndicatorKinds
 };
 std::string_view IndicatorName(IndicatorKind k);
@@ -48,12 +49,16 @@ struct LinkerOptions {
   // it is recorded for cluster evidence and export. With a weight it adds to other shared
   // values, but on the standard scenario 0.3 merged two companies on one ISP and tipped pairs of
   // hobbyists over the threshold, so it stays off until a deployment's data says otherwise.
+  // An agent set is four or more distinct user agents rotated by one client: the exact set is
+  // the rotation list in the operator's script, as identifying as a card while few accounts
+  // hold it (a tool that ships a rotation list to many users makes it common, and it fades).
   //                                         pay   email  ip    stack sys   tmpl  fresh  params asn
+  //                                         agents
   std::array<double, kIndicatorKinds> kind_weight = {1.0, 0.35, 0.45, 0.45, 0.5,
-                                                     0.5, 1.0,  0.6,  0.0};
-  std::array<double, kIndicatorKinds> rarity_pivot = {20, 3, 8, 5, 10, 10, 400, 50, 5};
+                                                     0.5, 1.0,  0.6,  0.0,  1.0};
+  std::array<double, kIndicatorKinds> rarity_pivot = {20, 3, 8, 5, 10, 10, 400, 50, 5, 50};
   std::array<size_t, kIndicatorKinds> kind_max_postings = {200, 200,  200,  200, 500,
-                                                           500, 2000, 1000, 60};
+                                                           500, 2000, 1000, 60,  200};
 };
 
 class Linker {

@@ -2,6 +2,7 @@
 #include "report/report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <functional>
@@ -68,6 +69,16 @@ std::vector<EvidenceItem> LinkEvidence(const engine::Engine& e,
       const auto& st = e.AccountAt(sv.in[0]);
       extra = fmt::format(" (user agent \"{}\")",
                           e.names().Get(NameKind::kUserAgent, st.agents.Top().key));
+    } else if (sv.kind == linking::kAgentSet) {
+      // The set itself is a sum of hashes; name the agents a holder uses most.
+      const auto& st = e.AccountAt(sv.in[0]);
+      std::vector<std::string> agents;
+      for (const auto& a : st.agents.entries()) {
+        if (a.count) agents.push_back(e.names().Get(NameKind::kUserAgent, a.key));
+      }
+      std::sort(agents.begin(), agents.end());
+      extra = fmt::format(" ({} agents, among them \"{}\")", st.agent_distinct,
+                          fmt::join(agents, "\", \""));
     }
     out.push_back({"link." + std::string(linking::IndicatorName(sv.kind)), 0.0, 0.0,
                    fmt::format("{} of {} members share {} {}{}; {} account{} in all hold it",

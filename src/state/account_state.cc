@@ -86,7 +86,13 @@ void AccountState::Update(const EventRecord& r) {
   }
   if (r.user_agent) {
     agents.Add(r.user_agent);
-    agent_hll.Add(r.user_agent);
+    const uint64_t bits =
+        (uint64_t{1} << (r.user_agent & 63)) | (uint64_t{1} << ((r.user_agent >> 6) & 63));
+    if ((agent_bloom & bits) != bits) {
+      agent_bloom |= bits;
+      agent_distinct += agent_distinct < 255;
+      agent_set += (r.user_agent ^ (r.user_agent >> 29)) * 0xbf58476d1ce4e5b9ULL;
+    }
   }
   if (r.fingerprint) fingerprints.Add(r.fingerprint);
   if (r.asn) {
@@ -112,6 +118,7 @@ void AccountState::Update(const EventRecord& r) {
 
 void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
   fresh_members += o.members == 1 ? (o.IsFresh(fresh_age) ? 1 : 0) : o.fresh_members;
+  rotating_members += o.members == 1 ? (o.RotatesAgents() ? 1 : 0) : o.rotating_members;
   members += o.members;
   first_ts = requests ? std::min(first_ts, o.first_ts) : o.first_ts;
   last_ts = std::max(last_ts, o.last_ts);
@@ -169,13 +176,21 @@ void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
   prompts.Merge(o.prompts);
   end_user_hll.Merge(o.end_user_hll);
   ip_prefix_hll.Merge(o.ip_prefix_hll);
-  agent_hll.Merge(o.agent_hll);
+  // A cluster's agent set is not the sum of its members' (they overlap): only the filter merges.
+  agent_bloom |= o.agent_bloom;
   for (size_t i = 0; i < hour_hist.size(); ++i) {
     hour_hist[i] = static_cast<uint16_t>(
         std::min<uint32_t>(UINT16_MAX, uint32_t{hour_hist[i]} + o.hour_hist[i]));
   }
   log_gap.Merge(o.log_gap);
   active_hours += o.active_hours;
+}
+
+double AccountState::Agents() const {
+  if (members == 1) return agent_distinct;
+  const int bits = std::popcount(agent_bloom);
+  if (bits >= 63) return 100;
+  return -32.0 * std::log(1.0 - bits / 64.0);
 }
 
 double AccountState::ActiveDays() const {

@@ -39,8 +39,9 @@ struct Verdict {
 
 struct AccountState {
   uint64_t account = 0;
-  uint32_t members = 1;        // accounts combined into this state (1 for an account)
-  uint32_t fresh_members = 0;  // of those, accounts first active soon after creation (clusters)
+  uint32_t members = 1;           // accounts combined into this state (1 for an account)
+  uint32_t fresh_members = 0;     // of those, accounts first active soon after creation (clusters)
+  uint32_t rotating_members = 0;  // of those, accounts that rotate user agents (clusters)
   TimeUs first_ts = 0, last_ts = 0;
   uint64_t requests = 0, errors = 0;
   uint64_t prompt_tokens = 0, output_tokens = 0, reasoning_tokens = 0, input_chars = 0;
@@ -70,7 +71,14 @@ struct AccountState {
   uint32_t asn_votes = 0;
   Hll<8> prompts;  // distinct prompts (exact normalised hash)
   Hll<7> end_user_hll;
-  Hll<5> ip_prefix_hll, agent_hll;
+  Hll<5> ip_prefix_hll;
+  // The set of distinct user agents, order-free: a 64-bit Bloom filter (two bits per agent) says
+  // whether an agent was seen, and agent_set sums a mix of each new agent's hash. A client that
+  // rotates agents from a list (a scraping script) has the same set on every account it drives.
+  // The filter also counts agents: exactly for an account while it holds few (agent_distinct),
+  // by its fill for a cluster's merged filter (see Agents()).
+  uint64_t agent_bloom = 0, agent_set = 0;
+  uint8_t agent_distinct = 0;  // agents summed into agent_set (saturating)
   std::array<uint64_t, 8> recent_simhash{};
   uint8_t recent_pos = 0;
 
@@ -88,6 +96,14 @@ struct AccountState {
   // Adds `o` into this state. `fresh_age`: an account first active within this long of its
   // registry creation counts as fresh.
   void Combine(const AccountState& o, TimeUs fresh_age = 14 * kUsPerDay);
+  // Distinct user agents: the account's count, or for a cluster the linear-counting estimate from
+  // its merged filter's fill (two bits per agent in 64; saturates near 100).
+  double Agents() const;
+  // Four or more user agents in use and none with 60% of the requests: a client rotating agents
+  // from a list, as scripts behind proxy pools do (a person has one or two clients).
+  bool RotatesAgents() const {
+    return requests >= 5 && agents.TopShare() < 0.6 && agent_distinct >= 4;
+  }
   bool IsFresh(TimeUs fresh_age) const {
     return registry.created_at >= 0 && first_ts - registry.created_at <= fresh_age;
   }

@@ -145,5 +145,127 @@ TEST(AttributionCliTest, CreationAndStartBurstsAreClusterEvidence) {
   fs::remove_all(dir);
 }
 
+// Behavioural links: accounts with nothing in common in the registry or the network, driven by
+// one script that rotates user agents from one list (each account too quiet to flag alone), and
+// accounts of one client that rotates its system prompts per request. Controls: accounts on one
+// common agent each, and a client rotating a list of its own.
+TEST(AttributionCliTest, RotationListsAndSystemPromptSetsLinkAccounts) {
+  const fs::path dir = testutil::TempDir("rotation");
+  const TimeUs t0 = *ParseRfc3339("2025-03-03T00:00:00Z");
+  const std::vector<std::string> list = {"OpenAI/Python 1.54.3", "OpenAI/NodeJS 4.67.1",
+                                         "curl/8.5.0", "python-requests/2.32.3",
+                                         "OpenAI/Python 1.51.2"};
+  const std::vector<std::string> own_list = {"Go-http-client/2.0", "okhttp/4.12.0", "axios/1.7.7",
+                                             "OpenAI/Python 1.54.3"};
+  const std::vector<std::string> systems = {"You are Quill, a ghost-writer for Larkspur & Co.",
+                                            "Persona 7: answer as a retired ship's engineer.",
+                                            "Persona 9: answer as a patient chess coach."};
+  // Self-contained tasks with no common opening (no template to link by).
+  const std::vector<std::string> verbs = {"Generate", "Classify", "Rewrite", "Summarize",
+                                          "Describe", "Write",    "Explain", "List"};
+  const std::vector<std::string> adjs = {"three", "formal", "short", "playful",   "technical",
+                                         "two",   "vivid",  "plain", "historical"};
+  const std::vector<std::string> nouns = {"poems",   "emails",  "recipes",  "riddles",
+                                          "slogans", "essays",  "tweets",   "proofs",
+                                          "stories", "reviews", "headlines"};
+  auto task = [&](int i, int k) {
+    return fmt::format("{} {} {} about subject {} for reader {}.", verbs[(7 * i + k) % 8],
+                       adjs[(3 * i + 5 * k) % 9], nouns[(i + 2 * k) % 11], i * 31 + k, k);
+  };
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  std::string accounts;
+  auto add = [&](const std::string& acct, int i, int k, const std::string& agent,
+                 const std::string& system, const std::string& prompt) {
+    testutil::ExchangeSpec e;
+    e.ts = t0 + i * 37 * kUsPerMin + k * 53 * kUsPerMin;
+    e.account = acct;
+    e.ip = fmt::format("203.0.{}.{}", 10 + i, 20 + k % 7);
+    e.user_agent = agent;
+    e.system = system;
+    e.prompt = prompt;
+    e.completion_tokens = 400;
+    e.prompt_tokens = 30;
+    lines.emplace_back(e.ts, testutil::ExchangeLine(e));
+  };
+  for (int i = 0; i < 10; ++i) {
+    const std::string rot = fmt::format("rot-{}", i), dev = fmt::format("dev-{}", i);
+    for (const auto& a : {rot, dev}) {
+      accounts += fmt::format(
+          R"({{"account_id": "{}", "created_at": "{}", "payment_fingerprint": "pm_{}", )"
+          R"("email_domain": "{}.example"}})"
+          "\n",
+          a, FormatRfc3339(t0 - (40 + 9 * i + (a[0] == 'd')) * kUsPerDay), a, a);
+    }
+    for (int k = 0; k < 16; ++k) {
+      add(rot, i, k, list[(i + k) % list.size()], "", task(i, k));
+      add(dev, i, k, list[i % list.size()], "", task(i + 10, k));
+    }
+  }
+  for (int i = 0; i < 2; ++i) {
+    for (int k = 0; k < 16; ++k) {
+      add(fmt::format("own-{}", i), 20 + i, k, own_list[k % own_list.size()], "",
+          fmt::format("Write note {} for project {}.", k, i));
+    }
+  }
+  for (int i = 0; i < 4; ++i) {
+    for (int k = 0; k < 12; ++k) {
+      add(fmt::format("sys-{}", i), 30 + i, k, "OpenAI/Python 1.54.3", systems[k % 3],
+          task(40 + i, k));
+    }
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string events;
+  for (const auto& [ts, l] : lines) events += l + "\n";
+  testutil::WriteAll(dir / "events.jsonl", events);
+  testutil::WriteAll(dir / "accounts.jsonl", accounts);
+  auto scan = testutil::Run(fmt::format(
+      "{} scan {}/events.jsonl --accounts {}/accounts.jsonl --report {}/report.json -q 2>/dev/null",
+      std::string(DG_BINARY), dir.string(), dir.string(), dir.string()));
+  ASSERT_EQ(scan.exit_code, 0);
+  simdjson::dom::parser p;
+  simdjson::dom::element report;
+  ASSERT_EQ(p.load((dir / "report.json").string()).get(report), simdjson::SUCCESS);
+  std::map<std::string, std::string> cluster_of;
+  std::map<std::string, bool> flagged;
+  for (auto a : report["accounts"].get_array()) {
+    const std::string id{std::string_view(a["account_id"])};
+    cluster_of[id] = std::string(std::string_view(a["cluster_id"]));
+    flagged[id] = bool(a["flagged"]);
+  }
+  std::map<std::string, std::set<std::string>> evidence;
+  std::map<std::string, bool> cluster_flagged;
+  for (auto c : report["clusters"].get_array()) {
+    const std::string id{std::string_view(c["cluster_id"])};
+    cluster_flagged[id] = bool(c["flagged"]);
+    for (auto e : c["evidence"].get_array()) {
+      evidence[id].insert(std::string(std::string_view(e["detector"])));
+    }
+  }
+  const std::string rot = cluster_of["rot-0"];
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(cluster_of[fmt::format("rot-{}", i)], rot) << i;
+    // One agent each, from the same list: nothing rare in common, no link.
+    EXPECT_NE(cluster_of[fmt::format("dev-{}", i)], rot) << i;
+    EXPECT_NE(cluster_of[fmt::format("dev-{}", i)],
+              cluster_of[fmt::format("dev-{}", (i + 5) % 10)]);
+    EXPECT_FALSE(flagged[fmt::format("dev-{}", i)]) << i;
+  }
+  EXPECT_TRUE(evidence[rot].count("link.user_agent_set"));
+  EXPECT_FALSE(evidence[rot].count("link.prompt_template"));
+  EXPECT_TRUE(evidence[rot].count("client_rotation")) << "the cluster rotates as a whole";
+  EXPECT_TRUE(cluster_flagged[rot]);
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(flagged[fmt::format("rot-{}", i)]) << i;
+  // A list of its own links the two accounts that share it, not them to the script's cluster.
+  EXPECT_EQ(cluster_of["own-0"], cluster_of["own-1"]);
+  EXPECT_NE(cluster_of["own-0"], rot);
+
+  const std::string sys = cluster_of["sys-0"];
+  for (int i = 1; i < 4; ++i) EXPECT_EQ(cluster_of[fmt::format("sys-{}", i)], sys) << i;
+  EXPECT_TRUE(evidence[sys].count("link.system_prompt"));
+  EXPECT_FALSE(evidence[sys].count("link.prompt_template"));
+  EXPECT_FALSE(cluster_flagged[sys]) << "shared system prompts alone condemn no one";
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace dg
