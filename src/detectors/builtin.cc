@@ -225,7 +225,7 @@ class CoordinatedAccounts final : public Detector {
     if (s.members < 3) return 0;
     const double fresh = static_cast<double>(s.fresh_members) / s.members;
     const double tmpl = std::min(s.prefixes.TopShare(), std::max(s.suffixes.TopShare(), 0.5));
-    return Support(s.requests, 20, 80) * Ramp(s.members, 3, 8) * Ramp(fresh, 0.5, 0.9) *
+    return Support(s.requests, 20, 60) * Ramp(s.members, 2, 5) * Ramp(fresh, 0.5, 0.9) *
            Ramp(tmpl, 0.6, 0.9) * Ramp(s.OutputInputRatio(), 0.5, 1.5);
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {

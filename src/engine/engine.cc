@@ -57,7 +57,7 @@ void Engine::Push(const EventRecord& r) {
 
 void Engine::Finish() {
   if (!batch_.empty()) ProcessBatch();
-  Barrier();
+  Barrier(/*final=*/true);
 }
 
 void Engine::Flush() {
@@ -185,7 +185,7 @@ void Engine::TrackEndUser(Shard& shard, uint32_t pos, const EventRecord& r) {
   ScoreState(slot->state, slot->state.verdict, r.ts, &newly);
 }
 
-void Engine::Barrier() {
+void Engine::Barrier(bool final) {
   // 1. Give accounts created this epoch their linker index, in first-event order.
   std::vector<std::tuple<uint64_t, uint32_t, uint32_t>> created;
   for (uint32_t si = 0; si < kShards; ++si) {
@@ -295,13 +295,22 @@ void Engine::Barrier() {
   }
 
   // 5. Cluster verdicts for clusters that merged or whose members moved.
-  std::vector<uint32_t> roots = linker_.TakeMergedRoots();
+  std::vector<uint32_t> merged = linker_.TakeMergedRoots();
+  std::vector<uint32_t> roots = merged;
   for (uint32_t idx : touched) {
     if (linker_.ClusterSize(idx) > 1) roots.push_back(linker_.Find(idx));
   }
+  // The last barrier rebuilds every cluster whose combined state is older than the end of the
+  // input, so the report's cluster figures hold all of its members' traffic.
+  if (final) {
+    for (const auto& [root, cv] : clusters_) {
+      if (cv.combined_at < max_ts_) roots.push_back(root);
+    }
+  }
   std::sort(roots.begin(), roots.end());
   roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
-  ScoreClusters(roots);
+  if (final) merged = roots;
+  ScoreClusters(roots, merged);
   EmitFlags();
   if (observer_) observer_->OnBarrier(max_ts_);
 }
@@ -350,24 +359,30 @@ bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) co
   return m.RotatesAgents() && c.rotating_members * 2 > c.members;
 }
 
-void Engine::ScoreClusters(const std::vector<uint32_t>& roots) {
+void Engine::ScoreClusters(const std::vector<uint32_t>& roots,
+                           const std::vector<uint32_t>& merged) {
   for (uint32_t root : roots) {
     const auto& members = linker_.Members(root);
     if (members.size() < 2) continue;
     ClusterVerdict& cv = clusters_[root];
-    cv.combined = AccountState{};
-    cv.combined.members = 0;
-    for (uint32_t m : members) {
-      auto [si, pos] = directory_[m];
-      cv.combined.Combine(shards_[si].states[pos], opt_.fresh_account_age);
-    }
-    // Drop verdicts of roots absorbed into this one.
-    for (uint32_t m : members) {
-      if (m != root) clusters_.erase(m);
-    }
     auto& v = cv.verdict;
-    bool newly = false;
-    ScoreState(cv.combined, v, max_ts_, &newly);
+    const bool changed =
+        cv.combined_at < 0 || std::binary_search(merged.begin(), merged.end(), root);
+    if (changed || max_ts_ - cv.combined_at >= opt_.cluster_rescore) {
+      cv.combined = AccountState{};
+      cv.combined.members = 0;
+      for (uint32_t m : members) {
+        auto [si, pos] = directory_[m];
+        cv.combined.Combine(shards_[si].states[pos], opt_.fresh_account_age);
+      }
+      cv.combined_at = max_ts_;
+      // Drop verdicts of roots absorbed into this one.
+      for (uint32_t m : members) {
+        if (m != root) clusters_.erase(m);
+      }
+      bool newly = false;
+      ScoreState(cv.combined, v, max_ts_, &newly);
+    }
     if (!v.flagged) continue;
     for (uint32_t m : members) {
       auto [si, pos] = directory_[m];

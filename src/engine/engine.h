@@ -32,7 +32,13 @@ namespace dg::engine {
 
 struct EngineOptions {
   int threads = 1;
-  TimeUs epoch = 10 * kUsPerMin;
+  // Barrier cadence (event time): linking and cluster verdicts lag events by up to one epoch,
+  // and a fresh account of a flagged campaign is served until the next barrier. Clusters whose
+  // membership did not change are recombined from their members at most every cluster_rescore
+  // (a large cluster's Combine() is the barrier's main cost); joins to a flagged cluster are
+  // decided at every barrier.
+  TimeUs epoch = 2 * kUsPerMin;
+  TimeUs cluster_rescore = 10 * kUsPerMin;
   size_t batch_max = 1 << 16;
   uint64_t min_requests_to_score = 10;
   uint64_t min_requests_for_peers = 20;
@@ -77,6 +83,7 @@ struct EndUserTracker {
 struct ClusterVerdict {
   state::AccountState combined;
   state::Verdict verdict;
+  TimeUs combined_at = -1;  // barrier at which `combined` was last rebuilt from all members
 };
 
 class Engine {
@@ -171,8 +178,9 @@ class Engine {
   void TrackEndUser(Shard& shard, uint32_t pos, const EventRecord& r);
   // Scores `s` into `v` (an account's own verdict, an end user's, or a cluster's).
   void ScoreState(const state::AccountState& s, state::Verdict& v, TimeUs ts, bool* newly_flagged);
-  void Barrier();
-  void ScoreClusters(const std::vector<uint32_t>& roots);
+  void Barrier(bool final = false);
+  // `roots`: clusters to consider; `merged`: those whose membership changed (sorted).
+  void ScoreClusters(const std::vector<uint32_t>& roots, const std::vector<uint32_t>& merged);
   void MatchKnownIndicators(state::AccountState& s);
   bool MemberJoinsVerdict(const state::AccountState& member,
                           const state::AccountState& combined) const;
