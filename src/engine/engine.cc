@@ -165,7 +165,7 @@ void Engine::TrackEndUser(Shard& shard, uint32_t pos, const EventRecord& r) {
   EndUserTracker::Slot* slot = nullptr;
   EndUserTracker::Slot* lightest = nullptr;
   for (auto& sl : tracker->slots) {
-    if (sl.seen && sl.end_user == r.end_user) {
+    if (sl.end_user == r.end_user) {
       slot = &sl;
       break;
     }
@@ -173,8 +173,14 @@ void Engine::TrackEndUser(Shard& shard, uint32_t pos, const EventRecord& r) {
     if (!lightest || sl.seen < lightest->seen) lightest = &sl;
   }
   if (!slot) {
-    if (guaranteed < EndUserTracker::kPromote || !lightest || lightest->seen >= guaranteed) return;
-    slot = lightest;
+    if (guaranteed < EndUserTracker::kPromote) return;
+    if (tracker->slots.size() < EndUserTracker::kSlots) {
+      slot = &tracker->slots.emplace_back();
+    } else if (lightest && lightest->seen < guaranteed) {
+      slot = lightest;
+    } else {
+      return;
+    }
     slot->end_user = r.end_user;
     slot->state = AccountState{};
     slot->state.account = r.end_user;

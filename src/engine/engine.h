@@ -67,17 +67,19 @@ class EngineObserver {
 // the account.
 // Heavy end users are found with a Space-Saving table over all of the account's end users; one
 // whose guaranteed count reaches kPromote gets a state slot (taking over the lightest
-// unflagged slot if all are used).
+// unflagged slot if all kSlots are used). Slots are allocated as end users are promoted: an app
+// that passes a `user` field but has no heavy end user costs its Space-Saving table (1 KiB),
+// not kSlots states.
 struct EndUserTracker {
-  static constexpr size_t kSlots = 8;
-  static constexpr uint32_t kPromote = 8;
+  static constexpr size_t kSlots = 16;
+  static constexpr uint32_t kPromote = 5;
   struct Slot {
     uint64_t end_user = 0;
-    uint32_t seen = 0;  // guaranteed request count when last updated (0 = free slot)
+    uint32_t seen = 0;  // guaranteed request count when last updated
     state::AccountState state;
   };
   state::TopK<64> counts;
-  std::array<Slot, kSlots> slots;
+  std::vector<Slot> slots;  // at most kSlots
 };
 
 struct ClusterVerdict {

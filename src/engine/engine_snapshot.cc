@@ -46,7 +46,7 @@ DG_SNAPSHOT_ACCESS(LinkerRefused, linking::Linker::refused_);
 constexpr char kMagic[8] = {'D', 'G', 'E', 'N', 'G', 'S', 'N', '1'};
 constexpr uint32_t kVersion =
     5;  // 2: implied singleton member lists; 3: posted-indicator signature; 4: ASN vote;
-        // 5: user-agent set
+        // 5: user-agent set, end-user slots on demand
 
 class Writer {
  public:
@@ -154,7 +154,7 @@ void Engine::SaveSnapshot(std::string& out) const {
   w.Str(opt_.model.version);
   w.Pod<uint64_t>(sizeof(state::AccountState));
   w.Pod<uint64_t>(sizeof(EventRecord));
-  w.Pod<uint64_t>(sizeof(EndUserTracker));
+  w.Pod<uint64_t>(sizeof(EndUserTracker::Slot));
 
   // Counters and global state.
   w.Pod(epoch_);
@@ -186,7 +186,8 @@ void Engine::SaveSnapshot(std::string& out) const {
     w.Pod<uint64_t>(s.tenants.size());
     for (uint32_t pos : SortedKeys(s.tenants)) {
       w.Pod(pos);
-      w.Pod(*s.tenants.at(pos));
+      w.Pod(s.tenants.at(pos)->counts);
+      w.PodVec(s.tenants.at(pos)->slots);
     }
   }
   w.PodVec(directory_);
@@ -270,7 +271,7 @@ bool Engine::LoadSnapshot(std::string_view data, std::string* error) {
   if (epoch != opt_.epoch) return fail("epoch length differs from the engine's options");
   if (model != opt_.model.version) return fail("scoring model version differs");
   if (state_size != sizeof(state::AccountState) || event_size != sizeof(EventRecord) ||
-      tracker_size != sizeof(EndUserTracker)) {
+      tracker_size != sizeof(EndUserTracker::Slot)) {
     return fail("written by an incompatible build (state layout differs)");
   }
 
@@ -303,14 +304,17 @@ bool Engine::LoadSnapshot(std::string_view data, std::string* error) {
     }
     if (s.slots.size() != s.states.size()) return fail("inconsistent shard");
     uint64_t tenants = 0;
-    if (!r.Count(tenants, sizeof(uint32_t) + sizeof(EndUserTracker)))
+    if (!r.Count(tenants, sizeof(uint32_t) + sizeof(state::TopK<64>) + sizeof(uint64_t)))
       return fail("truncated tenants");
     for (uint64_t i = 0; i < tenants; ++i) {
       uint32_t pos = 0;
       auto tracker = std::make_unique<EndUserTracker>();
       r.Pod(pos);
-      r.Pod(*tracker);
-      if (pos >= s.states.size()) return fail("bad tenant entry");
+      r.Pod(tracker->counts);
+      if (!r.PodVec(tracker->slots)) return fail("truncated tenant");
+      if (pos >= s.states.size() || tracker->slots.size() > EndUserTracker::kSlots) {
+        return fail("bad tenant entry");
+      }
       s.tenants[pos] = std::move(tracker);
     }
     s.by_account.reserve(s.states.size());

@@ -284,6 +284,10 @@ EvalResult Evaluate(const std::string& report_path, const std::string& labels_pa
     }
   }
   for (auto& [name, p] : personas) r.personas.push_back(p);
+  for (const auto& [u, t] : eu_flag) {
+    ++r.end_users_flagged;
+    r.benign_end_users_flagged += eu_campaign.count(u) == 0;
+  }
   for (const auto& [id, info] : acc) r.reported_missing_from_labels += lab.count(id) == 0;
   r.auroc = scoring::Auroc(scores, positive);
 
@@ -328,6 +332,8 @@ std::string ToJson(const EvalResult& r) {
   w.Field("labelled_missing_from_report", r.labelled_missing_from_report);
   w.Field("reported_missing_from_labels", r.reported_missing_from_labels);
   w.Field("events", r.events);
+  w.Field("end_users_flagged", r.end_users_flagged);
+  w.Field("benign_end_users_flagged", r.benign_end_users_flagged);
   w.EndObject();
   w.Key("campaigns").BeginArray();
   for (const auto& c : r.campaigns) {
@@ -378,10 +384,12 @@ std::string ToMarkdown(const EvalResult& r) {
       it,
       "\n| overall | value |\n|---|---|\n| AUROC of score | {:.4f} |\n| benign false-positive "
       "rate | {:.3f}% ({}/{}) |\n| campaigns detected | {}/{} |\n| purity of clusters with "
-      "attack accounts | {:.1f}% (min {:.1f}%, {} clusters) |\n| events | {} |\n",
+      "attack accounts | {:.1f}% (min {:.1f}%, {} clusters) |\n| end users flagged outside "
+      "campaigns | {} (of {} flagged end users) |\n| events | {} |\n",
       r.auroc, r.benign ? 100.0 * r.benign_flagged / r.benign : 0.0, r.benign_flagged, r.benign,
       r.campaigns_detected, r.campaigns.size(), 100 * r.attack_cluster_purity,
-      100 * r.min_attack_cluster_purity, r.attack_clusters, r.events);
+      100 * r.min_attack_cluster_purity, r.attack_clusters, r.benign_end_users_flagged,
+      r.end_users_flagged, r.events);
   return o;
 }
 

@@ -35,6 +35,8 @@ struct EvalResult {
   double auroc = 0;  // NaN when a class is empty
   size_t benign = 0, benign_flagged = 0, attack = 0, attack_flagged = 0;
   size_t campaigns_detected = 0;
+  // End users flagged inside accounts (SaaS apps, resellers) that no campaign lists.
+  size_t end_users_flagged = 0, benign_end_users_flagged = 0;
   double attack_cluster_purity = 1.0, min_attack_cluster_purity = 1.0;
   size_t attack_clusters = 0;
   size_t labelled_missing_from_report = 0, reported_missing_from_labels = 0;

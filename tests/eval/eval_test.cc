@@ -41,7 +41,8 @@ class EvalTest : public ::testing::Test {
       {"account_id":"n1","score":0.85,"flagged":true,"first_flagged_at":"2025-01-01T00:40:00.000Z","cluster_id":"C-b1"},
       {"account_id":"n2","score":0.1,"flagged":false,"first_flagged_at":null,"cluster_id":"C-n2"},
       {"account_id":"r","score":0.2,"flagged":false,"first_flagged_at":null,"cluster_id":"C-r",
-       "flagged_end_users":[{"end_user":"u-bad","first_flagged_at":"2025-01-01T02:00:00.000Z"}]},
+       "flagged_end_users":[{"end_user":"u-bad","first_flagged_at":"2025-01-01T02:00:00.000Z"},
+                            {"end_user":"u-ok","first_flagged_at":"2025-01-01T04:00:00.000Z"}]},
       {"account_id":"stray","score":0.0,"flagged":false,"first_flagged_at":null,"cluster_id":"C-stray"}],
      "clusters":[{"cluster_id":"C-a1","accounts":["a1","a2"]},{"cluster_id":"C-b1","accounts":["b1","n1"]},
                  {"cluster_id":"C-n2","accounts":["n2"]},{"cluster_id":"C-r","accounts":["r"]},
@@ -92,6 +93,9 @@ TEST_F(EvalTest, CampaignLeakClusterShareAndDetection) {
   EXPECT_EQ(h.output_tokens, 100u);  // u-ok's traffic is not the campaign's
   EXPECT_EQ(h.leaked_tokens, 40u);
   EXPECT_EQ(r.campaigns_detected, 3u);
+  // u-ok is flagged after its traffic: no leak change, but a false positive among end users.
+  EXPECT_EQ(r.end_users_flagged, 2u);
+  EXPECT_EQ(r.benign_end_users_flagged, 1u);
 }
 
 TEST_F(EvalTest, OverallFiguresPersonasAndPurity) {

@@ -193,7 +193,7 @@ std::vector<std::string> SplitBodies(const std::string& jsonl, Rng& rng) {
 TEST(Pipeline, CheckpointRestoreMatchesScan) {
   auto dir = testutil::TempDir("pipeline");
   std::string accounts;
-  std::string jsonl = testutil::SmallTraffic(11, 40, &accounts);
+  std::string jsonl = testutil::SmallTraffic(11, 40, &accounts, 40, /*tenant=*/true);
   // Shuffle a little within the lateness so the reorder buffer has work to do.
   std::vector<std::string> lines;
   for (size_t p = 0; p < jsonl.size();) {
@@ -236,6 +236,8 @@ TEST(Pipeline, CheckpointRestoreMatchesScan) {
     }
   }
   EXPECT_GT(restores, 2);
+  // The router's end users were promoted to their own states (restored with the engine).
+  EXPECT_NE(want.find("\"end_user\":\"eu-"), std::string::npos);
   EXPECT_EQ(pipe->Report(0, /*final=*/true), want);
 }
 

@@ -120,8 +120,10 @@ inline std::string ExchangeLine(const ExchangeSpec& s) {
 // A small, deterministic day of traffic: `benign` ordinary accounts plus four attackers
 // (CoT harvester, logprob extractor, a 6-account template hydra on one payment method), time
 // ordered. Returns JSONL; `accounts_jsonl` receives the registry.
+// With `tenant`, also a router account serving 30 end users, one of them a heavy harvester (so
+// end users are promoted to their own states and one is flagged).
 inline std::string SmallTraffic(uint64_t seed, int benign, std::string* accounts_jsonl,
-                                int events_per_benign = 40) {
+                                int events_per_benign = 40, bool tenant = false) {
   Rng rng(seed);
   struct Ev {
     TimeUs ts;
@@ -194,6 +196,24 @@ inline std::string SmallTraffic(uint64_t seed, int benign, std::string* accounts
           "detail.\n\n### Response:",
           a * 1000 + i, i % 17);
       s.completion_tokens = static_cast<int>(rng.Range(250, 500));
+      add(s);
+    }
+  }
+  if (tenant) {
+    reg += R"({"account_id":"router","created_at":"2024-05-01T00:00:00Z","payment_fingerprint":"pm_router"})" "\n";
+    for (int i = 0; i < 900; ++i) {
+      ExchangeSpec s;
+      s.ts = t0 + static_cast<TimeUs>(i) * 95 * kUsPerSec + 3 * kUsPerSec;
+      s.account = "router";
+      s.ip = fmt::format("198.51.100.{}", i % 6);
+      s.user_agent = "litellm/1.52.0";
+      const bool harvester = i % 3 == 0;
+      s.end_user = harvester ? "eu-harvest" : fmt::format("eu-{}", rng.Below(29));
+      s.prompt = harvester ? fmt::format("Generate a detailed answer to instruction {}: list {} "
+                                         "facts about topic {}.", i, rng.Range(3, 9), rng.Below(5000))
+                           : fmt::format("Can you help me with {} — question {}?",
+                                         kTopics[rng.Below(10)], rng.Below(100000));
+      s.completion_tokens = static_cast<int>(harvester ? rng.Range(400, 900) : rng.Range(50, 300));
       add(s);
     }
   }
