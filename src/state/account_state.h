@@ -100,9 +100,10 @@ struct AccountState {
   // its merged filter's fill (two bits per agent in 64; saturates near 100).
   double Agents() const;
   // Four or more user agents in use and none with 60% of the requests: a client rotating agents
-  // from a list, as scripts behind proxy pools do (a person has one or two clients).
+  // from a list, as scripts behind proxy pools do (a person has one or two clients). An app that
+  // names its end users (20 or more) relays their clients' agents: not a rotation.
   bool RotatesAgents() const {
-    return requests >= 5 && agents.TopShare() < 0.6 && agent_distinct >= 4;
+    return requests >= 5 && agents.TopShare() < 0.6 && agent_distinct >= 4 && EndUsers() < 20;
   }
   bool IsFresh(TimeUs fresh_age) const {
     return registry.created_at >= 0 && first_ts - registry.created_at <= fresh_age;

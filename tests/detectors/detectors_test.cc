@@ -152,6 +152,39 @@ TEST_F(DetectorsTest, ClientRotation) {
   auto steady =
       Stream(60, 300, [](int i, EventRecord& r, Rng&) { r.ip_prefix = HashMix(200 + i % 2, 2); });
   EXPECT_EQ(Strength("client_rotation", steady), 0.0);
+  EXPECT_TRUE(rotating.RotatesAgents());
+  EXPECT_EQ(rotating.Agents(), 6.0);  // exact for an account
+  EXPECT_FALSE(steady.RotatesAgents());
+  // An app naming its end users relays their clients' agents.
+  auto relay = Stream(60, 300, [](int i, EventRecord& r, Rng& rng) {
+    r.user_agent = HashMix(100 + rng.Below(6), 1);
+    r.end_user = HashMix(static_cast<uint64_t>(i % 30), 3);
+  });
+  EXPECT_FALSE(relay.RotatesAgents());
+}
+
+// A cluster has many clients by nature: it rotates only when most members each do.
+TEST_F(DetectorsTest, ClusterRotationNeedsRotatingMembers) {
+  auto quiet_rotator = Stream(12, 900, [](int i, EventRecord& r, Rng&) {
+    r.user_agent = HashMix(100 + i % 5, 1);  // the same five agents, in turn
+  });
+  EXPECT_EQ(Strength("client_rotation", quiet_rotator), 0.0);  // too few requests alone
+  AccountState script;
+  script.members = 0;
+  for (int i = 0; i < 10; ++i) script.Combine(quiet_rotator);
+  EXPECT_EQ(script.rotating_members, 10u);
+  EXPECT_GT(Strength("client_rotation", script), 0.7);
+  EXPECT_NEAR(script.Agents(), 5.0, 1.0);  // estimated from the merged filter
+
+  AccountState team;  // ten people, one client each (different ones)
+  team.members = 0;
+  for (int m = 0; m < 10; ++m) {
+    team.Combine(Stream(12, 900, [m](int, EventRecord& r, Rng&) {
+      r.user_agent = HashMix(100 + static_cast<uint64_t>(m), 1);
+    }));
+  }
+  EXPECT_EQ(team.rotating_members, 0u);
+  EXPECT_EQ(Strength("client_rotation", team), 0.0);
 }
 
 TEST_F(DetectorsTest, OutputVolumeAgainstPeersAndPerEndUser) {
