@@ -241,7 +241,7 @@ void Engine::Barrier(bool final) {
     }
   }
   // The indicators an account posts: registry values, and once it has some traffic its
-  // network, client stack, system prompt and prompt template.
+  // network, ASN, client stack, system prompts, agent rotation set and prompt template.
   // System prompts may post several values (a client that rotates its system prompts), the
   // other kinds one each.
   std::array<std::pair<linking::IndicatorKind, uint64_t>, linking::kIndicatorKinds + 4> posts;
@@ -353,11 +353,11 @@ constexpr uint32_t kJoinPrompts = 2;
 
 bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) const {
   // Linking alone never condemns: a member is flagged with its cluster only if it shows some
-  // suspicion of its own, or carries the cluster's dominant prompt template.
+  // suspicion of its own, or carries what the cluster is flagged for (its dominant prompt
+  // template, or the agent rotation most members share).
   if (m.verdict.peak_score >= opt_.model.level_thresholds[0]) return true;
-  // Or it carries the trait the cluster is flagged for. Two of its own prompts through the
-  // cluster's template are enough: waiting for more let every fresh member of a flagged campaign
-  // take its first requests' outputs.
+  // Two of its own prompts through the cluster's template are enough: waiting for more let every
+  // fresh member of a flagged campaign take its first requests' outputs.
   if (c.prefixes.TopShare() >= 0.3 && m.prefixes.Guaranteed(c.prefixes.Top().key) >= kJoinPrompts) {
     return true;
   }
