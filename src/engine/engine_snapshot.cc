@@ -42,11 +42,13 @@ DG_SNAPSHOT_ACCESS(LinkerPostings, linking::Linker::postings_);
 DG_SNAPSHOT_ACCESS(LinkerPairs, linking::Linker::pair_weight_);
 DG_SNAPSHOT_ACCESS(LinkerMerged, linking::Linker::merged_);
 DG_SNAPSHOT_ACCESS(LinkerRefused, linking::Linker::refused_);
+DG_SNAPSHOT_ACCESS(LinkerKindsPosted, linking::Linker::kinds_posted_);
+DG_SNAPSHOT_ACCESS(LinkerPosters, linking::Linker::posters_);
 
 constexpr char kMagic[8] = {'D', 'G', 'E', 'N', 'G', 'S', 'N', '1'};
 constexpr uint32_t kVersion =
     5;  // 2: implied singleton member lists; 3: posted-indicator signature; 4: ASN vote;
-        // 5: user-agent set, end-user slots on demand
+        // 5: user-agent set, end-user slots on demand, prevalence
 
 class Writer {
  public:
@@ -226,6 +228,8 @@ void Engine::SaveSnapshot(std::string& out) const {
   }
   w.PodVec(linker_.*Fetch(LinkerMerged{}));
   w.Pod(linker_.*Fetch(LinkerRefused{}));
+  w.PodVec(linker_.*Fetch(LinkerKindsPosted{}));
+  w.Pod(linker_.*Fetch(LinkerPosters{}));
 
   // Name table.
   {
@@ -379,8 +383,12 @@ bool Engine::LoadSnapshot(std::string_view data, std::string* error) {
     r.Pod(wgt);
     pairs.emplace(key, wgt);
   }
-  if (!r.PodVec(linker_.*Fetch(LinkerMerged{})) || !r.Pod(linker_.*Fetch(LinkerRefused{}))) {
+  if (!r.PodVec(linker_.*Fetch(LinkerMerged{})) || !r.Pod(linker_.*Fetch(LinkerRefused{})) ||
+      !r.PodVec(linker_.*Fetch(LinkerKindsPosted{})) || !r.Pod(linker_.*Fetch(LinkerPosters{}))) {
     return fail("truncated linker");
+  }
+  if ((linker_.*Fetch(LinkerKindsPosted{})).size() != parent.size()) {
+    return fail("inconsistent linker");
   }
 
   if (!r.Pod(n) || n != static_cast<uint64_t>(NameKind::kCount)) return fail("name kinds differ");

@@ -25,6 +25,7 @@ uint32_t Linker::AddAccount() {
   parent_.push_back(id);
   size_.push_back(1);
   members_.emplace_back();  // a singleton's member list stays empty (implied), see Members()
+  kinds_posted_.push_back(0);
   return id;
 }
 
@@ -72,8 +73,17 @@ void Linker::Post(uint32_t a, IndicatorKind kind, uint64_t value) {
     if (!p.accounts.empty()) std::vector<uint32_t>().swap(p.accounts);
     return;
   }
+  const uint16_t bit = static_cast<uint16_t>(1u << kind);
+  if (!(kinds_posted_[a] & bit)) {
+    kinds_posted_[a] |= bit;
+    ++posters_[kind];
+  }
   const double df = static_cast<double>(p.holders);
-  const double rarity = std::min(1.0, std::sqrt(opt_.rarity_pivot[kind] / df));
+  double rarity = std::min(1.0, std::sqrt(opt_.rarity_pivot[kind] / df));
+  if (opt_.share_pivot[kind] > 0) {
+    const double share = df / std::max<double>(posters_[kind], opt_.prevalence_floor);
+    rarity = std::min(rarity, std::sqrt(opt_.share_pivot[kind] / share));
+  }
   const auto w = static_cast<float>(opt_.kind_weight[kind] * rarity);
   // A kind without weight is kept for evidence only: no pair entries.
   if (w > 0) {

@@ -59,6 +59,14 @@ struct LinkerOptions {
   std::array<double, kIndicatorKinds> rarity_pivot = {20, 3, 8, 5, 10, 10, 400, 50, 5, 50};
   std::array<size_t, kIndicatorKinds> kind_max_postings = {200, 200,  200,  200, 500,
                                                            500, 2000, 1000, 60,  200};
+  // Prevalence: the share of the accounts that posted a kind which hold the value. A count says
+  // little early in a stream (the 5th holder of "You are a helpful assistant." in the first
+  // hour counted fully, though it ends with hundreds): for kinds that are not identifying, a value
+  // held by more than share_pivot of the posters (at least prevalence_floor of them) weighs
+  // sqrt(share_pivot / share) at most. 0 = off (payment, network, templates, agent sets: their
+  // holders are counted against fixed pivots only).
+  std::array<double, kIndicatorKinds> share_pivot = {0, 0.01, 0, 0.01, 0.01, 0, 0, 0, 0, 0};
+  uint32_t prevalence_floor = 100;
 };
 
 class Linker {
@@ -67,6 +75,8 @@ class Linker {
   // Registers an account; returns its index (dense, in registration order).
   uint32_t AddAccount();
   // Records that account `a` holds `value` of kind `kind` (idempotent per account and value).
+  // Its weight with each earlier holder: kind_weight x the smaller of the count rarity and the
+  // prevalence rarity (see LinkerOptions).
   void Post(uint32_t a, IndicatorKind kind, uint64_t value);
   uint32_t Find(uint32_t a) const;
   uint32_t ClusterSize(uint32_t a) const { return size_[Find(a)]; }
@@ -118,6 +128,8 @@ class Linker {
   std::vector<std::vector<uint32_t>> members_;  // filled for roots of clusters of 2 or more
   std::unordered_map<uint64_t, Posting> postings_;
   std::unordered_map<uint64_t, float> pair_weight_;
+  std::vector<uint16_t> kinds_posted_;                // per account: kinds it has posted (bits)
+  std::array<uint32_t, kIndicatorKinds> posters_{};  // per kind: accounts that posted it
   std::vector<uint32_t> merged_;
   uint64_t refused_ = 0;
 };

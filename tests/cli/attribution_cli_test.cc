@@ -207,9 +207,17 @@ TEST(AttributionCliTest, RotationListsAndSystemPromptSetsLinkAccounts) {
           fmt::format("Write note {} for project {}.", k, i));
     }
   }
+  // A background of ordinary accounts, each with a system prompt of its own: rarity is judged
+  // against a population (the share of accounts holding a value), not a handful of accounts.
+  for (int i = 0; i < 400; ++i) {
+    for (int k = 0; k < 6; ++k) {
+      add(fmt::format("bg-{}", i), i % 50, k, "OpenAI/Python 1.54.3",
+          fmt::format("You are the assistant of shop number {}.", i), task(60 + i, k));
+    }
+  }
   for (int i = 0; i < 4; ++i) {
     for (int k = 0; k < 12; ++k) {
-      add(fmt::format("sys-{}", i), 30 + i, k, "OpenAI/Python 1.54.3", systems[k % 3],
+      add(fmt::format("sys-{}", i), 100 + i, k, "OpenAI/Python 1.54.3", systems[k % 3],
           task(40 + i, k));
     }
   }

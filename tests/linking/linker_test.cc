@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "state/account_state.h"
 
 namespace dg::linking {
@@ -94,6 +96,36 @@ TEST(LinkerTest, SingletonsAndMergedMembers) {
   ASSERT_EQ(all.at(root).size(), one.size());
   EXPECT_EQ(one[0].kind, kPayment);
   EXPECT_EQ(all.at(root)[0].in, one[0].in);
+}
+
+// Early in a stream few accounts have posted anything, so a count of holders makes common
+// values look rare: two of the first accounts sharing an email domain, a client stack and a
+// system prompt that half of them use are not linked (each value is weighed by its share of the
+// accounts posting its kind, against at least prevalence_floor of them); counted by holders
+// alone they would be. A shared card still links at once.
+TEST(LinkerTest, PrevalenceKeepsEarlyCommonValuesWeak) {
+  auto run = [](const LinkerOptions& o, bool* card_linked) {
+    Linker l(o);
+    std::vector<uint32_t> acc;
+    for (int i = 0; i < 10; ++i) acc.push_back(l.AddAccount());
+    for (int i = 0; i < 10; ++i) {
+      l.Post(acc[i], kEmailDomain, i % 2 ? 11 : 12);
+      l.Post(acc[i], kClientStack, i % 2 ? 21 : 22);
+      l.Post(acc[i], kSystemPrompt, i % 2 ? 31 : 32);
+    }
+    const uint32_t c = l.AddAccount(), d = l.AddAccount();
+    l.Post(c, kPayment, 77);
+    l.Post(d, kPayment, 77);
+    *card_linked = l.Find(c) == l.Find(d);
+    return l.Find(acc[1]) == l.Find(acc[3]);
+  };
+  bool card = false;
+  EXPECT_FALSE(run(LinkerOptions{}, &card));
+  EXPECT_TRUE(card);
+  LinkerOptions counts_only;
+  counts_only.share_pivot.fill(0);
+  EXPECT_TRUE(run(counts_only, &card));
+  EXPECT_TRUE(card);
 }
 
 TEST(AsnVoteTest, MajorityAsnIsTheCandidate) {
