@@ -17,6 +17,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Writes a crafted stream and registry into `dir`, scans them and parses the report.
+void ScanCrafted(const fs::path& dir, const std::string& events, const std::string& accounts,
+                 simdjson::dom::parser& p, simdjson::dom::element& report) {
+  testutil::WriteAll(dir / "events.jsonl", events);
+  testutil::WriteAll(dir / "accounts.jsonl", accounts);
+  auto scan = testutil::Run(fmt::format(
+      "{} scan {}/events.jsonl --accounts {}/accounts.jsonl --report {}/report.json -q 2>/dev/null",
+      std::string(DG_BINARY), dir.string(), dir.string(), dir.string()));
+  ASSERT_EQ(scan.exit_code, 0);
+  ASSERT_EQ(p.load((dir / "report.json").string()).get(report), simdjson::SUCCESS);
+}
+
 TEST(AttributionCliTest, HydraIsOneFlaggedClusterWithCoordinationEvidence) {
   const fs::path dir = testutil::TempDir("attribution");
   const std::string bin = DG_BINARY;
@@ -120,15 +132,9 @@ TEST(AttributionCliTest, CreationAndStartBurstsAreClusterEvidence) {
   std::sort(lines.begin(), lines.end());
   events.clear();
   for (const auto& l : lines) events += l + "\n";
-  testutil::WriteAll(dir / "events.jsonl", events);
-  testutil::WriteAll(dir / "accounts.jsonl", accounts);
-  auto scan = testutil::Run(fmt::format(
-      "{} scan {}/events.jsonl --accounts {}/accounts.jsonl --report {}/report.json -q 2>/dev/null",
-      std::string(DG_BINARY), dir.string(), dir.string(), dir.string()));
-  ASSERT_EQ(scan.exit_code, 0);
   simdjson::dom::parser p;
   simdjson::dom::element report;
-  ASSERT_EQ(p.load((dir / "report.json").string()).get(report), simdjson::SUCCESS);
+  ASSERT_NO_FATAL_FAILURE(ScanCrafted(dir, events, accounts, p, report));
   std::map<std::string, std::set<std::string>> evidence;  // cluster's first account -> detectors
   for (auto c : report["clusters"].get_array()) {
     std::string first(std::string_view(c["accounts"].at(0)));
@@ -224,15 +230,9 @@ TEST(AttributionCliTest, RotationListsAndSystemPromptSetsLinkAccounts) {
   std::sort(lines.begin(), lines.end());
   std::string events;
   for (const auto& [ts, l] : lines) events += l + "\n";
-  testutil::WriteAll(dir / "events.jsonl", events);
-  testutil::WriteAll(dir / "accounts.jsonl", accounts);
-  auto scan = testutil::Run(fmt::format(
-      "{} scan {}/events.jsonl --accounts {}/accounts.jsonl --report {}/report.json -q 2>/dev/null",
-      std::string(DG_BINARY), dir.string(), dir.string(), dir.string()));
-  ASSERT_EQ(scan.exit_code, 0);
   simdjson::dom::parser p;
   simdjson::dom::element report;
-  ASSERT_EQ(p.load((dir / "report.json").string()).get(report), simdjson::SUCCESS);
+  ASSERT_NO_FATAL_FAILURE(ScanCrafted(dir, events, accounts, p, report));
   std::map<std::string, std::string> cluster_of;
   std::map<std::string, bool> flagged;
   for (auto a : report["accounts"].get_array()) {
