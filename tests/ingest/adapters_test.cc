@@ -164,5 +164,23 @@ TEST(ParserTest, BothPathsAgreeOnMixedInput) {
   EXPECT_EQ(a.rejects[0].first, 2u);
 }
 
+// Found by the record parser fuzzer: an array with a trailing comma between good lines was one
+// invalid-JSON line on the per-line path but a record plus a "non-object element" in a stream.
+TEST(ParserTest, BothPathsAgreeOnArrayWithTrailingComma) {
+  const std::string text = R"({"ts":"2025-01-01T00:00:00Z","account_id":"a"})"
+                           "\n[{\"account_id\":\"d\"},]\n]2=\n"
+                           R"([{"ts":"2025-01-01T00:00:01Z","account_id":"b"},3])"
+                           "\n";
+  auto a = ParseText("exchange", text, true);
+  auto b = ParseText("exchange", text, false);
+  EXPECT_EQ(a.rejects, b.rejects);
+  ASSERT_EQ(a.got.size(), b.got.size());
+  ASSERT_EQ(a.got.size(), 2u);  // lines 1 and 4 (with its stray element rejected)
+  const std::vector<std::pair<uint64_t, RejectReason>> want = {{2, RejectReason::kInvalidJson},
+                                                               {3, RejectReason::kInvalidJson},
+                                                               {4, RejectReason::kNotObject}};
+  EXPECT_EQ(a.rejects, want);
+}
+
 }  // namespace
 }  // namespace dg::ingest
