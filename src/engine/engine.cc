@@ -270,8 +270,11 @@ void Engine::Barrier(bool final) {
         post(linking::kSystemPrompt, e.key);
     }
     if (s.RotatesAgents()) post(linking::kAgentSet, s.agent_set);
+    if (s.requests >= opt_.profile_min_requests) post(linking::kParamProfile, s.ParamProfile());
     // A template is a constant wrapper around varying content: one opening (and ideally one
     // ending) across many distinct prompts. A handful of similar short prompts is not one.
+    // (Posting every opening in a fifth of the requests, for clients that rotate templates,
+    // linked dozens of small developers by the common openings of one prompt corpus.)
     if (s.requests >= 10 && s.prompts.Estimate() >= 5 && s.prefixes.TopShare() >= 0.5) {
       const bool wrapped = s.suffixes.TopShare() >= 0.5;
       const uint64_t tmpl =
@@ -294,10 +297,15 @@ void Engine::Barrier(bool final) {
     uint64_t sig = 0x9E3779B97F4A7C15ULL;
     for (size_t k = 0; k < n_posts; ++k) sig = HashMix(sig ^ posts[k].first, posts[k].second);
     Slot& slot = shards_[si].slots[pos];
+    // A flagged account posts its suspects-only kinds again, now linking (see LinkerOptions).
+    const bool suspect = shards_[si].states[pos].verdict.flagged;
+    if (suspect) sig = HashMix(sig, 0x5a5);
     const auto sig31 = static_cast<uint32_t>(sig >> 33) | 1;  // never 0, the initial value
     if (slot.posted == sig31) continue;
     slot.posted = sig31;
-    for (size_t k = 0; k < n_posts; ++k) linker_.Post(idx, posts[k].first, posts[k].second);
+    for (size_t k = 0; k < n_posts; ++k) {
+      linker_.Post(idx, posts[k].first, posts[k].second, suspect);
+    }
   }
 
   // 5. Cluster verdicts for clusters that merged or whose members moved.

@@ -30,7 +30,8 @@ struct EventRecord {
            model = 0, asn = 0;
   features::TextFeatures prompt{};  // the last user message
   uint64_t system_hash = 0;         // normalised hash of all system text (0 = none)
-  uint64_t param_signature = 0;     // hash of the client's request parameters (model, limits, …)
+  // Hash of the client's request parameters (limits, sampling, flags; not the model).
+  uint64_t param_signature = 0;
   uint32_t system_phrase_mask = 0;
   // Request.
   int32_t n = 1;

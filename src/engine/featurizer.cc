@@ -100,9 +100,11 @@ void Featurizer::Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t
   if (!ex.system_text.empty()) f |= kFlagHasSystem;
   if (ex.status >= 400) f |= kFlagError;
   r.flags = f;
-  // Scripted clients send the same parameters every time; people and apps vary them. The fields
-  // are packed into a byte buffer without padding: hashing a struct would hash its padding
-  // bytes, which are indeterminate (they made the signature differ between builds and runs).
+  // Scripted clients send the same parameters every time; people and apps vary them. The model
+  // is left out: an operator's script keeps its parameters when it is pointed at another model
+  // (campaigns pick a model per account). The fields are packed into a byte buffer without
+  // padding: hashing a struct would hash its padding bytes, which are indeterminate (they made
+  // the signature differ between builds and runs).
   const int32_t fields[] = {r.n,
                             r.max_tokens,
                             r.top_logprobs,
@@ -111,10 +113,7 @@ void Featurizer::Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t
                             static_cast<int32_t>(r.top_p * 1000),
                             r.reasoning_effort,
                             static_cast<int32_t>(f & ~(kFlagHasSystem | kFlagError))};
-  unsigned char sig[sizeof(r.model) + sizeof(fields)];
-  std::memcpy(sig, &r.model, sizeof(r.model));
-  std::memcpy(sig + sizeof(r.model), fields, sizeof(fields));
-  r.param_signature = XXH3_64bits(&sig, sizeof(sig));
+  r.param_signature = XXH3_64bits(fields, sizeof(fields));
   r.n_messages = ex.n_messages;
   r.n_user = ex.n_user;
   r.n_assistant = ex.n_assistant;

@@ -16,7 +16,8 @@ std::string_view IndicatorName(IndicatorKind k) {
                                                 "fresh_account_template",
                                                 "template_and_parameters",
                                                 "asn",
-                                                "user_agent_set"};
+                                                "user_agent_set",
+                                                "parameter_profile"};
   return k < kIndicatorKinds ? kNames[k] : "unknown";
 }
 
@@ -60,17 +61,35 @@ void Linker::Union(uint32_t a, uint32_t b) {
   merged_.push_back(ra);
 }
 
-void Linker::Post(uint32_t a, IndicatorKind kind, uint64_t value) {
+void Linker::Post(uint32_t a, IndicatorKind kind, uint64_t value, bool suspect) {
   if (value == 0) return;
   Posting& p = postings_[Key(kind, value)];
   p.kind = kind;
   p.value = value;
   if (std::find(p.accounts.begin(), p.accounts.end(), a) != p.accounts.end()) return;
-  ++p.holders;
+  // A suspects-only kind counts every holder (its rarity is the population's) but links only
+  // the holders that are suspects; a quiet holder sits in the list with kQuiet set.
+  const bool links = suspect || !opt_.suspects_only[kind];
+  auto quiet = std::find(p.accounts.begin(), p.accounts.end(), a | kQuiet);
+  const bool counted = quiet != p.accounts.end();
+  if (counted) {
+    if (!links) return;
+    p.accounts.erase(quiet);
+  } else {
+    ++p.holders;
+  }
   const size_t cap = std::min(opt_.kind_max_postings[kind], opt_.max_postings);
   if (p.holders > cap) {
     // Too common to mean anything: stop linking through it and free its list.
     if (!p.accounts.empty()) std::vector<uint32_t>().swap(p.accounts);
+    return;
+  }
+  if (!links) {
+    if (!(kinds_posted_[a] & (1u << kind))) {
+      kinds_posted_[a] |= static_cast<uint16_t>(1u << kind);
+      ++posters_[kind];
+    }
+    p.accounts.push_back(a | kQuiet);
     return;
   }
   const uint16_t bit = static_cast<uint16_t>(1u << kind);
@@ -88,6 +107,7 @@ void Linker::Post(uint32_t a, IndicatorKind kind, uint64_t value) {
   // A kind without weight is kept for evidence only: no pair entries.
   if (w > 0) {
     for (uint32_t b : p.accounts) {
+      if (b & kQuiet) continue;
       const uint64_t key = (static_cast<uint64_t>(std::min(a, b)) << 32) | std::max(a, b);
       auto it = pair_weight_.find(key);
       if (it == pair_weight_.end()) {
@@ -131,7 +151,9 @@ std::unordered_map<uint32_t, std::vector<Linker::SharedValue>> Linker::SharedByA
   for (const auto& [key, p] : postings_) {
     if (p.accounts.size() < 2) continue;
     by_root.clear();
-    for (uint32_t a : p.accounts) by_root.emplace_back(Find(a), a);
+    for (uint32_t a : p.accounts) {
+      if (!(a & kQuiet)) by_root.emplace_back(Find(a), a);
+    }
     std::stable_sort(by_root.begin(), by_root.end(),
                      [](const auto& x, const auto& y) { return x.first < y.first; });
     for (size_t i = 0; i < by_root.size();) {

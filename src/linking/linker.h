@@ -33,6 +33,7 @@ enum IndicatorKind : uint8_t {
   kTemplateParams,  // prompt template + the request-parameter signature of the client
   kAsn,             // the autonomous system most of an account's requests come from
   kAgentSet,        // the set of user agents a client rotates through (4 or more)
+  kParamProfile,    // the client's parameter habits (what it always / sometimes / never sets)
   kIndicatorKinds
 };
 std::string_view IndicatorName(IndicatorKind k);
@@ -52,21 +53,36 @@ struct LinkerOptions {
   // An agent set is four or more distinct user agents rotated by one client: the exact set is
   // the rotation list in the operator's script, as identifying as a card while few accounts
   // hold it (a tool that ships a rotation list to many users makes it common, and it fades).
+  // A parameter profile is behaviour, not infrastructure: a script's habits (always n > 1 at
+  // temperature >= 0.9, never a system prompt; or logprobs, max_tokens = 1 and a seed on every
+  // request) are shared by the accounts it drives, while people and SDK defaults fall into
+  // common profiles that fade with their holders. It links flagged accounts only (see
+  // suspects_only), where a rare profile alone makes one case of them. No prevalence cap: a
+  // profile is posted after tens of requests, and the pair weight is settled at the second
+  // suspect's post, when too few profiles may be known to judge a share (a hydra of six linked
+  // at five). Among flagged accounts a common profile early merges two cases at worst.
   //                                         pay   email  ip    stack sys   tmpl  fresh  params asn
-  //                                         agents
-  std::array<double, kIndicatorKinds> kind_weight = {1.0, 0.35, 0.45, 0.45, 0.5,
-                                                     0.5, 1.0,  0.6,  0.0,  1.0};
-  std::array<double, kIndicatorKinds> rarity_pivot = {20, 3, 8, 5, 10, 10, 400, 50, 5, 50};
-  std::array<size_t, kIndicatorKinds> kind_max_postings = {200, 200,  200,  200, 500,
-                                                           500, 2000, 1000, 60,  200};
+  //                                         agents profile
+  std::array<double, kIndicatorKinds> kind_weight = {1.0, 0.35, 0.45, 0.45, 0.5, 0.5,
+                                                     1.0, 0.6,  0.0,  1.0,  1.0};
+  std::array<double, kIndicatorKinds> rarity_pivot = {20, 3, 8, 5, 10, 10, 400, 50, 5, 50, 8};
+  std::array<size_t, kIndicatorKinds> kind_max_postings = {200,  200,  200, 200, 500, 500,
+                                                           2000, 1000, 60,  200, 200};
   // Prevalence: the share of the accounts that posted a kind which hold the value. A count says
   // little early in a stream (the 5th holder of "You are a helpful assistant." in the first
   // hour counted fully, though it ends with hundreds): for kinds that are not identifying, a value
   // held by more than share_pivot of the posters (at least prevalence_floor of them) weighs
   // sqrt(share_pivot / share) at most. 0 = off (payment, network, templates, agent sets: their
   // holders are counted against fixed pivots only).
-  std::array<double, kIndicatorKinds> share_pivot = {0, 0.01, 0, 0.01, 0.01, 0, 0, 0, 0, 0};
+  std::array<double, kIndicatorKinds> share_pivot = {0, 0.01, 0, 0.01, 0.01, 0, 0, 0, 0, 0, 0};
   uint32_t prevalence_floor = 100;
+  // Kinds that link only accounts already flagged on their own evidence. Behaviour is not an
+  // identity: independent users of one tool or one workflow share a parameter profile (eval
+  // harnesses, batch jobs), so a profile never links an unflagged account, and never condemns
+  // anyone. Between flagged accounts a rare shared profile makes one case of one script's
+  // accounts where no infrastructure is shared. Every holder still counts for rarity.
+  std::array<bool, kIndicatorKinds> suspects_only = {false, false, false, false, false, false,
+                                                     false, false, false, false, true};
 };
 
 class Linker {
@@ -77,7 +93,9 @@ class Linker {
   // Records that account `a` holds `value` of kind `kind` (idempotent per account and value).
   // Its weight with each earlier holder: kind_weight x the smaller of the count rarity and the
   // prevalence rarity (see LinkerOptions).
-  void Post(uint32_t a, IndicatorKind kind, uint64_t value);
+  // `suspect`: the account is already flagged on its own evidence. A kind marked suspects_only
+  // counts every holder but links only suspects (see LinkerOptions).
+  void Post(uint32_t a, IndicatorKind kind, uint64_t value, bool suspect = false);
   uint32_t Find(uint32_t a) const;
   uint32_t ClusterSize(uint32_t a) const { return size_[Find(a)]; }
   // Roots of clusters that merged since the last call (sorted, unique).
@@ -117,6 +135,7 @@ class Linker {
     uint32_t holders = 0;
     IndicatorKind kind = kPayment;
   };
+  static constexpr uint32_t kQuiet = 0x80000000u;  // a holder that counts but does not link
   static uint64_t Key(IndicatorKind k, uint64_t v) {
     return (v ^ (static_cast<uint64_t>(k) * 0x9E3779B97F4A7C15ULL)) * 0xff51afd7ed558ccdULL;
   }
@@ -128,7 +147,7 @@ class Linker {
   std::vector<std::vector<uint32_t>> members_;  // filled for roots of clusters of 2 or more
   std::unordered_map<uint64_t, Posting> postings_;
   std::unordered_map<uint64_t, float> pair_weight_;
-  std::vector<uint16_t> kinds_posted_;                // per account: kinds it has posted (bits)
+  std::vector<uint16_t> kinds_posted_;               // per account: kinds it has posted (bits)
   std::array<uint32_t, kIndicatorKinds> posters_{};  // per kind: accounts that posted it
   std::vector<uint32_t> merged_;
   uint64_t refused_ = 0;

@@ -79,6 +79,22 @@ std::vector<EvidenceItem> LinkEvidence(const engine::Engine& e,
       std::sort(agents.begin(), agents.end());
       extra = fmt::format(" ({} agents, among them \"{}\")", st.agent_distinct,
                           fmt::join(agents, "\", \""));
+    } else if (sv.kind == linking::kParamProfile) {
+      // Name the habits, as the first holder shows them now.
+      const auto& st = e.AccountAt(sv.in[0]);
+      std::vector<std::string> always, sometimes;
+      const auto levels = st.ParamLevels();
+      for (size_t h = 0; h < levels.size(); ++h) {
+        if (levels[h] == 2) always.emplace_back(state::kParamHabitNames[h]);
+        if (levels[h] == 1) sometimes.emplace_back(state::kParamHabitNames[h]);
+      }
+      extra = fmt::format(
+          " (always: {}; sometimes: {}; {}; linked between flagged accounts only)",
+          always.empty() ? "none" : fmt::format("{}", fmt::join(always, ", ")),
+          sometimes.empty() ? "none" : fmt::format("{}", fmt::join(sometimes, ", ")),
+          st.params.TopShare() >= 0.8
+              ? fmt::format("the same parameters in {:.0f}% of requests", 100 * st.params.TopShare())
+              : "parameters varied per request");
     }
     out.push_back({"link." + std::string(linking::IndicatorName(sv.kind)), 0.0, 0.0,
                    fmt::format("{} of {} members share {} {}{}; {} account{} in all hold it",

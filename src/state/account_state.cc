@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "common/hash.h"
 #include "features/phrases.h"
 
 namespace dg::state {
@@ -114,6 +115,42 @@ void AccountState::Update(const EventRecord& r) {
     ++active_hours;
     last_hour = hour;
   }
+}
+
+const std::array<const char*, kParamHabits> kParamHabitNames = {"n > 1",
+                                                                "logprobs",
+                                                                "top_logprobs >= 5",
+                                                                "logit_bias",
+                                                                "max_tokens <= 1",
+                                                                "temperature >= 0.9",
+                                                                "temperature 0",
+                                                                "temperature >= 0.5 or unset",
+                                                                "seed",
+                                                                "stream",
+                                                                "tools",
+                                                                "JSON output",
+                                                                "reasoning_effort high",
+                                                                "a system prompt",
+                                                                "multi-turn"};
+
+std::array<uint8_t, kParamHabits> AccountState::ParamLevels() const {
+  const uint32_t counts[kParamHabits] = {
+      n_gt1,     logprobs,    top_logprobs_ge5, logit_bias,  max_tokens_le1,
+      temp_high, temp_zero,   temp_sampling,    seeded,      streamed,
+      tools,     json_output, effort_high,      with_system, multi_turn};
+  std::array<uint8_t, kParamHabits> out{};
+  for (size_t i = 0; i < kParamHabits; ++i) {
+    const uint64_t c = counts[i];
+    out[i] = c * 50 <= requests ? 0 : c * 50 >= requests * 49 ? 2 : 1;
+  }
+  return out;
+}
+
+uint64_t AccountState::ParamProfile() const {
+  uint64_t levels = 1;
+  for (uint8_t level : ParamLevels()) levels = levels * 3 + level;
+  const uint64_t signature = params.TopShare() >= 0.8 ? params.Top().key : 0;
+  return HashMix(levels, signature) | 1;
 }
 
 void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {

@@ -23,6 +23,10 @@ struct RegistryInfo {
 
 inline constexpr size_t kMaxDetectors = 12;
 
+// Request habits a parameter profile is made of (see AccountState::ParamProfile).
+inline constexpr size_t kParamHabits = 15;
+extern const std::array<const char*, kParamHabits> kParamHabitNames;
+
 struct Verdict {
   float score = 0;       // latest score
   float peak_score = 0;  // highest score reached (what the report shows)
@@ -105,6 +109,15 @@ struct AccountState {
   bool RotatesAgents() const {
     return requests >= 5 && agents.TopShare() < 0.6 && agent_distinct >= 4 && EndUsers() < 20;
   }
+  // The client's parameter habits: for each request property (n > 1, logprobs, logit_bias,
+  // max_tokens <= 1, temperature 0 / >= 0.9, seed, stream, tools, JSON output, high reasoning
+  // effort, system prompt, multi-turn) whether the account never (<= 2%), sometimes or always
+  // (>= 98%) sets it, plus its parameter signature when one holds 80% of its requests (else
+  // "varies"). A script keeps these on every account it drives and randomises what it randomises
+  // the same way; people drift. Meaningful after some tens of requests; never 0.
+  uint64_t ParamProfile() const;
+  // The levels behind it, per habit (0 never, 1 sometimes, 2 always; kParamHabitNames).
+  std::array<uint8_t, kParamHabits> ParamLevels() const;
   bool IsFresh(TimeUs fresh_age) const {
     return registry.created_at >= 0 && first_ts - registry.created_at <= fresh_age;
   }

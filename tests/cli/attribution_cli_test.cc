@@ -275,5 +275,133 @@ TEST(AttributionCliTest, RotationListsAndSystemPromptSetsLinkAccounts) {
   fs::remove_all(dir);
 }
 
+// Behaviour links only the flagged: three logprob extractors sharing no payment, network,
+// agent, email or template, each flagged on its own, send one rare parameter profile
+// (logprobs, top_logprobs = 20, max_tokens = 1, temperature 0, logit_bias every time) and become
+// one case; three quiet accounts with a rare profile of their own (one temperature and token
+// limit, tiny answers) stay apart and unflagged; a flagged rejection sampler with another
+// profile stays out of the extractors' case.
+TEST(AttributionCliTest, ParameterProfilesLinkFlaggedAccountsOnly) {
+  const fs::path dir = testutil::TempDir("profile");
+  const TimeUs t0 = *ParseRfc3339("2025-03-03T00:00:00Z");
+  const std::vector<std::string> agents = {
+      "python-httpx/0.27.2", "OpenAI/Python 1.54.3", "curl/8.5.0",          "okhttp/4.12.0",
+      "axios/1.7.7",         "Go-http-client/2.0",   "OpenAI/NodeJS 4.67.1"};
+  // Prompts with no common opening or ending (no template to link by).
+  const std::vector<std::string> w1 = {"Is",    "Does", "Could", "Should", "Would",
+                                       "Might", "Can",  "Will",  "Must",   "Do"};
+  const std::vector<std::string> w2 = {"the river", "my cat",    "a ledger", "this tune",
+                                       "our roof",  "the motor", "a comet",  "her essay",
+                                       "the bread", "a bridge",  "his phone"};
+  const std::vector<std::string> w3 = {"rust",    "sing",   "float", "melt",   "hold",
+                                       "bloom",   "wobble", "glow",  "shrink", "echo",
+                                       "sparkle", "settle", "drift"};
+  auto text = [&](int i, int k) {
+    return fmt::format("{} {} {} near mark {} {}?", w1[(3 * k + i) % 10], w2[(k + 5 * i) % 11],
+                       w3[(7 * k + 2 * i) % 13], k * 13 + i * 101, w2[(2 * k + i) % 11]);
+  };
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  std::string accounts;
+  int account_no = 0;
+  auto account = [&](const std::string& id) {
+    accounts +=
+        fmt::format(R"({{"account_id": "{}", "created_at": "{}", "payment_fingerprint": "pm_{}", )"
+                    R"("email_domain": "{}.example"}})"
+                    "\n",
+                    id, FormatRfc3339(t0 - (30 + 7 * account_no) * kUsPerDay), id, id);
+    return account_no++;
+  };
+  auto send = [&](const std::string& id, int no, int k, testutil::ExchangeSpec e) {
+    e.ts = t0 + no * 7 * kUsPerMin + k * 3 * kUsPerMin;
+    e.account = id;
+    e.ip = fmt::format("198.{}.{}.{}", 18 + no, 10 + no, 20 + k % 5);
+    e.user_agent = agents[static_cast<size_t>(no) % agents.size()];
+    lines.emplace_back(e.ts, testutil::ExchangeLine(e));
+  };
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = fmt::format("lp-{}", i);
+    const int no = account(id);
+    for (int k = 0; k < 90; ++k) {
+      testutil::ExchangeSpec e;
+      e.prompt = text(i, k);
+      e.temperature = 0;
+      e.top_logprobs = 20;
+      e.logit_bias = 1 + k % 30;
+      e.max_tokens = 1;
+      e.completion_tokens = 1;
+      send(id, no, k, e);
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = fmt::format("quiet-{}", i);
+    const int no = account(id);
+    for (int k = 0; k < 90; ++k) {
+      testutil::ExchangeSpec e;
+      e.prompt = text(10 + i, k);
+      e.temperature = 0.15;
+      e.max_tokens = 3;
+      e.completion_tokens = 1;
+      e.prompt_tokens = 60;
+      send(id, no, k, e);
+    }
+  }
+  {
+    const int no = account("ns-0");
+    for (int k = 0; k < 90; ++k) {
+      testutil::ExchangeSpec e;
+      e.prompt = text(60, k);
+      e.temperature = 1.2;
+      e.n = 8;
+      e.completion_tokens = 2400;
+      send("ns-0", no, k, e);
+    }
+  }
+  // Ordinary accounts, for a population: one profile shared by all of them.
+  for (int i = 0; i < 30; ++i) {
+    const std::string id = fmt::format("bg-{}", i);
+    const int no = account(id);
+    for (int k = 0; k < 55; ++k) {
+      testutil::ExchangeSpec e;
+      e.prompt = text(20 + i, k);
+      send(id, no, k, e);
+    }
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string events;
+  for (const auto& [ts, l] : lines) events += l + "\n";
+  simdjson::dom::parser p;
+  simdjson::dom::element report;
+  ASSERT_NO_FATAL_FAILURE(ScanCrafted(dir, events, accounts, p, report));
+  std::map<std::string, std::string> cluster_of;
+  std::map<std::string, bool> flagged;
+  for (auto a : report["accounts"].get_array()) {
+    const std::string id{std::string_view(a["account_id"])};
+    cluster_of[id] = std::string(std::string_view(a["cluster_id"]));
+    flagged[id] = bool(a["flagged"]);
+  }
+  std::map<std::string, std::set<std::string>> evidence;
+  for (auto c : report["clusters"].get_array()) {
+    const std::string id{std::string_view(c["cluster_id"])};
+    for (auto e : c["evidence"].get_array()) {
+      evidence[id].insert(std::string(std::string_view(e["detector"])));
+    }
+  }
+  const std::string lp = cluster_of["lp-0"];
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(flagged[fmt::format("lp-{}", i)]) << i;
+    EXPECT_EQ(cluster_of[fmt::format("lp-{}", i)], lp) << i;
+    EXPECT_FALSE(flagged[fmt::format("quiet-{}", i)]) << i;
+    EXPECT_NE(cluster_of[fmt::format("quiet-{}", i)], lp) << i;
+    EXPECT_NE(cluster_of[fmt::format("quiet-{}", i)],
+              cluster_of[fmt::format("quiet-{}", (i + 1) % 3)])
+        << "a shared profile links no unflagged account";
+  }
+  EXPECT_TRUE(evidence[lp].count("link.parameter_profile"));
+  EXPECT_TRUE(flagged["ns-0"]);
+  EXPECT_NE(cluster_of["ns-0"], lp);
+  EXPECT_NE(cluster_of["bg-0"], cluster_of["bg-1"]);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace dg

@@ -128,6 +128,46 @@ TEST(LinkerTest, PrevalenceKeepsEarlyCommonValuesWeak) {
   EXPECT_TRUE(card);
 }
 
+// A parameter profile links flagged accounts only. Quiet holders (not flagged) count for its
+// rarity but are never linked, not to each other and not to a suspect; an account that is
+// flagged later posts again and links with the suspects before it, without being counted twice.
+TEST(LinkerTest, SuspectsOnlyKindLinksFlaggedHoldersAndCountsEveryone) {
+  Linker l;
+  std::vector<uint32_t> acc;
+  for (int i = 0; i < 6; ++i) acc.push_back(l.AddAccount());
+  l.Post(acc[0], kParamProfile, 5);  // quiet
+  l.Post(acc[1], kParamProfile, 5);  // quiet
+  EXPECT_NE(l.Find(acc[0]), l.Find(acc[1])) << "unflagged holders are not linked";
+  l.Post(acc[2], kParamProfile, 5, /*suspect=*/true);
+  EXPECT_EQ(l.ClusterSize(acc[2]), 1u) << "a suspect is not linked to quiet holders";
+  l.Post(acc[3], kParamProfile, 5, /*suspect=*/true);
+  EXPECT_EQ(l.Find(acc[2]), l.Find(acc[3]));
+  l.Post(acc[0], kParamProfile, 5, /*suspect=*/true);  // flagged later
+  EXPECT_EQ(l.Find(acc[0]), l.Find(acc[2]));
+  EXPECT_NE(l.Find(acc[1]), l.Find(acc[2]));
+  l.Post(acc[1], kParamProfile, 5);  // again quiet: a no-op
+  auto shared = l.SharedBy(l.Find(acc[2]));
+  ASSERT_EQ(shared.size(), 1u);
+  EXPECT_EQ(shared[0].holders, 4u) << "every holder counted once";
+  EXPECT_EQ(shared[0].in.size(), 3u) << "evidence names the linked holders only";
+
+  // A profile many accounts hold links no one, flagged or not.
+  Linker m;
+  std::vector<uint32_t> many;
+  for (int i = 0; i < 40; ++i) {
+    many.push_back(m.AddAccount());
+    m.Post(many.back(), kParamProfile, 9);
+  }
+  const uint32_t x = m.AddAccount(), y = m.AddAccount();
+  m.Post(x, kParamProfile, 9, true);
+  m.Post(y, kParamProfile, 9, true);
+  EXPECT_NE(m.Find(x), m.Find(y));
+  // Other kinds link whether or not their holders are suspects.
+  m.Post(many[0], kPayment, 3);
+  m.Post(many[1], kPayment, 3);
+  EXPECT_EQ(m.Find(many[0]), m.Find(many[1]));
+}
+
 TEST(AsnVoteTest, MajorityAsnIsTheCandidate) {
   state::AccountState s;
   engine::EventRecord r{};
