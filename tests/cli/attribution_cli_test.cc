@@ -29,6 +29,37 @@ void ScanCrafted(const fs::path& dir, const std::string& events, const std::stri
   ASSERT_EQ(p.load((dir / "report.json").string()).get(report), simdjson::SUCCESS);
 }
 
+// A crafted case's report, by account and by cluster id.
+struct Verdicts {
+  std::map<std::string, std::string> cluster_of;
+  std::map<std::string, bool> flagged;
+  std::map<std::string, std::set<std::string>> evidence;  // cluster id -> detectors
+  std::map<std::string, bool> cluster_flagged;
+};
+
+// Sorts time-stamped lines into a stream, scans it with `accounts` and reads the verdicts.
+void ScanCraftedLines(const fs::path& dir, std::vector<std::pair<TimeUs, std::string>> lines,
+                      const std::string& accounts, Verdicts& v) {
+  std::sort(lines.begin(), lines.end());
+  std::string events;
+  for (const auto& [ts, l] : lines) events += l + "\n";
+  simdjson::dom::parser p;
+  simdjson::dom::element report;
+  ASSERT_NO_FATAL_FAILURE(ScanCrafted(dir, events, accounts, p, report));
+  for (auto a : report["accounts"].get_array()) {
+    const std::string id{std::string_view(a["account_id"])};
+    v.cluster_of[id] = std::string(std::string_view(a["cluster_id"]));
+    v.flagged[id] = bool(a["flagged"]);
+  }
+  for (auto c : report["clusters"].get_array()) {
+    const std::string id{std::string_view(c["cluster_id"])};
+    v.cluster_flagged[id] = bool(c["flagged"]);
+    for (auto e : c["evidence"].get_array()) {
+      v.evidence[id].insert(std::string(std::string_view(e["detector"])));
+    }
+  }
+}
+
 TEST(AttributionCliTest, HydraIsOneFlaggedClusterWithCoordinationEvidence) {
   const fs::path dir = testutil::TempDir("attribution");
   const std::string bin = DG_BINARY;
@@ -227,28 +258,9 @@ TEST(AttributionCliTest, RotationListsAndSystemPromptSetsLinkAccounts) {
           task(40 + i, k));
     }
   }
-  std::sort(lines.begin(), lines.end());
-  std::string events;
-  for (const auto& [ts, l] : lines) events += l + "\n";
-  simdjson::dom::parser p;
-  simdjson::dom::element report;
-  ASSERT_NO_FATAL_FAILURE(ScanCrafted(dir, events, accounts, p, report));
-  std::map<std::string, std::string> cluster_of;
-  std::map<std::string, bool> flagged;
-  for (auto a : report["accounts"].get_array()) {
-    const std::string id{std::string_view(a["account_id"])};
-    cluster_of[id] = std::string(std::string_view(a["cluster_id"]));
-    flagged[id] = bool(a["flagged"]);
-  }
-  std::map<std::string, std::set<std::string>> evidence;
-  std::map<std::string, bool> cluster_flagged;
-  for (auto c : report["clusters"].get_array()) {
-    const std::string id{std::string_view(c["cluster_id"])};
-    cluster_flagged[id] = bool(c["flagged"]);
-    for (auto e : c["evidence"].get_array()) {
-      evidence[id].insert(std::string(std::string_view(e["detector"])));
-    }
-  }
+  Verdicts v;
+  ASSERT_NO_FATAL_FAILURE(ScanCraftedLines(dir, std::move(lines), accounts, v));
+  auto& [cluster_of, flagged, evidence, cluster_flagged] = v;
   const std::string rot = cluster_of["rot-0"];
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(cluster_of[fmt::format("rot-{}", i)], rot) << i;
@@ -366,26 +378,9 @@ TEST(AttributionCliTest, ParameterProfilesLinkFlaggedAccountsOnly) {
       send(id, no, k, e);
     }
   }
-  std::sort(lines.begin(), lines.end());
-  std::string events;
-  for (const auto& [ts, l] : lines) events += l + "\n";
-  simdjson::dom::parser p;
-  simdjson::dom::element report;
-  ASSERT_NO_FATAL_FAILURE(ScanCrafted(dir, events, accounts, p, report));
-  std::map<std::string, std::string> cluster_of;
-  std::map<std::string, bool> flagged;
-  for (auto a : report["accounts"].get_array()) {
-    const std::string id{std::string_view(a["account_id"])};
-    cluster_of[id] = std::string(std::string_view(a["cluster_id"]));
-    flagged[id] = bool(a["flagged"]);
-  }
-  std::map<std::string, std::set<std::string>> evidence;
-  for (auto c : report["clusters"].get_array()) {
-    const std::string id{std::string_view(c["cluster_id"])};
-    for (auto e : c["evidence"].get_array()) {
-      evidence[id].insert(std::string(std::string_view(e["detector"])));
-    }
-  }
+  Verdicts v;
+  ASSERT_NO_FATAL_FAILURE(ScanCraftedLines(dir, std::move(lines), accounts, v));
+  auto& [cluster_of, flagged, evidence, cluster_flagged] = v;
   const std::string lp = cluster_of["lp-0"];
   for (int i = 0; i < 3; ++i) {
     EXPECT_TRUE(flagged[fmt::format("lp-{}", i)]) << i;
