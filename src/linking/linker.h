@@ -59,8 +59,9 @@ struct LinkerOptions {
   // common profiles that fade with their holders. It links flagged accounts only (see
   // suspects_only), where a rare profile alone makes one case of them. No prevalence cap: a
   // profile is posted after tens of requests, and the pair weight is settled at the second
-  // suspect's post, when too few profiles may be known to judge a share (a hydra of six linked
-  // at five). Among flagged accounts a common profile early merges two cases at worst.
+  // suspect's post, when too few profiles may be known to judge a share (a 3% cap split a
+  // six-account campaign five to one). Among flagged accounts a common profile early merges two
+  // cases at worst.
   //                                         pay   email  ip    stack sys   tmpl  fresh  params asn
   //                                         agents profile
   std::array<double, kIndicatorKinds> kind_weight = {1.0, 0.35, 0.45, 0.45, 0.5, 0.5,
@@ -76,7 +77,8 @@ struct LinkerOptions {
   // holders are counted against fixed pivots only).
   std::array<double, kIndicatorKinds> share_pivot = {0, 0.01, 0, 0.01, 0.01, 0, 0, 0, 0, 0, 0};
   uint32_t prevalence_floor = 100;
-  // Kinds that link only accounts already flagged on their own evidence. Behaviour is not an
+  // Kinds that link only accounts already flagged (on their own evidence or with their cluster;
+  // account indices must stay below 2^31, the top bit marks quiet holders). Behaviour is not an
   // identity: independent users of one tool or one workflow share a parameter profile (eval
   // harnesses, batch jobs), so a profile never links an unflagged account, and never condemns
   // anyone. Between flagged accounts a rare shared profile makes one case of one script's
@@ -93,7 +95,7 @@ class Linker {
   // Records that account `a` holds `value` of kind `kind` (idempotent per account and value).
   // Its weight with each earlier holder: kind_weight x the smaller of the count rarity and the
   // prevalence rarity (see LinkerOptions).
-  // `suspect`: the account is already flagged on its own evidence. A kind marked suspects_only
+  // `suspect`: the account is already flagged. A kind marked suspects_only
   // counts every holder but links only suspects (see LinkerOptions).
   void Post(uint32_t a, IndicatorKind kind, uint64_t value, bool suspect = false);
   uint32_t Find(uint32_t a) const;
