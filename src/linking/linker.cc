@@ -84,18 +84,14 @@ void Linker::Post(uint32_t a, IndicatorKind kind, uint64_t value, bool suspect) 
     if (!p.accounts.empty()) std::vector<uint32_t>().swap(p.accounts);
     return;
   }
-  if (!links) {
-    if (!(kinds_posted_[a] & (1u << kind))) {
-      kinds_posted_[a] |= static_cast<uint16_t>(1u << kind);
-      ++posters_[kind];
-    }
-    p.accounts.push_back(a | kQuiet);
-    return;
-  }
   const uint16_t bit = static_cast<uint16_t>(1u << kind);
   if (!(kinds_posted_[a] & bit)) {
     kinds_posted_[a] |= bit;
     ++posters_[kind];
+  }
+  if (!links) {
+    p.accounts.push_back(a | kQuiet);
+    return;
   }
   const double df = static_cast<double>(p.holders);
   double rarity = std::min(1.0, std::sqrt(opt_.rarity_pivot[kind] / df));
