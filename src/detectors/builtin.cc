@@ -8,6 +8,10 @@
 //   (a batch job also has one template, but asks for tiny outputs; a SaaS app has one system
 //   prompt but free-form user prompts).
 // - datagen_phrases: instructions to generate data sets, translation pairs, rewrites.
+// - instruction_pool: opening prompts that read like an instruction-tuning set.
+// - client_rotation: many agents or networks with none dominant, or networks (ISPs) changing
+//   between requests minutes apart: a proxy pool and a rotation list, not a person.
+// - around_the_clock, coordinated_accounts: no sleep; linked fresh accounts on one template.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -181,6 +185,7 @@ class InstructionPool final : public Detector {
 
 class ClientRotation final : public Detector {
  public:
+  static constexpr int64_t kSessionGapMinutes = state::kSessionGap / kUsPerMin;
   std::string_view name() const override { return "client_rotation"; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
@@ -196,8 +201,17 @@ class ClientRotation final : public Detector {
     const double nets = s.ip_prefix_hll.Estimate();
     const double ua = Ramp(agents, 2.5, 4.5) * Ramp(1.0 - s.agents.TopShare(), 0.3, 0.6);
     const double net = Ramp(nets, 3.5, 7) * Ramp(1.0 - s.ip_prefixes.TopShare(), 0.4, 0.7);
-    return Support(s.requests, 15, 40) * std::max(ua, 0.6 * net) *
-           (0.6 + 0.4 * std::min(ua, net) / std::max({ua, net, 1e-9}));
+    const double spread = Support(s.requests, 15, 40) * std::max(ua, 0.6 * net) *
+                          (0.6 + 0.4 * std::min(ua, net) / std::max({ua, net, 1e-9}));
+    return std::max(spread, Hopping(s));
+  }
+  // Rotation seen between consecutive requests, before any spread builds up: requests minutes
+  // apart from different ISPs (ASNs), three or more of them. A person keeps one network for a
+  // session; a phone alternating between Wi-Fi and a mobile network, or an office balancing two
+  // uplinks, shows two ASNs and reaches half strength at most; a network change now and then
+  // (travel, a VPN switched on) is a small share of the account's session pairs.
+  static double Hopping(const state::AccountState& s) {
+    return Ramp(s.HopShare(), 0.1, 0.3) * Ramp(s.network_hops, 0, 2) * Ramp(s.Asns(), 1, 3);
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable& names) const override {
     const auto& s = in.state;
@@ -208,12 +222,19 @@ class ClientRotation final : public Detector {
           "list driving several accounts",
           s.rotating_members, s.members, s.Agents(), s.requests);
     }
+    std::string hops;
+    if (s.network_hops > 0) {
+      hops = fmt::format(
+          "; {} of {} requests sent within {} minutes of the previous one came from another "
+          "network (ASN), {:.0f} ASNs in all",
+          s.network_hops, s.session_pairs, kSessionGapMinutes, s.Asns());
+    }
     return fmt::format(
         "{} requests came from ~{:.0f} client user agents (the most common, \"{}\", in {} of "
-        "requests) and ~{:.0f} networks (/24 or /48; the most common in {}): rotating agents or "
+        "requests) and ~{:.0f} networks (/24 or /48; the most common in {}){}: rotating agents or "
         "networks like a proxy pool",
         s.requests, s.Agents(), names.Get(engine::NameKind::kUserAgent, s.agents.Top().key),
-        Pct(s.agents.TopShare()), s.ip_prefix_hll.Estimate(), Pct(s.ip_prefixes.TopShare()));
+        Pct(s.agents.TopShare()), s.ip_prefix_hll.Estimate(), Pct(s.ip_prefixes.TopShare()), hops);
   }
 };
 

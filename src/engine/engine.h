@@ -40,7 +40,9 @@ struct EngineOptions {
   TimeUs epoch = 2 * kUsPerMin;
   TimeUs cluster_rescore = 10 * kUsPerMin;
   size_t batch_max = 1 << 16;
-  uint64_t min_requests_to_score = 10;
+  // Every detector asks for its own support (10 to 50 requests); the floor only spares the
+  // scorer the first requests of every account. Network hops need three requests.
+  uint64_t min_requests_to_score = 3;
   uint64_t min_requests_for_peers = 20;
   // An account first active within this long of its creation is "fresh" (registry needed).
   TimeUs fresh_account_age = 14 * kUsPerDay;

@@ -2,6 +2,7 @@
 #include "state/account_state.h"
 
 #include <cmath>
+#include <cstdlib>
 
 #include "common/hash.h"
 #include "features/phrases.h"
@@ -11,6 +12,7 @@ namespace dg::state {
 using engine::EventRecord;
 
 void AccountState::Update(const EventRecord& r) {
+  const bool in_session = requests > 0 && std::llabs(r.ts - last_ts) <= kSessionGap;
   if (requests == 0) {
     first_ts = r.ts;
   } else if (r.ts > last_ts) {
@@ -98,6 +100,17 @@ void AccountState::Update(const EventRecord& r) {
   if (r.fingerprint) fingerprints.Add(r.fingerprint);
   if (r.asn) {
     const auto asn = static_cast<uint32_t>(r.asn);
+    const uint64_t mixed = r.asn * 0x9E3779B97F4A7C15ULL;  // ASNs are small numbers: spread them
+    const uint64_t bits = (uint64_t{1} << (mixed >> 58)) | (uint64_t{1} << ((mixed >> 52) & 63));
+    if ((asn_bloom & bits) != bits) {
+      asn_bloom |= bits;
+      asn_distinct += asn_distinct < 255;
+    }
+    if (in_session && last_asn) {
+      ++session_pairs;
+      network_hops += asn != last_asn;
+    }
+    last_asn = asn;
     if (asn == asn_candidate) {
       ++asn_votes;
     } else if (asn_votes == 0) {
@@ -215,6 +228,9 @@ void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
   ip_prefix_hll.Merge(o.ip_prefix_hll);
   // A cluster's agent set is not the sum of its members' (they overlap): only the filter merges.
   agent_bloom |= o.agent_bloom;
+  asn_bloom |= o.asn_bloom;
+  network_hops += o.network_hops;
+  session_pairs += o.session_pairs;
   for (size_t i = 0; i < hour_hist.size(); ++i) {
     hour_hist[i] = static_cast<uint16_t>(
         std::min<uint32_t>(UINT16_MAX, uint32_t{hour_hist[i]} + o.hour_hist[i]));
@@ -226,6 +242,13 @@ void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
 double AccountState::Agents() const {
   if (members == 1) return agent_distinct;
   const int bits = std::popcount(agent_bloom);
+  if (bits >= 63) return 100;
+  return -32.0 * std::log(1.0 - bits / 64.0);
+}
+
+double AccountState::Asns() const {
+  if (members == 1) return asn_distinct;
+  const int bits = std::popcount(asn_bloom);
   if (bits >= 63) return 100;
   return -32.0 * std::log(1.0 - bits / 64.0);
 }

@@ -41,6 +41,9 @@ struct Verdict {
   TimeUs first_flagged_at = -1;
 };
 
+// Requests this close together belong to one session (network hops are counted within one).
+inline constexpr TimeUs kSessionGap = 30 * kUsPerMin;
+
 struct AccountState {
   uint64_t account = 0;
   uint32_t members = 1;           // accounts combined into this state (1 for an account)
@@ -83,6 +86,15 @@ struct AccountState {
   // by its fill for a cluster's merged filter (see Agents()).
   uint64_t agent_bloom = 0, agent_set = 0;
   uint8_t agent_distinct = 0;  // agents summed into agent_set (saturating)
+  // Networks hopped within sessions. A person stays on one network for the minutes of a session
+  // (a phone may alternate between two); a proxy pool hands out another exit, often another ISP,
+  // for each request. Of the consecutive request pairs at most kSessionGap apart
+  // (session_pairs), network_hops changed ASN; asn_bloom/asn_distinct count ASNs like agents.
+  uint8_t asn_distinct = 0;  // saturating
+  uint32_t network_hops = 0;
+  uint32_t session_pairs = 0;
+  uint32_t last_asn = 0;  // ASN of the latest request in arrival order (0 = unknown)
+  uint64_t asn_bloom = 0;
   std::array<uint64_t, 8> recent_simhash{};
   uint8_t recent_pos = 0;
 
@@ -103,6 +115,12 @@ struct AccountState {
   // Distinct user agents: the account's count, or for a cluster the linear-counting estimate from
   // its merged filter's fill (two bits per agent in 64; saturates near 100).
   double Agents() const;
+  // Distinct client ASNs, exactly for an account holding few, estimated for a cluster.
+  double Asns() const;
+  // Share of in-session request pairs that changed network (ASN).
+  double HopShare() const {
+    return session_pairs ? static_cast<double>(network_hops) / session_pairs : 0.0;
+  }
   // Four or more user agents in use and none with 60% of the requests: a client rotating agents
   // from a list, as scripts behind proxy pools do (a person has one or two clients). An app that
   // names its end users (20 or more) relays their clients' agents: not a rotation.

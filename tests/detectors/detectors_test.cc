@@ -163,6 +163,42 @@ TEST_F(DetectorsTest, ClientRotation) {
   EXPECT_FALSE(relay.RotatesAgents());
 }
 
+// Networks changing between requests minutes apart: a proxy pool shows it within a handful of
+// requests; two alternating networks, hops hours apart, and one trip do not make a rotation.
+TEST_F(DetectorsTest, NetworkHopsWithinSessions) {
+  const uint64_t asns[] = {7922, 3320, 5089, 3215, 6830};
+  // Four requests, each from the next ISP of a residential proxy pool, 2 minutes apart.
+  auto proxy = Stream(4, 120, [&](int i, EventRecord& r, Rng&) { r.asn = asns[i % 5] + 1; });
+  EXPECT_EQ(proxy.session_pairs, 3u);
+  EXPECT_EQ(proxy.network_hops, 3u);
+  EXPECT_EQ(proxy.Asns(), 4.0);
+  EXPECT_GT(Strength("client_rotation", proxy), 0.9);  // before any spread figure can speak
+  const std::string text = by_name_.at("client_rotation")->Explain({proxy, peers_}, {});
+  EXPECT_NE(text.find("3 of 3 requests sent within 30 minutes"), std::string::npos) << text;
+  // A phone alternating between Wi-Fi and a mobile network: two ASNs, half strength at most.
+  auto phone = Stream(40, 120, [&](int i, EventRecord& r, Rng&) { r.asn = asns[i % 2] + 1; });
+  EXPECT_EQ(phone.Asns(), 2.0);
+  EXPECT_LE(Strength("client_rotation", phone), 0.5);
+  // The same pool, one request every two hours: no session to hop within.
+  auto slow = Stream(40, 7200, [&](int i, EventRecord& r, Rng&) { r.asn = asns[i % 5] + 1; });
+  EXPECT_EQ(slow.session_pairs, 0u);
+  EXPECT_EQ(Strength("client_rotation", slow), 0.0);
+  // A person on one ISP who travels twice (hotel, then a café): hops are a small share.
+  auto traveller = Stream(60, 120, [&](int i, EventRecord& r, Rng&) {
+    r.asn = (i == 20 ? asns[1] : i == 40 ? asns[2] : asns[0]) + 1;
+  });
+  EXPECT_EQ(traveller.network_hops, 4u);
+  EXPECT_EQ(Strength("client_rotation", traveller), 0.0);
+  // A cluster's state sums its members' hops and estimates its ASNs from the merged filter.
+  AccountState cluster;
+  cluster.members = 0;
+  cluster.Combine(proxy);
+  cluster.Combine(phone);
+  EXPECT_EQ(cluster.network_hops, proxy.network_hops + phone.network_hops);
+  EXPECT_EQ(cluster.session_pairs, proxy.session_pairs + phone.session_pairs);
+  EXPECT_NEAR(cluster.Asns(), 4.0, 1.0);
+}
+
 // A cluster has many clients by nature: it rotates only when most members each do.
 TEST_F(DetectorsTest, ClusterRotationNeedsRotatingMembers) {
   auto quiet_rotator = Stream(12, 900, [](int i, EventRecord& r, Rng&) {
