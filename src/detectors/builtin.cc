@@ -14,6 +14,7 @@
 // - around_the_clock, coordinated_accounts: no sleep; linked fresh accounts on one template.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "detectors/detector.h"
@@ -167,19 +168,54 @@ class InstructionPool final : public Detector {
     const double personal = s.FirstTurnShare(s.first_person);
     // Conversations that start fresh every time: opening prompts are most of the traffic.
     const double openers = s.Share(s.first_turns);
-    return Support(s.first_turns, 15, 60) * Ramp(task, 0.35, 0.6) *
+    // An end user stands against a known population, its host's other end users: a clear
+    // excess of task-style openings over theirs settles with a couple of dozen openings what 60
+    // settle for an account judged alone.
+    const HostBaseline host = Baseline(in);
+    const double contrast = host.valid ? Support(s.first_turns, 5, 20) * Ramp(host.z, 3, 5) : 0;
+    return std::max(Support(s.first_turns, 15, 60), contrast) * Ramp(task, 0.35, 0.6) *
            Ramp(0.25 - personal, 0.0, 0.15) * Ramp(s.DistinctPromptRatio(), 0.2, 0.6) *
            Ramp(openers, 0.25, 0.6) * Ramp(s.OutputInputRatio(), 0.6, 1.5);
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
     const auto& s = in.state;
+    const HostBaseline host = Baseline(in);
+    std::string versus;
+    if (host.valid) {
+      versus = fmt::format(
+          " against {} of {:.0f} openings of the account's other end users ({:.1f} standard "
+          "errors above theirs)",
+          Pct(host.share), host.openings, host.z);
+    }
     return fmt::format(
         "{} of {} opening prompts are self-contained tasks (\"Generate…\", \"Classify…\", "
-        "\"Rewrite…\") as in instruction-tuning sets, {} speak of the writer (\"I\", \"my\"); {} "
-        "of "
-        "prompts are distinct; {} of requests open a new conversation",
-        Pct(s.FirstTurnShare(s.task_style)), s.first_turns, Pct(s.FirstTurnShare(s.first_person)),
-        Pct(s.DistinctPromptRatio()), Pct(s.Share(s.first_turns)));
+        "\"Rewrite…\") as in instruction-tuning sets{}, {} speak of the writer (\"I\", \"my\"); "
+        "{} of prompts are distinct; {} of requests open a new conversation",
+        Pct(s.FirstTurnShare(s.task_style)), s.first_turns, versus,
+        Pct(s.FirstTurnShare(s.first_person)), Pct(s.DistinctPromptRatio()),
+        Pct(s.Share(s.first_turns)));
+  }
+
+ private:
+  static constexpr double kMinHostOpenings = 200;
+  struct HostBaseline {
+    bool valid = false;
+    double openings = 0;  // the other end users' opening prompts
+    double share = 0;     // their task-style share
+    double z = 0;         // binomial z-score of this end user's share against theirs
+  };
+  static HostBaseline Baseline(const DetectorInput& in) {
+    HostBaseline b;
+    if (!in.host || in.state.first_turns == 0) return b;
+    const auto& s = in.state;
+    const auto& h = *in.host;
+    b.openings = static_cast<double>(h.first_turns) - s.first_turns;
+    if (b.openings < kMinHostOpenings) return b;
+    b.valid = true;
+    b.share = std::max(0.0, static_cast<double>(h.task_style) - s.task_style) / b.openings;
+    const double p0 = std::clamp(b.share, 0.05, 0.95);
+    b.z = (s.FirstTurnShare(s.task_style) - p0) / std::sqrt(p0 * (1 - p0) / s.first_turns);
+    return b;
   }
 };
 
@@ -195,8 +231,9 @@ class ClientRotation final : public Detector {
       const double rotating = static_cast<double>(s.rotating_members) / s.members;
       return Support(s.requests, 40, 150) * Ramp(s.members, 2, 4) * Ramp(rotating, 0.5, 0.9);
     }
-    // An app serving many end users has many clients too.
-    if (s.EndUsers() >= 20) return 0;
+    // An app serving many end users has many clients too; an end user reaches us through its
+    // host's servers (their networks and client say nothing of it).
+    if (s.EndUsers() >= 20 || s.end_user_unit) return 0;
     const double agents = s.Agents();
     const double nets = s.ip_prefix_hll.Estimate();
     const double ua = Ramp(agents, 2.5, 4.5) * Ramp(1.0 - s.agents.TopShare(), 0.3, 0.6);

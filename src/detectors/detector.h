@@ -32,6 +32,9 @@ struct PeerBaselines {
 struct DetectorInput {
   const state::AccountState& state;
   const PeerBaselines& peers;
+  // For an end user of a multi-tenant account: the account (all its end users' traffic), the
+  // population the end user is compared with. nullptr for accounts and clusters.
+  const state::AccountState* host = nullptr;
 };
 
 class Detector {

@@ -140,17 +140,19 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
   if (newly_flagged) shard.flagged.push_back({r.ts, pos});
 }
 
-void Engine::ScoreState(const AccountState& s, state::Verdict& v, TimeUs ts, bool* newly_flagged) {
+void Engine::ScoreState(const AccountState& s, state::Verdict& v, TimeUs ts, bool* newly_flagged,
+                        const AccountState* host) {
   if (s.requests < opt_.min_requests_to_score) return;
   std::array<uint8_t, state::kMaxDetectors> strengths;
-  const double score = scorer_.Score({s, peers_}, &strengths);
+  const double score = scorer_.Score({s, peers_, host}, &strengths);
   v.score = static_cast<float>(score);
   if (v.score > v.peak_score) {
     v.peak_score = v.score;
     v.peak_strength = strengths;
     v.level = scorer_.LevelOf(score);
   }
-  if (!v.flagged && scorer_.Flags(score)) {
+  const bool flags = host ? scorer_.FlagsEndUser(score) : scorer_.Flags(score);
+  if (!v.flagged && flags) {
     v.flagged = true;
     v.first_flagged_at = ts;
     *newly_flagged = true;
@@ -184,11 +186,12 @@ void Engine::TrackEndUser(Shard& shard, uint32_t pos, const EventRecord& r) {
     slot->end_user = r.end_user;
     slot->state = AccountState{};
     slot->state.account = r.end_user;
+    slot->state.end_user_unit = true;
   }
   slot->seen = guaranteed;
   slot->state.Update(r);
   bool newly = false;
-  ScoreState(slot->state, slot->state.verdict, r.ts, &newly);
+  ScoreState(slot->state, slot->state.verdict, r.ts, &newly, /*host=*/&shard.states[pos]);
 }
 
 void Engine::Barrier(bool final) {

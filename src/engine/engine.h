@@ -184,7 +184,10 @@ class Engine {
   void ProcessEvent(Shard& shard, const EventRecord& r);
   void TrackEndUser(Shard& shard, uint32_t pos, const EventRecord& r);
   // Scores `s` into `v` (an account's own verdict, an end user's, or a cluster's).
-  void ScoreState(const state::AccountState& s, state::Verdict& v, TimeUs ts, bool* newly_flagged);
+  // `host`: set when `s` is an end user's slot, to the account serving it (the end user is
+  // compared with it, and flagged from the model's end-user level).
+  void ScoreState(const state::AccountState& s, state::Verdict& v, TimeUs ts, bool* newly_flagged,
+                  const state::AccountState* host = nullptr);
   void Barrier(bool final = false);
   // `roots`: clusters to consider; `merged`: those whose membership changed (sorted).
   void ScoreClusters(const std::vector<uint32_t>& roots, const std::vector<uint32_t>& merged);

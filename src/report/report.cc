@@ -20,9 +20,10 @@ using engine::NameKind;
 // Evidence is what drove the verdict: each detector's strength when the score peaked (figures
 // in the detail are the account's current ones), plus any detector strong now.
 std::vector<EvidenceItem> DetectorEvidence(const engine::Engine& e, const state::AccountState& s,
-                                           const state::Verdict& v) {
+                                           const state::Verdict& v,
+                                           const state::AccountState* host = nullptr) {
   std::vector<EvidenceItem> out;
-  detectors::DetectorInput in{s, e.peers()};
+  detectors::DetectorInput in{s, e.peers(), host};
   const auto& scorer = e.scorer();
   for (size_t i = 0; i < scorer.detectors().size(); ++i) {
     const auto& d = *scorer.detectors()[i];
@@ -92,9 +93,9 @@ std::vector<EvidenceItem> LinkEvidence(const engine::Engine& e,
           " (always: {}; sometimes: {}; {}; linked between flagged accounts only)",
           always.empty() ? "none" : fmt::format("{}", fmt::join(always, ", ")),
           sometimes.empty() ? "none" : fmt::format("{}", fmt::join(sometimes, ", ")),
-          st.params.TopShare() >= 0.8
-              ? fmt::format("the same parameters in {:.0f}% of requests", 100 * st.params.TopShare())
-              : "parameters varied per request");
+          st.params.TopShare() >= 0.8 ? fmt::format("the same parameters in {:.0f}% of requests",
+                                                    100 * st.params.TopShare())
+                                      : "parameters varied per request");
     }
     out.push_back({"link." + std::string(linking::IndicatorName(sv.kind)), 0.0, 0.0,
                    fmt::format("{} of {} members share {} {}{}; {} account{} in all hold it",
@@ -243,7 +244,7 @@ Report Build(const engine::Engine& e) {
         eu.first_flagged_at = v.first_flagged_at;
         eu.requests = slot.state.requests;
         eu.output_tokens = slot.state.output_tokens;
-        eu.evidence = DetectorEvidence(e, slot.state, v);
+        eu.evidence = DetectorEvidence(e, slot.state, v, &s);
         a.flagged_end_users.push_back(std::move(eu));
       }
       std::sort(

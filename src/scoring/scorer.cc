@@ -57,22 +57,26 @@ ScoringModel ScoringModel::FromToml(std::string_view text, const std::string& pa
     m.level_thresholds[2] = (*lv)["high"].value_or(m.level_thresholds[2]);
     m.level_thresholds[3] = (*lv)["critical"].value_or(m.level_thresholds[3]);
   }
-  if (auto fl = t["flag_level"].value<std::string>()) {
+  for (auto [key, level] : {std::pair{"flag_level", &m.flag_level},
+                            std::pair{"end_user_flag_level", &m.end_user_flag_level}}) {
+    auto fl = t[key].value<std::string>();
+    if (!fl) continue;
     bool found = false;
-    for (uint8_t i = 0; i < 5; ++i) {
+    for (uint8_t i = 1; i < 5; ++i) {
       if (LevelName(i) == *fl) {
-        m.flag_level = i;
+        *level = i;
         found = true;
       }
     }
-    if (!found) throw std::runtime_error(fmt::format("{}: unknown flag_level '{}'", path, *fl));
+    if (!found) throw std::runtime_error(fmt::format("{}: unknown {} '{}'", path, key, *fl));
   }
   return m;
 }
 
 Scorer::Scorer(ScoringModel model)
     : model_(std::move(model)), detectors_(detectors::MakeBuiltinDetectors()) {
-  if (detectors_.size() > state::kMaxDetectors) throw std::logic_error("raise state::kMaxDetectors");
+  if (detectors_.size() > state::kMaxDetectors)
+    throw std::logic_error("raise state::kMaxDetectors");
   weights_.assign(detectors_.size(), 0.0);
   for (const auto& [name, w] : model_.weights) {
     bool found = false;

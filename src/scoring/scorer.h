@@ -25,6 +25,10 @@ struct ScoringModel {
   // Lower score bounds of low, medium, high, critical.
   std::array<double, 4> level_thresholds = {0.2, 0.4, 0.7, 0.9};
   uint8_t flag_level = kHigh;
+  // An end user of a multi-tenant account (a router's customer, an app's user) is flagged from
+  // this level: a false flag there surfaces one end-user id to the account and throttles it,
+  // and leaves the paying account alone, so the evidence bar is lower than for an account.
+  uint8_t end_user_flag_level = kMedium;
   // The shipped model (models/default.toml, embedded at build time).
   static ScoringModel Builtin();
   // Loads a TOML model file; throws std::runtime_error with file and reason on error.
@@ -43,6 +47,7 @@ class Scorer {
   double WeightOf(size_t i) const { return weights_[i]; }
   uint8_t LevelOf(double score) const;
   bool Flags(double score) const { return LevelOf(score) >= model_.flag_level; }
+  bool FlagsEndUser(double score) const { return LevelOf(score) >= model_.end_user_flag_level; }
   const std::vector<std::unique_ptr<detectors::Detector>>& detectors() const { return detectors_; }
   const ScoringModel& model() const { return model_; }
 

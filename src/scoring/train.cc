@@ -1,13 +1,13 @@
 // See train.h.
 #include "scoring/train.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <numeric>
-
-#include <fmt/format.h>
 
 namespace dg::scoring {
 namespace {
@@ -91,7 +91,8 @@ TrainReport FitModel(const std::vector<TrainingExample>& ex, const std::vector<s
     by_z.emplace_back(z, e.group);
   }
   std::sort(by_z.rbegin(), by_z.rend());
-  for (size_t i = 0; i < by_z.size() && i < 5; ++i) rep.closest_benign.emplace_back(by_z[i].second, by_z[i].first);
+  for (size_t i = 0; i < by_z.size() && i < 5; ++i)
+    rep.closest_benign.emplace_back(by_z[i].second, by_z[i].first);
   if (!benign_z.empty()) {
     std::sort(benign_z.begin(), benign_z.end());
     const auto allowed = static_cast<size_t>(std::floor(opt.max_benign_fpr * benign_z.size()));
@@ -137,8 +138,11 @@ std::string ModelToToml(const ScoringModel& m, const std::string& comment) {
     fmt::format_to(it, "# {}\n", comment.substr(pos, nl - pos));
     pos = nl + 1;
   }
-  fmt::format_to(it, "version = \"{}\"\nbias = {:.6f}\nflag_level = \"{}\"\n\n[weights]\n", m.version,
-                 m.bias, LevelName(m.flag_level));
+  fmt::format_to(
+      it,
+      "version = \"{}\"\nbias = {:.6f}\nflag_level = \"{}\"\nend_user_flag_level = \"{}\"\n\n"
+      "[weights]\n",
+      m.version, m.bias, LevelName(m.flag_level), LevelName(m.end_user_flag_level));
   for (const auto& [name, w] : m.weights) fmt::format_to(it, "{} = {:.6f}\n", name, w);
   fmt::format_to(it, "\n[levels]\nlow = {}\nmedium = {}\nhigh = {}\ncritical = {}\n",
                  m.level_thresholds[0], m.level_thresholds[1], m.level_thresholds[2],

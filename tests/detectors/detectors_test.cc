@@ -142,6 +142,33 @@ TEST_F(DetectorsTest, InstructionPoolVersusPeopleAndCodingAgents) {
   EXPECT_LT(Strength("instruction_pool", agent), 0.2);
 }
 
+// An end user is compared with its host's other end users: two dozen task-style openings stand
+// out against a router whose customers chat, and do not against an app whose users all send
+// tasks. Judged alone, as an account, two dozen openings are not enough.
+TEST_F(DetectorsTest, InstructionPoolEndUserAgainstItsHost) {
+  auto user = Stream(
+      24, 30, [](int, EventRecord& r, Rng&) { r.prompt.phrase_mask = features::kTaskStyle; });
+  auto chat_router = Stream(2000, 5, [](int i, EventRecord& r, Rng&) {
+    r.prompt.phrase_mask = i % 10 == 0 ? features::kTaskStyle : features::kFirstPerson;
+  });
+  chat_router.Combine(user);  // the host's state holds its end users' traffic
+  auto task_app = Stream(2000, 5, [](int i, EventRecord& r, Rng&) {
+    r.prompt.phrase_mask = i % 10 < 9 ? features::kTaskStyle : 0;
+  });
+  task_app.Combine(user);
+  auto& d = *by_name_.at("instruction_pool");
+  const double alone = d.Strength({user, peers_});
+  const double in_router = d.Strength({user, peers_, &chat_router});
+  const double in_app = d.Strength({user, peers_, &task_app});
+  EXPECT_LT(alone, 0.25);
+  EXPECT_GT(in_router, 0.9);
+  EXPECT_LT(in_app, 0.25);
+  // Too few openings to say anything, host or not.
+  auto newcomer =
+      Stream(4, 30, [](int, EventRecord& r, Rng&) { r.prompt.phrase_mask = features::kTaskStyle; });
+  EXPECT_EQ(d.Strength({newcomer, peers_, &chat_router}), 0.0);
+}
+
 TEST_F(DetectorsTest, ClientRotation) {
   auto rotating = Stream(60, 300, [](int, EventRecord& r, Rng& rng) {
     // Real indicator values are XXH3 hashes; sketches rely on their bits being uniform.

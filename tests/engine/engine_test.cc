@@ -233,6 +233,74 @@ TEST(EndUserTest, ExtractorHiddenAmongAResellersCustomersIsSurfacedWithoutFlaggi
   std::filesystem::remove_all(dir);
 }
 
+// An end user pulling instruction-pool answers through a router whose customers chat stands out
+// against them within a couple of dozen requests; judged as an account would be, alone, it
+// would take twice as many.
+TEST(EndUserTest, InstructionPoolEndUserStandsOutAgainstItsHostsCustomers) {
+  auto dir = testutil::TempDir("enduser-pool");
+  Rng rng(11);
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  const TimeUs t0 = *ParseRfc3339("2025-04-01T00:00:00Z");
+  static const char* kWords[] = {"landlord", "resume", "garden", "taxes", "python", "cat",
+                                 "wedding",  "budget", "knee",   "essay", "router", "visa"};
+  for (int i = 0; i < 6000; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = t0 + static_cast<TimeUs>(rng.Uniform(0, 2 * 86400)) * kUsPerSec;
+    s.account = "router";
+    s.end_user = fmt::format("cust-{}", rng.Below(300));
+    std::string prompt = "my";
+    for (int w = 0, n = static_cast<int>(rng.Range(4, 12)); w < n; ++w) {
+      prompt += " ";
+      prompt += kWords[rng.Below(std::size(kWords))];
+    }
+    s.prompt = prompt + "?";
+    s.completion_tokens = static_cast<int>(rng.Range(80, 300));
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  }
+  static const char* kTasks[] = {"Write a short story about", "Classify the sentiment of",
+                                 "Rewrite in formal English:", "Summarize the main points of",
+                                 "Generate three questions about"};
+  const TimeUs every = 600 * kUsPerSec;
+  for (int i = 0; i < 200; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = t0 + 3600 * kUsPerSec + i * every;
+    s.account = "router";
+    s.end_user = "pool-9";
+    s.prompt =
+        fmt::format("{} {} {} (item {})", kTasks[rng.Below(std::size(kTasks))],
+                    kWords[rng.Below(std::size(kWords))], kWords[rng.Below(std::size(kWords))], i);
+    s.prompt_tokens = 30;
+    s.completion_tokens = static_cast<int>(rng.Range(300, 700));
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  }
+  std::stable_sort(lines.begin(), lines.end());
+  std::string data;
+  for (auto& [ts, l] : lines) data += l + "\n";
+  testutil::WriteAll(dir / "e.jsonl", data);
+
+  NameTable names;
+  Engine eng(EngineOptions{}, names);
+  ScanOptions so;
+  so.inputs = {(dir / "e.jsonl").string()};
+  RunScan(so, eng, names);
+  auto rep = report::Build(eng);
+  ASSERT_EQ(rep.accounts.size(), 1u);
+  const auto& a = rep.accounts[0];
+  EXPECT_FALSE(a.flagged);
+  ASSERT_EQ(a.flagged_end_users.size(), 1u);
+  const auto& eu = a.flagged_end_users[0];
+  EXPECT_EQ(eu.end_user, "pool-9");
+  const TimeUs first = t0 + 3600 * kUsPerSec;
+  EXPECT_LT(eu.first_flagged_at, first + 30 * every);  // by its 30th request
+  bool against_host = false;
+  for (const auto& ev : eu.evidence) {
+    against_host |= ev.detector == "instruction_pool" &&
+                    ev.detail.find("openings of the account's other end users") != std::string::npos;
+  }
+  EXPECT_TRUE(against_host) << "the evidence names the comparison";
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace dg::engine
 

@@ -1,11 +1,12 @@
 // distillguard train: the fit finds the informative detectors, keeps weights non-negative,
 // weighs small campaigns like large ones, and calibrates the bias against benign accounts.
+#include "scoring/train.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "common/rng.h"
-#include "scoring/train.h"
 
 namespace dg::scoring {
 namespace {
@@ -26,8 +27,8 @@ TEST(TrainTest, InformativeFeatureGetsWeightNoiseAndAntiFeaturesGetNone) {
     e.attack = attack;
     e.group = attack ? "camp" : "benign";
     e.x = {attack ? rng.Uniform(0.6, 1.0) : rng.Uniform(0.0, 0.3),  // informative
-           rng.Uniform(),                                            // noise
-           attack ? 0.0 : rng.Uniform(0.5, 1.0)};                    // says "benign"
+           rng.Uniform(),                                           // noise
+           attack ? 0.0 : rng.Uniform(0.5, 1.0)};                   // says "benign"
     ex.push_back(e);
   }
   auto rep = FitModel(ex, {"signal", "noise", "anti"}, {}, ScoringModel{});
@@ -78,6 +79,17 @@ TEST(TrainTest, ModelRoundTripsThroughToml) {
   EXPECT_DOUBLE_EQ(WeightOf(back, "cot_elicitation"), 4.0);
   EXPECT_DOUBLE_EQ(WeightOf(back, "output_volume"), 1.25);
   EXPECT_EQ(back.level_thresholds, m.level_thresholds);
+  EXPECT_EQ(back.flag_level, kHigh);
+  EXPECT_EQ(back.end_user_flag_level, kMedium);
+  m.end_user_flag_level = kCritical;
+  EXPECT_EQ(ScoringModel::FromToml(ModelToToml(m, "c"), "mem").end_user_flag_level, kCritical);
+  try {
+    ScoringModel::FromToml("end_user_flag_level = \"severe\"\n", "m.toml");
+    FAIL() << "an unknown level must be refused";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("end_user_flag_level 'severe'"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(TrainTest, AurocHandlesTiesAndSingleClass) {
