@@ -1,10 +1,14 @@
 // `distillguard train`: fits the scoring model on labelled traffic (events + registry + labels,
 // e.g. from `distillguard simulate`) and writes it as a versioned TOML model file.
-#include <cstdio>
-#include <memory>
-
 #include <fmt/format.h>
 #include <simdjson.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <tuple>
+#include <unordered_map>
 
 #include "cli/command.h"
 #include "common/file_util.h"
@@ -23,11 +27,56 @@ struct Args {
   scoring::TrainOptions train;
 };
 
+struct Label {
+  bool attack = false;
+  std::string group;  // campaign, else persona, else the label
+};
+
 int Run(Args& a) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element labels;
+  if (auto err = parser.load(a.labels).get(labels)) {
+    throw std::runtime_error(fmt::format("{}: {}", a.labels, simdjson::error_message(err)));
+  }
+  simdjson::dom::object accounts;
+  if (labels["accounts"].get(accounts))
+    throw std::runtime_error(a.labels + ": no \"accounts\" object");
+  std::unordered_map<uint64_t, Label> by_hash;
+  for (auto [id, info] : accounts) {
+    std::string_view label;
+    if (info["label"].get(label)) continue;
+    std::string_view group;
+    if (info["campaign"].get(group) || group.empty()) {
+      if (info["persona"].get(group)) group = label;
+    }
+    by_hash[Hash64(id, engine::kHashAccount)] = {label == "attack", std::string(group)};
+  }
+
+  // The model decides at every request, not on whole histories: besides each account's final
+  // state, it is fitted on the states accounts had at their 3rd, 4th, 8th, 16th... request, so
+  // evidence that speaks early (a proxy pool's network hops) weighs what it is worth then.
+  // Each account's examples share its weight in the fit (FitModel weighs groups, not examples).
+  engine::Engine* engine = nullptr;
+  std::mutex mu;
+  std::vector<std::tuple<uint64_t, uint64_t, scoring::TrainingExample>> checkpoints;
   engine::NameTable names;
   engine::EngineOptions eo;
   eo.threads = a.threads;
+  eo.checkpoint = [&](const state::AccountState& s) {
+    auto it = by_hash.find(s.account);
+    if (it == by_hash.end()) return;
+    scoring::TrainingExample ex;
+    ex.attack = it->second.attack;
+    ex.group = it->second.group;
+    ex.unit = s.account;
+    for (const auto& d : engine->scorer().detectors()) {
+      ex.x.push_back(d->Strength({s, engine->peers()}));
+    }
+    std::lock_guard lock(mu);
+    checkpoints.emplace_back(s.account, s.requests, std::move(ex));
+  };
   engine::Engine eng(eo, names);
+  engine = &eng;
   if (!a.accounts.empty()) {
     auto reg = engine::LoadAccountRegistry(a.accounts, eng, names);
     if (!reg.error.empty()) throw std::runtime_error("accounts: " + reg.error);
@@ -38,43 +87,29 @@ int Run(Args& a) {
   auto stats = engine::RunScan(so, eng, names);
   if (!stats.unreadable.empty()) throw std::runtime_error(stats.unreadable.front());
 
-  simdjson::dom::parser parser;
-  simdjson::dom::element labels;
-  if (auto err = parser.load(a.labels).get(labels)) {
-    throw std::runtime_error(fmt::format("{}: {}", a.labels, simdjson::error_message(err)));
-  }
-  simdjson::dom::object accounts;
-  if (labels["accounts"].get(accounts)) throw std::runtime_error(a.labels + ": no \"accounts\" object");
-
   const auto& detectors = eng.scorer().detectors();
   std::vector<std::string> names_v;
   for (const auto& d : detectors) names_v.emplace_back(d->name());
   std::vector<scoring::TrainingExample> examples;
+  std::unordered_map<const state::AccountState*, uint32_t> index_of;
+  for (const auto& ref : eng.Accounts()) index_of[ref.state] = ref.index;
   size_t missing = 0;
   for (auto [id, info] : accounts) {
     std::string_view label;
     if (info["label"].get(label)) continue;
-    const auto* st = eng.FindAccount(Hash64(id, engine::kHashAccount));
+    const uint64_t h = Hash64(id, engine::kHashAccount);
+    const auto* st = eng.FindAccount(h);
     if (!st) {
       ++missing;
       continue;
     }
     scoring::TrainingExample ex;
-    ex.attack = label == "attack";
-    std::string_view group;
-    if (info["campaign"].get(group) || group.empty()) {
-      if (info["persona"].get(group)) group = label;
-    }
-    ex.group = std::string(group);
+    ex.attack = by_hash[h].attack;
+    ex.group = by_hash[h].group;
+    ex.unit = h;
     // The decision about an account in a linked cluster is also made on the cluster's combined
     // state, so each detector contributes the stronger of the two.
-    const engine::ClusterVerdict* cv = nullptr;
-    for (const auto& ref : eng.Accounts()) {
-      if (ref.state == st) {
-        cv = eng.Cluster(eng.ClusterOf(ref.index));
-        break;
-      }
-    }
+    const engine::ClusterVerdict* cv = eng.Cluster(eng.ClusterOf(index_of.at(st)));
     for (const auto& d : detectors) {
       double v = d->Strength({*st, eng.peers()});
       if (cv) v = std::max(v, d->Strength({cv->combined, eng.peers()}));
@@ -82,22 +117,30 @@ int Run(Args& a) {
     }
     examples.push_back(std::move(ex));
   }
+  // Checkpoints arrive from worker threads: order them by account and request count.
+  std::sort(checkpoints.begin(), checkpoints.end(), [](const auto& x, const auto& y) {
+    return std::tie(std::get<0>(x), std::get<1>(x)) < std::tie(std::get<0>(y), std::get<1>(y));
+  });
+  for (auto& c : checkpoints) examples.push_back(std::move(std::get<2>(c)));
   // Deterministic order regardless of the labels file's key order.
   a.train.version = a.version;
   auto rep = scoring::FitModel(examples, names_v, a.train, scoring::ScoringModel::Builtin());
   std::string comment = fmt::format(
       "distillguard scoring model: score = sigmoid(bias + sum(weight * detector strength)).\n"
-      "Fitted by `distillguard train` on {} events ({} attack / {} benign accounts).\n"
-      "Training fit: AUROC {:.4f}; flagged {}/{} attack and {}/{} benign accounts; bias {:.3f} "
-      "(fitted {:.3f}).",
-      stats.events, rep.attack, rep.benign, rep.auroc, rep.attack_flagged, rep.attack,
+      "Fitted by `distillguard train` on {} events ({} attack / {} benign accounts, {} states: "
+      "each account's final one and those at its 3rd, 4th, 8th, 16th... request).\n"
+      "Training fit (each account at its highest score): AUROC {:.4f}; flagged {}/{} attack and "
+      "{}/{} benign accounts; bias {:.3f} (fitted {:.3f}).",
+      stats.events, rep.attack, rep.benign, rep.examples, rep.auroc, rep.attack_flagged, rep.attack,
       rep.benign_flagged, rep.benign, rep.model.bias, rep.fitted_bias);
   std::string toml = scoring::ModelToToml(rep.model, comment);
   std::string err;
   if (!WriteFileAtomically(a.out, toml, &err)) throw std::runtime_error(err);
   fmt::print("{}\n{} labelled accounts had no events and were skipped\n", comment, missing);
-  for (const auto& [g, f, n] : rep.attack_groups) fmt::print("  attack {:<28} {:>4}/{:<4} flagged\n", g, f, n);
-  for (const auto& [g, z] : rep.closest_benign) fmt::print("  closest benign: {:<20} logit {:.2f}\n", g, z);
+  for (const auto& [g, f, n] : rep.attack_groups)
+    fmt::print("  attack {:<28} {:>4}/{:<4} flagged\n", g, f, n);
+  for (const auto& [g, z] : rep.closest_benign)
+    fmt::print("  closest benign: {:<20} logit {:.2f}\n", g, z);
   fmt::print("wrote {}\n", a.out);
   return 0;
 }

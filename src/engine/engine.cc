@@ -134,6 +134,10 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
     shard.touched.push_back(pos);
   }
   s.Update(r);
+  if (opt_.checkpoint) [[unlikely]] {
+    const uint64_t n = s.requests;
+    if (n == 3 || (n >= 4 && (n & (n - 1)) == 0)) opt_.checkpoint(s);
+  }
   if (r.end_user && s.EndUsers() >= kMultiTenantEndUsers) TrackEndUser(shard, pos, r);
   bool newly_flagged = false;
   ScoreState(s, s.verdict, r.ts, &newly_flagged);

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,6 +54,10 @@ struct EngineOptions {
   linking::LinkerOptions linker;
   // Known indicators from threat intelligence / partners (borrowed; may be null).
   const linking::IndicatorList* indicators = nullptr;
+  // Training only (`distillguard train`): called with an account's state as its request count
+  // reaches 3 and each power of two from 4, the states the model decides on mid-stream. Called
+  // from worker threads when threads > 1.
+  std::function<void(const state::AccountState&)> checkpoint;
 };
 
 // Verdict changes, delivered on the thread that calls Push/Finish, in a deterministic order

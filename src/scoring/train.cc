@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -44,11 +45,32 @@ double Auroc(const std::vector<double>& scores, const std::vector<bool>& positiv
 TrainReport FitModel(const std::vector<TrainingExample>& ex, const std::vector<std::string>& names,
                      const TrainOptions& opt, const ScoringModel& base) {
   TrainReport rep;
+  rep.examples = ex.size();
   const size_t d = names.size();
-  // Sample weights: half the total to each class, split evenly over the class's groups.
-  std::map<std::pair<bool, std::string>, size_t> group_size;
+  // Units: an example's account, or the example alone when it names none.
+  std::vector<size_t> unit_of(ex.size());
+  std::map<uint64_t, size_t> unit_index;
+  size_t units = 0;
+  for (size_t i = 0; i < ex.size(); ++i) {
+    if (ex[i].unit == 0) {
+      unit_of[i] = units++;
+    } else {
+      auto [it, fresh] = unit_index.try_emplace(ex[i].unit, units);
+      if (fresh) ++units;
+      unit_of[i] = it->second;
+    }
+  }
+  std::vector<size_t> unit_examples(units, 0), unit_first(units, SIZE_MAX);
+  for (size_t i = 0; i < ex.size(); ++i) {
+    ++unit_examples[unit_of[i]];
+    unit_first[unit_of[i]] = std::min(unit_first[unit_of[i]], i);
+  }
+  // Sample weights: half the total to each class, split evenly over the class's groups, then
+  // over the group's units, then over the unit's examples.
+  std::map<std::pair<bool, std::string>, size_t> group_size;  // units
   std::map<bool, size_t> groups_in_class;
-  for (const auto& e : ex) {
+  for (size_t u = 0; u < units; ++u) {
+    const auto& e = ex[unit_first[u]];
     (e.attack ? rep.attack : rep.benign)++;
     if (group_size[{e.attack, e.group}]++ == 0) ++groups_in_class[e.attack];
   }
@@ -56,7 +78,8 @@ TrainReport FitModel(const std::vector<TrainingExample>& ex, const std::vector<s
   for (size_t i = 0; i < ex.size(); ++i) {
     const auto& e = ex[i];
     sample_w[i] = 0.5 / static_cast<double>(groups_in_class[e.attack]) /
-                  static_cast<double>(group_size[{e.attack, e.group}]);
+                  static_cast<double>(group_size[{e.attack, e.group}]) /
+                  static_cast<double>(unit_examples[unit_of[i]]);
   }
   std::vector<double> w(d, 1.0);
   double b = -2.0;
@@ -79,16 +102,23 @@ TrainReport FitModel(const std::vector<TrainingExample>& ex, const std::vector<s
   }
   rep.fitted_bias = b;
 
+  // Each unit at its highest logit (without bias): the engine flags once and for all.
+  std::vector<double> unit_z(units, -std::numeric_limits<double>::infinity());
+  for (size_t i = 0; i < ex.size(); ++i) {
+    double z = 0;
+    for (size_t j = 0; j < d; ++j) z += w[j] * ex[i].x[j];
+    unit_z[unit_of[i]] = std::max(unit_z[unit_of[i]], z);
+  }
+
   // Keep benign accounts below the flag level: the benign logit quantile plus a margin.
   const double flag_logit = Logit(base.level_thresholds[base.flag_level - 1]);
   std::vector<double> benign_z;
   std::vector<std::pair<double, std::string>> by_z;
-  for (const auto& e : ex) {
+  for (size_t u = 0; u < units; ++u) {
+    const auto& e = ex[unit_first[u]];
     if (e.attack) continue;
-    double z = 0;
-    for (size_t j = 0; j < d; ++j) z += w[j] * e.x[j];
-    benign_z.push_back(z);
-    by_z.emplace_back(z, e.group);
+    benign_z.push_back(unit_z[u]);
+    by_z.emplace_back(unit_z[u], e.group);
   }
   std::sort(by_z.rbegin(), by_z.rend());
   for (size_t i = 0; i < by_z.size() && i < 5; ++i)
@@ -109,20 +139,19 @@ TrainReport FitModel(const std::vector<TrainingExample>& ex, const std::vector<s
 
   std::vector<double> scores;
   std::vector<bool> labels;
-  for (const auto& e : ex) {
-    double z = b;
-    for (size_t j = 0; j < d; ++j) z += w[j] * e.x[j];
-    const double s = Sigmoid(z);
-    scores.push_back(s);
-    labels.push_back(e.attack);
-    if (z >= flag_logit) (e.attack ? rep.attack_flagged : rep.benign_flagged)++;
-  }
   std::map<std::string, std::pair<size_t, size_t>> groups;
-  for (size_t i = 0; i < ex.size(); ++i) {
-    if (!ex[i].attack) continue;
-    auto& g = groups[ex[i].group];
-    g.first += scores[i] >= Sigmoid(flag_logit);
-    g.second += 1;
+  for (size_t u = 0; u < units; ++u) {
+    const auto& e = ex[unit_first[u]];
+    const double z = b + unit_z[u];
+    scores.push_back(Sigmoid(z));
+    labels.push_back(e.attack);
+    const bool flagged = z >= flag_logit;
+    if (flagged) (e.attack ? rep.attack_flagged : rep.benign_flagged)++;
+    if (e.attack) {
+      auto& g = groups[e.group];
+      g.first += flagged;
+      g.second += 1;
+    }
   }
   for (const auto& [name, g] : groups) rep.attack_groups.emplace_back(name, g.first, g.second);
   rep.auroc = Auroc(scores, labels);

@@ -4,8 +4,10 @@
 // any detector never lowers a score, which keeps verdicts explainable ("flagged because of X"),
 // and a small L2 penalty keeps weights from chasing one simulator's quirks. Classes are
 // balanced, and within a class every group (attack campaign, benign persona) weighs the same,
-// so a three-account logprob campaign matters as much as a 120-account hydra. Then the bias is lowered if needed so that at most `max_benign_fpr` of benign
-// training accounts reach the flag level (with a margin). Deterministic: same data, same model.
+// // so a three-account logprob campaign matters as much as a 120-account hydra, and within a group
+// every account weighs the same however many states it gives. Then the bias is lowered if
+// needed so that at most `max_benign_fpr` of benign training accounts reach the flag level in
+// any of their states (with a margin). Deterministic: same data, same model.
 #pragma once
 
 #include <string>
@@ -18,7 +20,11 @@ namespace dg::scoring {
 struct TrainingExample {
   std::vector<double> x;  // detector strengths, aligned with the detector names
   bool attack = false;
-  std::string group;      // campaign or persona: each group weighs the same in the fit
+  std::string group;  // campaign or persona: each group weighs the same in the fit
+  // The account this is a state of (0: a unit of its own). An account may give several
+  // examples, its states mid-stream and at the end: they share its weight in the fit, and like
+  // the engine, which flags once and for all, the account counts at its highest score.
+  uint64_t unit = 0;
 };
 
 struct TrainOptions {
@@ -32,8 +38,9 @@ struct TrainOptions {
 
 struct TrainReport {
   ScoringModel model;
-  size_t attack = 0, benign = 0;
+  size_t attack = 0, benign = 0;                  // accounts (units)
   size_t attack_flagged = 0, benign_flagged = 0;  // on the training data, at the flag level
+  size_t examples = 0;                            // states fitted on
   double auroc = 0;
   double fitted_bias = 0;  // before the false-positive adjustment
   // The benign groups closest to the flag level (group, logit without bias), highest first.

@@ -52,6 +52,33 @@ TEST(TrainTest, SmallCampaignWeighsAsMuchAsALargeOne) {
   for (const auto& [g, f, n] : rep.attack_groups) EXPECT_EQ(f, n) << g;
 }
 
+// An account gives several states (mid-stream and final): they share its weight, and it counts
+// once, at its highest score, in the report and against the benign budget.
+TEST(TrainTest, AnAccountsStatesShareItsWeightAndCountOnceAtTheirPeak) {
+  std::vector<TrainingExample> ex;
+  // 50 attack accounts whose evidence (feature 0) shows only in their early states.
+  for (uint64_t a = 1; a <= 50; ++a) {
+    ex.push_back({{1.0, 0.0}, true, "early", a});
+    for (int k = 0; k < 3; ++k) ex.push_back({{0.0, 0.0}, true, "early", a});
+  }
+  // 300 benign accounts with 10 quiet states each, and one whose first state looks hostile.
+  for (uint64_t a = 1000; a < 1300; ++a) {
+    for (int k = 0; k < 10; ++k) ex.push_back({{0.0, 0.0}, false, "benign", a});
+  }
+  ex.push_back({{0.0, 1.0}, false, "odd", 9999});
+  for (int k = 0; k < 9; ++k) ex.push_back({{0.0, 0.0}, false, "odd", 9999});
+  TrainOptions opt;
+  opt.max_benign_fpr = 0.0;
+  auto rep = FitModel(ex, {"a", "b"}, opt, ScoringModel{});
+  EXPECT_EQ(rep.examples, ex.size());
+  EXPECT_EQ(rep.attack, 50u);
+  EXPECT_EQ(rep.benign, 301u);
+  EXPECT_EQ(rep.attack_flagged, 50u);  // at their early, evidential state
+  EXPECT_EQ(rep.benign_flagged, 0u);   // the odd account's one hostile state is held below
+  ASSERT_FALSE(rep.closest_benign.empty());
+  EXPECT_EQ(rep.closest_benign[0].first, "odd");
+}
+
 TEST(TrainTest, BiasKeepsBenignOutliersBelowTheFlagLevel) {
   std::vector<TrainingExample> ex;
   for (int i = 0; i < 100; ++i) ex.push_back({{1.0}, true, "camp"});
