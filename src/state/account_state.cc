@@ -239,19 +239,21 @@ void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
   active_hours += o.active_hours;
 }
 
-double AccountState::Agents() const {
-  if (members == 1) return agent_distinct;
-  const int bits = std::popcount(agent_bloom);
+namespace {
+// Values behind a 64-bit filter with two bits per value: the linear-counting estimate from its
+// fill (saturates near 100).
+double FilterCount(uint64_t filter) {
+  const int bits = std::popcount(filter);
   if (bits >= 63) return 100;
   return -32.0 * std::log(1.0 - bits / 64.0);
+}
+}  // namespace
+
+double AccountState::Agents() const {
+  return members == 1 ? agent_distinct : FilterCount(agent_bloom);
 }
 
-double AccountState::Asns() const {
-  if (members == 1) return asn_distinct;
-  const int bits = std::popcount(asn_bloom);
-  if (bits >= 63) return 100;
-  return -32.0 * std::log(1.0 - bits / 64.0);
-}
+double AccountState::Asns() const { return members == 1 ? asn_distinct : FilterCount(asn_bloom); }
 
 double AccountState::ActiveDays() const {
   const double span = static_cast<double>(last_ts - first_ts) / kUsPerDay;
