@@ -178,6 +178,36 @@ TEST_F(EngineTest, FirstFlaggedAtUsesNoLookAhead) {
 namespace dg::engine {
 namespace {
 
+// Sorts the lines by time, writes them and scans them with the default engine: the report.
+report::Report ScanLines(const std::filesystem::path& dir,
+                         std::vector<std::pair<TimeUs, std::string>>& lines) {
+  std::stable_sort(lines.begin(), lines.end());
+  std::string data;
+  for (auto& [ts, l] : lines) data += l + "\n";
+  testutil::WriteAll(dir / "e.jsonl", data);
+  NameTable names;
+  Engine eng(EngineOptions{}, names);
+  ScanOptions so;
+  so.inputs = {(dir / "e.jsonl").string()};
+  RunScan(so, eng, names);
+  return report::Build(eng);
+}
+
+// The scan's one account is not flagged and exactly one of its end users is: that end user.
+const report::EndUserEntry* SoleFlaggedEndUser(const report::Report& rep) {
+  if (rep.accounts.size() != 1) {
+    ADD_FAILURE() << rep.accounts.size() << " accounts in the report";
+    return nullptr;
+  }
+  const auto& a = rep.accounts[0];
+  EXPECT_FALSE(a.flagged) << "the host account is judged as a whole";
+  if (a.flagged_end_users.size() != 1) {
+    ADD_FAILURE() << a.flagged_end_users.size() << " end users flagged";
+    return nullptr;
+  }
+  return &a.flagged_end_users[0];
+}
+
 TEST(EndUserTest, ExtractorHiddenAmongAResellersCustomersIsSurfacedWithoutFlaggingTheAccount) {
   auto dir = testutil::TempDir("enduser");
   Rng rng(5);
@@ -213,23 +243,11 @@ TEST(EndUserTest, ExtractorHiddenAmongAResellersCustomersIsSurfacedWithoutFlaggi
     s.completion_tokens = static_cast<int>(rng.Range(700, 1200));
     lines.emplace_back(s.ts, testutil::ExchangeLine(s));
   }
-  std::stable_sort(lines.begin(), lines.end());
-  std::string data;
-  for (auto& [ts, l] : lines) data += l + "\n";
-  testutil::WriteAll(dir / "e.jsonl", data);
-
-  NameTable names;
-  Engine eng(EngineOptions{}, names);
-  ScanOptions so;
-  so.inputs = {(dir / "e.jsonl").string()};
-  RunScan(so, eng, names);
-  auto rep = report::Build(eng);
-  ASSERT_EQ(rep.accounts.size(), 1u);
-  const auto& a = rep.accounts[0];
-  EXPECT_FALSE(a.flagged);
-  ASSERT_EQ(a.flagged_end_users.size(), 1u);
-  EXPECT_EQ(a.flagged_end_users[0].end_user, "harvester-77");
-  EXPECT_GE(a.flagged_end_users[0].first_flagged_at, t0);
+  const auto rep = ScanLines(dir, lines);
+  const auto* eu = SoleFlaggedEndUser(rep);
+  ASSERT_NE(eu, nullptr);
+  EXPECT_EQ(eu->end_user, "harvester-77");
+  EXPECT_GE(eu->first_flagged_at, t0);
   std::filesystem::remove_all(dir);
 }
 
@@ -273,29 +291,18 @@ TEST(EndUserTest, InstructionPoolEndUserStandsOutAgainstItsHostsCustomers) {
     s.completion_tokens = static_cast<int>(rng.Range(300, 700));
     lines.emplace_back(s.ts, testutil::ExchangeLine(s));
   }
-  std::stable_sort(lines.begin(), lines.end());
-  std::string data;
-  for (auto& [ts, l] : lines) data += l + "\n";
-  testutil::WriteAll(dir / "e.jsonl", data);
-
-  NameTable names;
-  Engine eng(EngineOptions{}, names);
-  ScanOptions so;
-  so.inputs = {(dir / "e.jsonl").string()};
-  RunScan(so, eng, names);
-  auto rep = report::Build(eng);
-  ASSERT_EQ(rep.accounts.size(), 1u);
-  const auto& a = rep.accounts[0];
-  EXPECT_FALSE(a.flagged);
-  ASSERT_EQ(a.flagged_end_users.size(), 1u);
-  const auto& eu = a.flagged_end_users[0];
+  const auto rep = ScanLines(dir, lines);
+  const auto* found = SoleFlaggedEndUser(rep);
+  ASSERT_NE(found, nullptr);
+  const auto& eu = *found;
   EXPECT_EQ(eu.end_user, "pool-9");
   const TimeUs first = t0 + 3600 * kUsPerSec;
   EXPECT_LT(eu.first_flagged_at, first + 30 * every);  // by its 30th request
   bool against_host = false;
   for (const auto& ev : eu.evidence) {
-    against_host |= ev.detector == "instruction_pool" &&
-                    ev.detail.find("openings of the account's other end users") != std::string::npos;
+    against_host |=
+        ev.detector == "instruction_pool" &&
+        ev.detail.find("openings of the account's other end users") != std::string::npos;
   }
   EXPECT_TRUE(against_host) << "the evidence names the comparison";
   std::filesystem::remove_all(dir);
