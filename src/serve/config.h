@@ -43,6 +43,9 @@ struct Policy {
                                         Action::kThrottle, Action::kBlock};
   Action flagged_action = Action::kThrottle;          // account flagged (floor)
   Action cluster_flagged_action = Action::kThrottle;  // its cluster flagged (floor)
+  // The request's end user flagged on its own within a multi-tenant account (floor; the
+  // account and its other end users are judged as they are).
+  Action end_user_flagged_action = Action::kThrottle;
   std::vector<DetectorRule> detectors;
   // What a throttled account may still send: conforming requests pass degraded, the rest get
   // 429 with retry-after.

@@ -19,7 +19,7 @@ Action Max(Action a, Action b) {
 // Bucket keys: kind-seeded so an account and a key with the same text never share a bucket.
 uint64_t Key(std::string_view s, uint64_t kind) { return Hash64(s, kind); }
 constexpr uint64_t kAcctReq = 0xa1, kAcctTok = 0xa2, kKeyReq = 0xa3, kUserReq = 0xa4,
-                   kThrottled = 0xa5;
+                   kThrottled = 0xa5, kThrottledEndUser = 0xa6;
 
 }  // namespace
 
@@ -92,6 +92,18 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
       }
     }
   }
+  // An end user flagged on its own: contained alone, with its own throttled allowance.
+  uint64_t end_user_key = 0;
+  bool end_user_flagged = false;
+  if (!in.end_user.empty()) {
+    AccountVerdict eu;
+    end_user_key = VerdictView::EndUserKey(account, Hash64(in.end_user, engine::kHashEndUser));
+    if (view_.Find(end_user_key, &eu) && eu.flagged) {
+      end_user_flagged = true;
+      d.action = Max(d.action, p.end_user_flagged_action);
+      d.reasons.push_back("flagged:end_user");
+    }
+  }
   if (engine_lagging) {
     d.reasons.push_back("engine_lagging");
     if (!fail_open) d.action = Max(d.action, Action::kThrottle);
@@ -121,7 +133,12 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
   if (d.action == Action::kThrottle && d.retry_after_s == 0) {
     // Throttled by verdict: conforming requests pass degraded.
     RateInfo info;
-    GcraResult r = buckets_.Take(Key(in.account_id, kThrottled), p.throttled, 1, now);
+    // Throttled for its end user alone: the allowance is the end user's, not the account's.
+    const bool own =
+        end_user_flagged && !(d.known && (d.verdict.flagged || d.verdict.cluster_flagged));
+    GcraResult r = buckets_.Take(
+        own ? HashMix(end_user_key, kThrottledEndUser) : Key(in.account_id, kThrottled),
+        p.throttled, 1, now);
     if (p.throttled.enabled()) info = {true, p.throttled.burst, r.remaining, r.reset_s};
     if (!d.requests.set) d.requests = info;
     if (p.throttled.enabled() && r.allowed) {

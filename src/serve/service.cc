@@ -409,6 +409,20 @@ void Service::Publish(bool force) {
     const AccountVerdict v = VerdictOf(*ref.state, ref.index);
     flagged += v.flagged;
     consider(ref.state->account, v);
+    // End users flagged on their own within a multi-tenant account.
+    if (ref.state->EndUsers() < engine::Engine::kMultiTenantEndUsers) continue;
+    const auto* tracker = eng.EndUsersOf(ref.state->account);
+    if (!tracker) continue;
+    for (const auto& slot : tracker->slots) {
+      const auto& ev = slot.state.verdict;
+      if (!ev.flagged) continue;
+      AccountVerdict u;
+      u.score = ev.peak_score;
+      u.level = ev.level;
+      u.flagged = true;
+      u.strength = ev.peak_strength;
+      consider(VerdictView::EndUserKey(ref.state->account, slot.end_user), u);
+    }
   }
   // Accounts flagged before their first barrier have no linker index yet.
   for (uint64_t a : dirty_) {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/hash.h"
 #include "state/account_state.h"
 
 namespace dg::serve {
@@ -33,6 +34,11 @@ class VerdictView {
 
   VerdictView() {
     for (auto& s : shards_) s.store(std::make_shared<const Map>());
+  }
+  // The key an end user's own verdict is published under: its hash within its account's (an
+  // end-user id means something only within the account that names it).
+  static uint64_t EndUserKey(uint64_t account, uint64_t end_user) {
+    return HashMix(account ^ 0x656e642d75736572ULL, end_user);
   }
   // Returns false if the account is unknown.
   bool Find(uint64_t account, AccountVerdict* out) const {

@@ -256,41 +256,9 @@ TEST(EndUserTest, ExtractorHiddenAmongAResellersCustomersIsSurfacedWithoutFlaggi
 // would take twice as many.
 TEST(EndUserTest, InstructionPoolEndUserStandsOutAgainstItsHostsCustomers) {
   auto dir = testutil::TempDir("enduser-pool");
-  Rng rng(11);
-  std::vector<std::pair<TimeUs, std::string>> lines;
   const TimeUs t0 = *ParseRfc3339("2025-04-01T00:00:00Z");
-  static const char* kWords[] = {"landlord", "resume", "garden", "taxes", "python", "cat",
-                                 "wedding",  "budget", "knee",   "essay", "router", "visa"};
-  for (int i = 0; i < 6000; ++i) {
-    testutil::ExchangeSpec s;
-    s.ts = t0 + static_cast<TimeUs>(rng.Uniform(0, 2 * 86400)) * kUsPerSec;
-    s.account = "router";
-    s.end_user = fmt::format("cust-{}", rng.Below(300));
-    std::string prompt = "my";
-    for (int w = 0, n = static_cast<int>(rng.Range(4, 12)); w < n; ++w) {
-      prompt += " ";
-      prompt += kWords[rng.Below(std::size(kWords))];
-    }
-    s.prompt = prompt + "?";
-    s.completion_tokens = static_cast<int>(rng.Range(80, 300));
-    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
-  }
-  static const char* kTasks[] = {"Write a short story about", "Classify the sentiment of",
-                                 "Rewrite in formal English:", "Summarize the main points of",
-                                 "Generate three questions about"};
-  const TimeUs every = 600 * kUsPerSec;
-  for (int i = 0; i < 200; ++i) {
-    testutil::ExchangeSpec s;
-    s.ts = t0 + 3600 * kUsPerSec + i * every;
-    s.account = "router";
-    s.end_user = "pool-9";
-    s.prompt =
-        fmt::format("{} {} {} (item {})", kTasks[rng.Below(std::size(kTasks))],
-                    kWords[rng.Below(std::size(kWords))], kWords[rng.Below(std::size(kWords))], i);
-    s.prompt_tokens = 30;
-    s.completion_tokens = static_cast<int>(rng.Range(300, 700));
-    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
-  }
+  const TimeUs every = testutil::kPoolEndUserEvery;
+  auto lines = testutil::RouterWithPoolEndUser(t0);
   const auto rep = ScanLines(dir, lines);
   const auto* found = SoleFlaggedEndUser(rep);
   ASSERT_NE(found, nullptr);

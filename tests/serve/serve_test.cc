@@ -3,7 +3,11 @@
 // body boundary, then replay, gives the same final report as `scan` of the same events.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <future>
+#include <thread>
 
 #include "common/hash.h"
 #include "engine/account_registry.h"
@@ -13,6 +17,7 @@
 #include "serve/decider.h"
 #include "serve/gcra.h"
 #include "serve/pipeline.h"
+#include "serve/service.h"
 #include "serve/wal.h"
 #include "testutil/testutil.h"
 
@@ -99,6 +104,7 @@ lateness_s = 0
 [policy]
 shadow = true
 flagged = "block"
+end_user_flagged = "degrade"
 levels = { medium = "degrade" }
 [policy.throttled]
 rate = 2.0
@@ -118,6 +124,7 @@ action = "degrade"
   EXPECT_EQ(c.lateness_s, 0);
   EXPECT_TRUE(c.policy.shadow);
   EXPECT_EQ(c.policy.flagged_action, Action::kBlock);
+  EXPECT_EQ(c.policy.end_user_flagged_action, Action::kDegrade);
   EXPECT_EQ(c.policy.level_action[2], Action::kDegrade);
   EXPECT_EQ(c.policy.throttled.rate, 2.0);
   EXPECT_EQ(c.policy.account_requests.burst, 200);
@@ -158,6 +165,94 @@ TEST(Decider, VerdictsListsAndThrottle) {
   auto shadow = d.Decide(in, true, false);
   EXPECT_EQ(shadow.action, Action::kAllow);
   EXPECT_EQ(shadow.would, Action::kThrottle);
+}
+
+// An end user flagged on its own within a router is contained alone: its requests are
+// throttled on its own allowance, the router's other end users and the router itself pass.
+TEST(Decider, FlaggedEndUserIsContainedAloneWithinItsAccount) {
+  Policy p;
+  VerdictView view;
+  const uint64_t router = Hash64("router", engine::kHashAccount);
+  AccountVerdict quiet;  // the router: judged as a whole, not flagged
+  AccountVerdict eu;
+  eu.flagged = true;
+  eu.level = 2;
+  view.Update({{router, quiet},
+               {VerdictView::EndUserKey(router, Hash64("pool-9", engine::kHashEndUser)), eu}});
+  FixedClock clock(1'000'000'000);
+  Decider d(p, view, {}, clock);
+  DecisionInput in;
+  in.account_id = "router";
+  in.end_user = "pool-9";
+  auto first = d.Decide(in, false, true);
+  EXPECT_EQ(first.action, Action::kDegrade);  // within its throttled allowance
+  EXPECT_NE(std::find(first.reasons.begin(), first.reasons.end(), "flagged:end_user"),
+            first.reasons.end());
+  EXPECT_EQ(d.Decide(in, false, true).action, Action::kThrottle);
+  in.end_user = "cust-1";
+  EXPECT_EQ(d.Decide(in, false, true).action, Action::kAllow);
+  in.end_user = {};
+  EXPECT_EQ(d.Decide(in, false, true).action, Action::kAllow);
+  // The same end-user id under another account is another person.
+  in.account_id = "other-app";
+  in.end_user = "pool-9";
+  EXPECT_EQ(d.Decide(in, false, true).action, Action::kAllow);
+  // Policy: what a flagged end user gets.
+  Policy blocking;
+  blocking.end_user_flagged_action = Action::kBlock;
+  Decider strict(blocking, view, {}, clock);
+  in.account_id = "router";
+  EXPECT_EQ(strict.Decide(in, false, true).action, Action::kBlock);
+}
+
+// The live service: an end user flagged on its own inside a router is published to the
+// decision path and throttled there, while the router's other end users pass.
+TEST(ServiceTest, FlaggedEndUserIsContainedAtTheGateway) {
+  auto dir = testutil::TempDir("serve-enduser");
+  ServeConfig cfg;
+  cfg.listen = "127.0.0.1:0";
+  cfg.data_dir = dir.string();
+  cfg.admin_token = "t";
+  cfg.fsync = false;
+  cfg.lateness_s = 0;
+  cfg.log_decisions = false;
+  SystemClock clock;
+  Service service(cfg, clock);
+  std::string err;
+  ASSERT_TRUE(service.Start(&err)) << err;
+  auto call = [&](std::string method, std::string path, std::string body) {
+    HttpRequest req;
+    req.method = std::move(method);
+    req.path = req.target = std::move(path);
+    req.body = std::move(body);
+    req.headers["authorization"] = "Bearer t";
+    std::promise<HttpResponse> done;
+    auto got = done.get_future();
+    service.Handle(std::move(req), [&](HttpResponse r) { done.set_value(std::move(r)); });
+    return got.get();
+  };
+  auto lines = testutil::RouterWithPoolEndUser(*ParseRfc3339("2025-04-01T00:00:00Z"));
+  std::stable_sort(lines.begin(), lines.end());
+  std::string body;
+  for (auto& [ts, l] : lines) body += l + "\n";
+  ASSERT_EQ(call("POST", "/v1/events", body).status, 200);
+  auto decide = [&](const char* end_user) {
+    return call("POST", "/v1/decide",
+                fmt::format(R"({{"account_id":"router","end_user":"{}"}})", end_user))
+        .body;
+  };
+  std::string pool;
+  for (int i = 0; i < 500; ++i) {  // ingest and publish are asynchronous
+    pool = decide("pool-9");
+    if (pool.find("flagged:end_user") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(pool.find("flagged:end_user"), std::string::npos) << pool;
+  EXPECT_EQ(pool.find(R"("action":"allow")"), std::string::npos) << pool;
+  const std::string customer = decide("cust-1");
+  EXPECT_NE(customer.find(R"("action":"allow")"), std::string::npos) << customer;
+  service.Stop();
+  std::filesystem::remove_all(dir);
 }
 
 std::string ScanReport(const std::string& path, const std::string& accounts, TimeUs lateness) {

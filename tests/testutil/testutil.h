@@ -2,6 +2,7 @@
 // deterministic generator of exchange-log traffic with known attackers.
 #pragma once
 
+#include <fmt/format.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -11,8 +12,6 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "common/json_writer.h"
 #include "common/rng.h"
 #include "common/time.h"
@@ -20,8 +19,8 @@
 namespace dg::testutil {
 
 inline std::filesystem::path TempDir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             fmt::format("dg-test-{}-{}", name, ::getpid());
+  auto dir =
+      std::filesystem::temp_directory_path() / fmt::format("dg-test-{}-{}", name, ::getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
@@ -132,41 +131,50 @@ inline std::string SmallTraffic(uint64_t seed, int benign, std::string* accounts
   std::vector<Ev> evs;
   const TimeUs t0 = *ParseRfc3339("2025-03-03T00:00:00Z");
   auto add = [&](ExchangeSpec s) { evs.push_back({s.ts, ExchangeLine(s)}); };
-  static const char* kTopics[] = {"my garden", "a birthday party", "python lists", "tax forms",
-                                  "a cover letter", "rust lifetimes", "a trip to Lisbon",
-                                  "my cat's diet", "SQL joins", "a wedding toast"};
+  static const char* kTopics[] = {
+      "my garden",      "a birthday party", "python lists",  "tax forms", "a cover letter",
+      "rust lifetimes", "a trip to Lisbon", "my cat's diet", "SQL joins", "a wedding toast"};
   std::string reg;
   for (int a = 0; a < benign; ++a) {
     std::string acct = fmt::format("user-{:03}", a);
-    reg += fmt::format(R"({{"account_id":"{}","created_at":"2024-0{}-01T00:00:00Z","payment_fingerprint":"pm_u{}","email_domain":"example{}.com"}})",
-                       acct, 1 + a % 9, a, a) + "\n";
+    reg +=
+        fmt::format(
+            R"({{"account_id":"{}","created_at":"2024-0{}-01T00:00:00Z","payment_fingerprint":"pm_u{}","email_domain":"example{}.com"}})",
+            acct, 1 + a % 9, a, a) +
+        "\n";
     int n = static_cast<int>(rng.Range(events_per_benign / 2, events_per_benign * 3 / 2));
     for (int i = 0; i < n; ++i) {
       ExchangeSpec s;
       s.ts = t0 + static_cast<TimeUs>(rng.Uniform(0, 86400)) * kUsPerSec;
       s.account = acct;
       s.ip = fmt::format("192.0.2.{}", a % 250);
-      s.prompt = fmt::format("Can you help me with {} — question {} about {}?", kTopics[rng.Below(10)],
-                             rng.Below(100000), kTopics[rng.Below(10)]);
+      s.prompt = fmt::format("Can you help me with {} — question {} about {}?",
+                             kTopics[rng.Below(10)], rng.Below(100000), kTopics[rng.Below(10)]);
       s.completion_tokens = static_cast<int>(rng.Range(50, 400));
       add(s);
     }
   }
   // CoT harvester.
-  reg += R"({"account_id":"atk-cot","created_at":"2025-03-01T00:00:00Z","payment_fingerprint":"pm_x1"})" "\n";
+  reg +=
+      R"({"account_id":"atk-cot","created_at":"2025-03-01T00:00:00Z","payment_fingerprint":"pm_x1"})"
+      "\n";
   for (int i = 0; i < 300; ++i) {
     ExchangeSpec s;
     s.ts = t0 + static_cast<TimeUs>(i) * 280 * kUsPerSec;
     s.account = "atk-cot";
     s.ip = "203.0.113.10";
-    s.system = "You are a careful tutor. Think step by step and show your full reasoning before the final answer.";
-    s.prompt = fmt::format("Problem {}: a train leaves at {} km/h; how far does it go in {} hours?", i,
-                           rng.Range(20, 200), rng.Range(1, 9));
+    s.system =
+        "You are a careful tutor. Think step by step and show your full reasoning before the final "
+        "answer.";
+    s.prompt = fmt::format("Problem {}: a train leaves at {} km/h; how far does it go in {} hours?",
+                           i, rng.Range(20, 200), rng.Range(1, 9));
     s.completion_tokens = static_cast<int>(rng.Range(600, 1200));
     add(s);
   }
   // Logprob extractor.
-  reg += R"({"account_id":"atk-logprob","created_at":"2025-03-02T00:00:00Z","payment_fingerprint":"pm_x2"})" "\n";
+  reg +=
+      R"({"account_id":"atk-logprob","created_at":"2025-03-02T00:00:00Z","payment_fingerprint":"pm_x2"})"
+      "\n";
   for (int i = 0; i < 200; ++i) {
     ExchangeSpec s;
     s.ts = t0 + static_cast<TimeUs>(i) * 400 * kUsPerSec + 7 * kUsPerSec;
@@ -182,11 +190,15 @@ inline std::string SmallTraffic(uint64_t seed, int benign, std::string* accounts
   // Hydra: 6 accounts, one payment method, one subnet, one template, disjoint questions.
   for (int a = 0; a < 6; ++a) {
     std::string acct = fmt::format("hydra-{}", a);
-    reg += fmt::format(R"({{"account_id":"{}","created_at":"2025-03-02T10:0{}:00Z","payment_fingerprint":"pm_hydra","email_domain":"mailbox.example"}})",
-                       acct, a) + "\n";
+    reg +=
+        fmt::format(
+            R"({{"account_id":"{}","created_at":"2025-03-02T10:0{}:00Z","payment_fingerprint":"pm_hydra","email_domain":"mailbox.example"}})",
+            acct, a) +
+        "\n";
     for (int i = 0; i < 120; ++i) {
       ExchangeSpec s;
-      s.ts = t0 + static_cast<TimeUs>(i) * 700 * kUsPerSec + static_cast<TimeUs>(a) * 13 * kUsPerSec;
+      s.ts =
+          t0 + static_cast<TimeUs>(i) * 700 * kUsPerSec + static_cast<TimeUs>(a) * 13 * kUsPerSec;
       s.account = acct;
       s.ip = fmt::format("203.0.113.{}", 100 + a);
       s.user_agent = "python-httpx/0.27.0";
@@ -200,7 +212,9 @@ inline std::string SmallTraffic(uint64_t seed, int benign, std::string* accounts
     }
   }
   if (tenant) {
-    reg += R"({"account_id":"router","created_at":"2024-05-01T00:00:00Z","payment_fingerprint":"pm_router"})" "\n";
+    reg +=
+        R"({"account_id":"router","created_at":"2024-05-01T00:00:00Z","payment_fingerprint":"pm_router"})"
+        "\n";
     for (int i = 0; i < 900; ++i) {
       ExchangeSpec s;
       s.ts = t0 + static_cast<TimeUs>(i) * 95 * kUsPerSec + 3 * kUsPerSec;
@@ -209,8 +223,10 @@ inline std::string SmallTraffic(uint64_t seed, int benign, std::string* accounts
       s.user_agent = "litellm/1.52.0";
       const bool harvester = i % 3 == 0;
       s.end_user = harvester ? "eu-harvest" : fmt::format("eu-{}", rng.Below(29));
-      s.prompt = harvester ? fmt::format("Generate a detailed answer to instruction {}: list {} "
-                                         "facts about topic {}.", i, rng.Range(3, 9), rng.Below(5000))
+      s.prompt = harvester ? fmt::format(
+                                 "Generate a detailed answer to instruction {}: list {} "
+                                 "facts about topic {}.",
+                                 i, rng.Range(3, 9), rng.Below(5000))
                            : fmt::format("Can you help me with {} — question {}?",
                                          kTopics[rng.Below(10)], rng.Below(100000));
       s.completion_tokens = static_cast<int>(harvester ? rng.Range(400, 900) : rng.Range(50, 300));
@@ -225,6 +241,47 @@ inline std::string SmallTraffic(uint64_t seed, int benign, std::string* accounts
   }
   if (accounts_jsonl) *accounts_jsonl = reg;
   return out;
+}
+
+// A router ("router") whose 300 customers chat ("my landlord visa …?", 6000 requests over two
+// days from t0) and one end user, "pool-9", that sends instruction-pool tasks for long answers
+// every kPoolEndUserEvery from t0 + 1 h (200 requests). (ts, line) pairs, not sorted.
+inline constexpr TimeUs kPoolEndUserEvery = 600 * kUsPerSec;
+inline std::vector<std::pair<TimeUs, std::string>> RouterWithPoolEndUser(TimeUs t0) {
+  Rng rng(11);
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  static const char* kWords[] = {"landlord", "resume", "garden", "taxes", "python", "cat",
+                                 "wedding",  "budget", "knee",   "essay", "router", "visa"};
+  for (int i = 0; i < 6000; ++i) {
+    ExchangeSpec s;
+    s.ts = t0 + static_cast<TimeUs>(rng.Uniform(0, 2 * 86400)) * kUsPerSec;
+    s.account = "router";
+    s.end_user = fmt::format("cust-{}", rng.Below(300));
+    std::string prompt = "my";
+    for (int w = 0, n = static_cast<int>(rng.Range(4, 12)); w < n; ++w) {
+      prompt += " ";
+      prompt += kWords[rng.Below(std::size(kWords))];
+    }
+    s.prompt = prompt + "?";
+    s.completion_tokens = static_cast<int>(rng.Range(80, 300));
+    lines.emplace_back(s.ts, ExchangeLine(s));
+  }
+  static const char* kTasks[] = {"Write a short story about", "Classify the sentiment of",
+                                 "Rewrite in formal English:", "Summarize the main points of",
+                                 "Generate three questions about"};
+  for (int i = 0; i < 200; ++i) {
+    ExchangeSpec s;
+    s.ts = t0 + 3600 * kUsPerSec + i * kPoolEndUserEvery;
+    s.account = "router";
+    s.end_user = "pool-9";
+    s.prompt =
+        fmt::format("{} {} {} (item {})", kTasks[rng.Below(std::size(kTasks))],
+                    kWords[rng.Below(std::size(kWords))], kWords[rng.Below(std::size(kWords))], i);
+    s.prompt_tokens = 30;
+    s.completion_tokens = static_cast<int>(rng.Range(300, 700));
+    lines.emplace_back(s.ts, ExchangeLine(s));
+  }
+  return lines;
 }
 
 }  // namespace dg::testutil
