@@ -142,6 +142,13 @@ class Engine {
   const state::AccountState* FindAccount(uint64_t account_hash) const;
   // Per-end-user tracking of a multi-tenant account; nullptr if it has none.
   const EndUserTracker* EndUsersOf(uint64_t account_hash) const;
+  // Calls fn(account_hash, tracker) for every multi-tenant account (few; not in a fixed order).
+  template <typename Fn>
+  void ForEachEndUserTracker(Fn&& fn) const {
+    for (const auto& shard : shards_) {
+      for (const auto& [pos, tracker] : shard.tenants) fn(shard.states[pos].account, *tracker);
+    }
+  }
   // An account becomes multi-tenant (tracked per end user) at this many distinct end users.
   static constexpr double kMultiTenantEndUsers = 20;
 

@@ -409,11 +409,10 @@ void Service::Publish(bool force) {
     const AccountVerdict v = VerdictOf(*ref.state, ref.index);
     flagged += v.flagged;
     consider(ref.state->account, v);
-    // End users flagged on their own within a multi-tenant account.
-    if (ref.state->EndUsers() < engine::Engine::kMultiTenantEndUsers) continue;
-    const auto* tracker = eng.EndUsersOf(ref.state->account);
-    if (!tracker) continue;
-    for (const auto& slot : tracker->slots) {
+  }
+  // End users flagged on their own within multi-tenant accounts.
+  eng.ForEachEndUserTracker([&](uint64_t account, const engine::EndUserTracker& tracker) {
+    for (const auto& slot : tracker.slots) {
       const auto& ev = slot.state.verdict;
       if (!ev.flagged) continue;
       AccountVerdict u;
@@ -421,9 +420,9 @@ void Service::Publish(bool force) {
       u.level = ev.level;
       u.flagged = true;
       u.strength = ev.peak_strength;
-      consider(VerdictView::EndUserKey(ref.state->account, slot.end_user), u);
+      consider(VerdictView::EndUserKey(account, slot.end_user), u);
     }
-  }
+  });
   // Accounts flagged before their first barrier have no linker index yet.
   for (uint64_t a : dirty_) {
     if (const auto* s = eng.FindAccount(a); s && s->verdict.flagged)
