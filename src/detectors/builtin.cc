@@ -231,9 +231,9 @@ class ClientRotation final : public Detector {
       const double rotating = static_cast<double>(s.rotating_members) / s.members;
       return Support(s.requests, 40, 150) * Ramp(s.members, 2, 4) * Ramp(rotating, 0.5, 0.9);
     }
-    // An app serving many end users has many clients too; an end user reaches us through its
-    // host's servers (their networks and client say nothing of it).
-    if (s.EndUsers() >= 20 || s.end_user_unit) return 0;
+    // An app serving many end users has many clients too; an end user (scored with its host)
+    // reaches us through the host's servers, whose networks and client say nothing of it.
+    if (s.EndUsers() >= 20 || in.host) return 0;
     const double agents = s.Agents();
     const double nets = s.ip_prefix_hll.Estimate();
     const double ua = Ramp(agents, 2.5, 4.5) * Ramp(1.0 - s.agents.TopShare(), 0.3, 0.6);

@@ -190,7 +190,6 @@ void Engine::TrackEndUser(Shard& shard, uint32_t pos, const EventRecord& r) {
     slot->end_user = r.end_user;
     slot->state = AccountState{};
     slot->state.account = r.end_user;
-    slot->state.end_user_unit = true;
   }
   slot->seen = guaranteed;
   slot->state.Update(r);

@@ -91,9 +91,6 @@ struct AccountState {
   // for each request. Of the consecutive request pairs at most kSessionGap apart
   // (session_pairs), network_hops changed ASN; asn_bloom/asn_distinct count ASNs like agents.
   uint8_t asn_distinct = 0;  // saturating
-  // The state of an end user of a multi-tenant account (an engine slot), not of an account: its
-  // networks and client are the host's servers, not its own.
-  bool end_user_unit = false;
   uint32_t network_hops = 0;
   uint32_t session_pairs = 0;
   uint32_t last_asn = 0;  // ASN of the latest request in arrival order (0 = unknown)

@@ -200,6 +200,8 @@ TEST_F(DetectorsTest, NetworkHopsWithinSessions) {
   EXPECT_EQ(proxy.network_hops, 3u);
   EXPECT_EQ(proxy.Asns(), 4.0);
   EXPECT_GT(Strength("client_rotation", proxy), 0.9);  // before any spread figure can speak
+  // Scored as an end user of a host, the networks are the host's servers': no rotation.
+  EXPECT_EQ(by_name_.at("client_rotation")->Strength({proxy, peers_, &proxy}), 0.0);
   const std::string text = by_name_.at("client_rotation")->Explain({proxy, peers_}, {});
   EXPECT_NE(text.find("3 of 3 requests sent within 30 minutes"), std::string::npos) << text;
   // A phone alternating between Wi-Fi and a mobile network: two ASNs, half strength at most.
