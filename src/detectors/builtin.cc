@@ -245,10 +245,13 @@ class ClientRotation final : public Detector {
   // Rotation seen between consecutive requests, before any spread builds up: requests minutes
   // apart from different ISPs (ASNs), three or more of them. A person keeps one network for a
   // session; a phone alternating between Wi-Fi and a mobile network, or an office balancing two
-  // uplinks, shows two ASNs and reaches half strength at most; a network change now and then
-  // (travel, a VPN switched on) is a small share of the account's session pairs.
+  // uplinks, shows two ASNs and reaches half strength at most, unless the account also rotates
+  // three or more client agents evenly (one device flipping between two networks keeps its
+  // client); a network change now and then (travel, a VPN switched on) is a small share of the
+  // account's session pairs.
   static double Hopping(const state::AccountState& s) {
-    return Ramp(s.HopShare(), 0.1, 0.3) * Ramp(s.network_hops, 0, 2) * Ramp(s.Asns(), 1, 3);
+    const double sources = s.Asns() + (s.RotatesAgents(state::kRotationStartAgents) ? 1 : 0);
+    return Ramp(s.HopShare(), 0.1, 0.3) * Ramp(s.network_hops, 0, 2) * Ramp(sources, 1, 3);
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable& names) const override {
     const auto& s = in.state;

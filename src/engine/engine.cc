@@ -275,7 +275,10 @@ void Engine::Barrier(bool final) {
       if (e.count && sure >= 3 && sure * 10 >= s.systems.total())
         post(linking::kSystemPrompt, e.key);
     }
-    if (s.RotatesAgents()) post(linking::kAgentSet, s.agent_set);
+    // From the third agent on: each set the account holds as its rotation grows is posted (a
+    // set of three is its script's list, or part of it, shared with accounts that drew the same
+    // agents first).
+    if (s.RotatesAgents(state::kRotationStartAgents)) post(linking::kAgentSet, s.agent_set);
     if (s.requests >= opt_.profile_min_requests) post(linking::kParamProfile, s.ParamProfile());
     // A template is a constant wrapper around varying content: one opening (and ideally one
     // ending) across many distinct prompts. A handful of similar short prompts is not one.
@@ -375,8 +378,8 @@ bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) co
   if (c.prefixes.TopShare() >= 0.3 && m.prefixes.Guaranteed(c.prefixes.Top().key) >= kJoinPrompts) {
     return true;
   }
-  // Most members rotate user agents, and so does this one.
-  return m.RotatesAgents() && c.rotating_members * 2 > c.members;
+  // Most members rotate user agents, and this one has started to.
+  return m.RotatesAgents(state::kRotationStartAgents) && c.rotating_members * 2 > c.members;
 }
 
 void Engine::ScoreClusters(const std::vector<uint32_t>& roots,

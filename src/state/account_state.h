@@ -43,6 +43,9 @@ struct Verdict {
 
 // Requests this close together belong to one session (network hops are counted within one).
 inline constexpr TimeUs kSessionGap = 30 * kUsPerMin;
+// Distinct user agents, none dominant, from which a client counts as starting a rotation (see
+// AccountState::RotatesAgents).
+inline constexpr uint32_t kRotationStartAgents = 3;
 
 struct AccountState {
   uint64_t account = 0;
@@ -121,11 +124,15 @@ struct AccountState {
   double HopShare() const {
     return session_pairs ? static_cast<double>(network_hops) / session_pairs : 0.0;
   }
-  // Four or more user agents in use and none with 60% of the requests: a client rotating agents
-  // from a list, as scripts behind proxy pools do (a person has one or two clients). An app that
-  // names its end users (20 or more) relays their clients' agents: not a rotation.
-  bool RotatesAgents() const {
-    return requests >= 5 && agents.TopShare() < 0.6 && agent_distinct >= 4 && EndUsers() < 20;
+  // `min_agents` or more user agents in use and none with 60% of the requests: a client rotating
+  // agents from a list, as scripts behind proxy pools do (a person has one or two clients). An
+  // app that names its end users (20 or more) relays their clients' agents: not a rotation.
+  // Four make a rotation by themselves (a cluster's evidence counts such members); three are
+  // the start of one, which a script's accounts show by their 5th to 10th request: enough to
+  // post the set for linking and to join a flagged cluster whose members rotate.
+  bool RotatesAgents(uint32_t min_agents = 4) const {
+    return requests >= 5 && agents.TopShare() < 0.6 && agent_distinct >= min_agents &&
+           EndUsers() < 20;
   }
   // The client's parameter habits: for each request property (n > 1, logprobs, logit_bias,
   // max_tokens <= 1, temperature 0 / >= 0.9, seed, stream, tools, JSON output, high reasoning

@@ -234,9 +234,24 @@ TEST(AttributionCliTest, RotationListsAndSystemPromptSetsLinkAccounts) {
           a, FormatRfc3339(t0 - (40 + 9 * i + (a[0] == 'd')) * kUsPerDay), a, a);
     }
     for (int k = 0; k < 16; ++k) {
-      add(rot, i, k, list[(i + k) % list.size()], "", task(i, k));
+      // A new agent every other request: three by the 5th request, all five by the 9th.
+      add(rot, i, k, list[(i + k / 2) % list.size()], "", task(i, k));
       add(dev, i, k, list[i % list.size()], "", task(i + 10, k));
     }
+  }
+  // Late accounts of the script, after its cluster is flagged: six requests each, so three
+  // agents of the list (the set rot-0 held at its 5th request). One rotates them evenly, the
+  // other keeps one agent for most requests (a person trying two other tools once).
+  for (int k = 0; k < 6; ++k) {
+    add("late-rot", 40, k, list[k / 2], "", task(70, k));
+    add("late-dev", 41, k, list[k < 4 ? 0 : k - 3], "", task(71, k));
+  }
+  for (const char* a : {"late-rot", "late-dev"}) {
+    accounts +=
+        fmt::format(R"({{"account_id": "{}", "created_at": "{}", "payment_fingerprint": "pm_{}", )"
+                    R"("email_domain": "{}.example"}})"
+                    "\n",
+                    a, FormatRfc3339(t0 - 90 * kUsPerDay), a, a);
   }
   for (int i = 0; i < 2; ++i) {
     for (int k = 0; k < 16; ++k) {
@@ -275,6 +290,12 @@ TEST(AttributionCliTest, RotationListsAndSystemPromptSetsLinkAccounts) {
   EXPECT_TRUE(evidence[rot].count("client_rotation")) << "the cluster rotates as a whole";
   EXPECT_TRUE(cluster_flagged[rot]);
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(flagged[fmt::format("rot-{}", i)]) << i;
+  // Three agents of the list in turn join the script's flagged case; one agent with two
+  // others tried once is no rotation.
+  EXPECT_EQ(cluster_of["late-rot"], rot);
+  EXPECT_TRUE(flagged["late-rot"]);
+  EXPECT_NE(cluster_of["late-dev"], rot);
+  EXPECT_FALSE(flagged["late-dev"]);
   // A list of its own links the two accounts that share it, not them to the script's cluster.
   EXPECT_EQ(cluster_of["own-0"], cluster_of["own-1"]);
   EXPECT_NE(cluster_of["own-0"], rot);

@@ -208,6 +208,21 @@ TEST_F(DetectorsTest, NetworkHopsWithinSessions) {
   auto phone = Stream(40, 120, [&](int i, EventRecord& r, Rng&) { r.asn = asns[i % 2] + 1; });
   EXPECT_EQ(phone.Asns(), 2.0);
   EXPECT_LE(Strength("client_rotation", phone), 0.5);
+  // The same two networks, but a different client every couple of requests (three agents in
+  // turn): not one device flipping between Wi-Fi and cellular. A developer who uses two tools
+  // on that phone is still one device.
+  auto rotator = Stream(10, 120, [&](int i, EventRecord& r, Rng&) {
+    r.asn = asns[i % 2] + 1;
+    r.user_agent = HashMix(100 + static_cast<uint64_t>(i / 2 % 3), 1);
+  });
+  EXPECT_TRUE(rotator.RotatesAgents(state::kRotationStartAgents));
+  EXPECT_FALSE(rotator.RotatesAgents());  // three agents start a rotation; four make one
+  EXPECT_GT(Strength("client_rotation", rotator), 0.9);
+  auto two_tools = Stream(10, 120, [&](int i, EventRecord& r, Rng&) {
+    r.asn = asns[i % 2] + 1;
+    r.user_agent = HashMix(100 + static_cast<uint64_t>(i / 2 % 2), 1);
+  });
+  EXPECT_LE(Strength("client_rotation", two_tools), 0.5);
   // The same pool, one request every two hours: no session to hop within.
   auto slow = Stream(40, 7200, [&](int i, EventRecord& r, Rng&) { r.asn = asns[i % 5] + 1; });
   EXPECT_EQ(slow.session_pairs, 0u);
