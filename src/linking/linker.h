@@ -32,7 +32,7 @@ enum IndicatorKind : uint8_t {
   kFreshTemplate,   // prompt template of an account first seen within days of its creation
   kTemplateParams,  // prompt template + the request-parameter signature of the client
   kAsn,             // the autonomous system most of an account's requests come from
-  kAgentSet,        // the set of user agents a client rotates through (4 or more)
+  kAgentSet,        // the set of user agents a client rotates through (3 or more)
   kParamProfile,    // the client's parameter habits (what it always / sometimes / never sets)
   kIndicatorKinds
 };
@@ -50,9 +50,10 @@ struct LinkerOptions {
   // it is recorded for cluster evidence and export. With a weight it adds to other shared
   // values, but on the standard scenario 0.3 merged two companies on one ISP and tipped pairs of
   // hobbyists over the threshold, so it stays off until a deployment's data says otherwise.
-  // An agent set is four or more distinct user agents rotated by one client: the exact set is
-  // the rotation list in the operator's script, as identifying as a card while few accounts
-  // hold it (a tool that ships a rotation list to many users makes it common, and it fades).
+  // An agent set is three or more distinct user agents rotated by one client: the exact set is
+  // the rotation list in the operator's script (or the part of it an account has drawn so far),
+  // as identifying as a card while few accounts hold it (a tool that ships a rotation list to
+  // many users makes it common, and it fades).
   // A parameter profile is behaviour, not infrastructure: a script's habits (always n > 1 at
   // temperature >= 0.9, never a system prompt; or logprobs, max_tokens = 1 and a seed on every
   // request) are shared by the accounts it drives, while people and SDK defaults fall into

@@ -246,6 +246,22 @@ TEST(AttributionCliTest, RotationListsAndSystemPromptSetsLinkAccounts) {
     add("late-rot", 40, k, list[k / 2], "", task(70, k));
     add("late-dev", 41, k, list[k < 4 ? 0 : k - 3], "", task(71, k));
   }
+  // Developers who each use the same three common tools evenly (an SDK, curl, Postman), asking
+  // about their own work: linked by the set, condemned by nothing.
+  const std::vector<std::string> tools = {"OpenAI/Python 1.54.3", "curl/8.5.0",
+                                          "PostmanRuntime/7.42.0"};
+  for (int i = 0; i < 6; ++i) {
+    const std::string a = fmt::format("tools-{}", i);
+    accounts +=
+        fmt::format(R"({{"account_id": "{}", "created_at": "{}", "payment_fingerprint": "pm_{}", )"
+                    R"("email_domain": "{}.example"}})"
+                    "\n",
+                    a, FormatRfc3339(t0 - (200 + i) * kUsPerDay), a, a);
+    for (int k = 0; k < 24; ++k) {
+      add(a, 50 + i, k, tools[k % 3], "",
+          fmt::format("My service {} returns error {} when I call it from my app, why?", i, k));
+    }
+  }
   for (const char* a : {"late-rot", "late-dev"}) {
     accounts +=
         fmt::format(R"({{"account_id": "{}", "created_at": "{}", "payment_fingerprint": "pm_{}", )"
@@ -296,6 +312,14 @@ TEST(AttributionCliTest, RotationListsAndSystemPromptSetsLinkAccounts) {
   EXPECT_TRUE(flagged["late-rot"]);
   EXPECT_NE(cluster_of["late-dev"], rot);
   EXPECT_FALSE(flagged["late-dev"]);
+  const std::string tools_cluster = cluster_of["tools-0"];
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(cluster_of[fmt::format("tools-{}", i)], tools_cluster) << i;
+    EXPECT_FALSE(flagged[fmt::format("tools-{}", i)]) << i;
+  }
+  EXPECT_NE(tools_cluster, rot);
+  EXPECT_TRUE(evidence[tools_cluster].count("link.user_agent_set"));
+  EXPECT_FALSE(cluster_flagged[tools_cluster]) << "three tools each are no rotation list";
   // A list of its own links the two accounts that share it, not them to the script's cluster.
   EXPECT_EQ(cluster_of["own-0"], cluster_of["own-1"]);
   EXPECT_NE(cluster_of["own-0"], rot);
