@@ -240,7 +240,7 @@ class ClientRotation final : public Detector {
     const double net = Ramp(nets, 3.5, 7) * Ramp(1.0 - s.ip_prefixes.TopShare(), 0.4, 0.7);
     const double spread = Support(s.requests, 15, 40) * std::max(ua, 0.6 * net) *
                           (0.6 + 0.4 * std::min(ua, net) / std::max({ua, net, 1e-9}));
-    return std::max(spread, Hopping(s));
+    return std::max({spread, Hopping(s), Reshuffling(s)});
   }
   // Rotation seen between consecutive requests, before any spread builds up: requests minutes
   // apart from different ISPs (ASNs), three or more of them. A person keeps one network for a
@@ -252,6 +252,19 @@ class ClientRotation final : public Detector {
   static double Hopping(const state::AccountState& s) {
     const double sources = s.Asns() + (s.RotatesAgents(state::kRotationStartAgents) ? 1 : 0);
     return Ramp(s.HopShare(), 0.1, 0.3) * Ramp(s.network_hops, 0, 2) * Ramp(sources, 1, 3);
+  }
+  // The same within one ISP, or without ASNs: a client rotating three or more agents whose
+  // address (/24) changes between requests minutes apart, in more combinations of agent and
+  // network than the agents or the networks alone (a script draws each independently). A phone
+  // on a carrier's NAT pool changes address but keeps its client; people sharing one key each
+  // keep their own client on their own network (as many combinations as people).
+  static double Reshuffling(const state::AccountState& s) {
+    if (!s.RotatesAgents(state::kRotationStartAgents) || s.prefix_pairs == 0) return 0;
+    const double share = static_cast<double>(s.prefix_hops) / s.prefix_pairs;
+    const double excess =
+        double{s.combo_distinct} - std::max(double{s.agent_distinct}, double{s.prefix_distinct});
+    return Ramp(share, 0.1, 0.3) * Ramp(s.prefix_hops, 0, 2) * Ramp(s.prefix_distinct, 1, 3) *
+           Ramp(excess, 0, 1);
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable& names) const override {
     const auto& s = in.state;
@@ -268,6 +281,13 @@ class ClientRotation final : public Detector {
           "; {} of {} requests sent within {} minutes of the previous one came from another "
           "network (ASN), {:.0f} ASNs in all",
           s.network_hops, s.session_pairs, kSessionGapMinutes, s.Asns());
+    }
+    if (Reshuffling(s) > 0) {
+      hops += fmt::format(
+          "; {} of {} requests sent within {} minutes of the previous one changed /24, in {} "
+          "combinations of agent and /24 ({} agents, {} /24s)",
+          s.prefix_hops, s.prefix_pairs, kSessionGapMinutes, s.combo_distinct, s.agent_distinct,
+          s.prefix_distinct);
     }
     return fmt::format(
         "{} requests came from ~{:.0f} client user agents (the most common, \"{}\", in {} of "

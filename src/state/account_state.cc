@@ -11,6 +11,17 @@ namespace dg::state {
 
 using engine::EventRecord;
 
+namespace {
+// Sets the two bits of a (uniform) hash in a 64-bit filter; true if they were not both set: a
+// value not seen before, as far as the filter can tell.
+bool AddToFilter(uint64_t& filter, uint64_t hash) {
+  const uint64_t bits = (uint64_t{1} << (hash & 63)) | (uint64_t{1} << ((hash >> 6) & 63));
+  if ((filter & bits) == bits) return false;
+  filter |= bits;
+  return true;
+}
+}  // namespace
+
 void AccountState::Update(const EventRecord& r) {
   const bool in_session = requests > 0 && std::llabs(r.ts - last_ts) <= kSessionGap;
   if (requests == 0) {
@@ -86,13 +97,20 @@ void AccountState::Update(const EventRecord& r) {
   if (r.ip_prefix) {
     ip_prefixes.Add(r.ip_prefix);
     ip_prefix_hll.Add(r.ip_prefix);
+    const auto folded = static_cast<uint32_t>(r.ip_prefix >> 32) | 1u;
+    if (in_session && last_prefix) {
+      ++prefix_pairs;
+      prefix_hops += folded != last_prefix;
+    }
+    last_prefix = folded;
+    if (AddToFilter(prefix_bloom, r.ip_prefix)) prefix_distinct += prefix_distinct < 255;
+    if (r.user_agent && AddToFilter(combo_bloom, HashMix(r.user_agent, r.ip_prefix))) {
+      combo_distinct += combo_distinct < 255;
+    }
   }
   if (r.user_agent) {
     agents.Add(r.user_agent);
-    const uint64_t bits =
-        (uint64_t{1} << (r.user_agent & 63)) | (uint64_t{1} << ((r.user_agent >> 6) & 63));
-    if ((agent_bloom & bits) != bits) {
-      agent_bloom |= bits;
+    if (AddToFilter(agent_bloom, r.user_agent)) {
       agent_distinct += agent_distinct < 255;
       agent_set += (r.user_agent ^ (r.user_agent >> 29)) * 0xbf58476d1ce4e5b9ULL;
     }
@@ -231,6 +249,10 @@ void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
   asn_bloom |= o.asn_bloom;
   network_hops += o.network_hops;
   session_pairs += o.session_pairs;
+  prefix_bloom |= o.prefix_bloom;
+  combo_bloom |= o.combo_bloom;
+  prefix_hops += o.prefix_hops;
+  prefix_pairs += o.prefix_pairs;
   for (size_t i = 0; i < hour_hist.size(); ++i) {
     hour_hist[i] = static_cast<uint16_t>(
         std::min<uint32_t>(UINT16_MAX, uint32_t{hour_hist[i]} + o.hour_hist[i]));

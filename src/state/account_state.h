@@ -98,6 +98,16 @@ struct AccountState {
   uint32_t session_pairs = 0;
   uint32_t last_asn = 0;  // ASN of the latest request in arrival order (0 = unknown)
   uint64_t asn_bloom = 0;
+  // The same within one ISP, or where the gateway gives no ASN, by /24 (or /48): of the request
+  // pairs at most kSessionGap apart (prefix_pairs), prefix_hops changed network. A phone on a
+  // carrier's NAT pool changes address too, so this only counts together with a rotating
+  // client, and with agents and networks in more combinations than either alone explains
+  // (combo_distinct: pairs of agent and /24, against agent_distinct and prefix_distinct): people
+  // sharing one key each keep their own client on their own network.
+  uint32_t last_prefix = 0;  // folded /24 of the latest request in arrival order (0 = unknown)
+  uint32_t prefix_pairs = 0, prefix_hops = 0;
+  uint64_t prefix_bloom = 0, combo_bloom = 0;
+  uint8_t prefix_distinct = 0, combo_distinct = 0;  // saturating
   std::array<uint64_t, 8> recent_simhash{};
   uint8_t recent_pos = 0;
 

@@ -243,6 +243,40 @@ TEST_F(DetectorsTest, NetworkHopsWithinSessions) {
   EXPECT_NEAR(cluster.Asns(), 4.0, 1.0);
 }
 
+// Without ASNs (or within one ISP), addresses changing within sessions: a client drawing agents
+// and /24s independently rotates; a phone on a carrier's NAT pool, and three people sharing one
+// key, each on their own network with their own client, do not.
+TEST_F(DetectorsTest, AddressChangesWithRotatingClient) {
+  auto script = Stream(10, 120, [](int i, EventRecord& r, Rng&) {
+    r.user_agent = HashMix(100 + static_cast<uint64_t>(i / 2 % 3), 1);  // per conversation
+    r.ip_prefix = HashMix(200 + static_cast<uint64_t>(i % 3), 2);       // per request
+  });
+  EXPECT_EQ(script.network_hops, 0u);  // no ASN given
+  EXPECT_EQ(script.prefix_pairs, 9u);
+  EXPECT_EQ(script.prefix_hops, 9u);
+  EXPECT_EQ(script.prefix_distinct, 3);
+  EXPECT_GT(script.combo_distinct, 3);
+  EXPECT_GT(Strength("client_rotation", script), 0.9);
+  const std::string text = by_name_.at("client_rotation")->Explain({script, peers_}, {});
+  EXPECT_NE(text.find("9 of 9 requests sent within 30 minutes of the previous one changed /24"),
+            std::string::npos)
+      << text;
+  auto phone = Stream(10, 120, [](int i, EventRecord& r, Rng&) {
+    r.user_agent = HashMix(100, 1);
+    r.ip_prefix = HashMix(200 + static_cast<uint64_t>(i), 2);
+  });
+  EXPECT_EQ(Strength("client_rotation", phone), 0.0);
+  auto team = Stream(12, 120, [](int i, EventRecord& r, Rng&) {
+    const auto person = static_cast<uint64_t>(i % 3);
+    r.user_agent = HashMix(100 + person, 1);
+    r.ip_prefix = HashMix(200 + person, 2);
+  });
+  EXPECT_TRUE(team.RotatesAgents(state::kRotationStartAgents));
+  EXPECT_EQ(team.prefix_hops, 11u);
+  EXPECT_EQ(team.combo_distinct, 3);
+  EXPECT_EQ(Strength("client_rotation", team), 0.0);
+}
+
 // A cluster has many clients by nature: it rotates only when most members each do.
 TEST_F(DetectorsTest, ClusterRotationNeedsRotatingMembers) {
   auto quiet_rotator = Stream(12, 900, [](int i, EventRecord& r, Rng&) {
