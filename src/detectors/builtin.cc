@@ -261,8 +261,8 @@ class ClientRotation final : public Detector {
   static double Reshuffling(const state::AccountState& s) {
     if (!s.RotatesAgents(state::kRotationStartAgents) || s.prefix_pairs == 0) return 0;
     const double share = static_cast<double>(s.prefix_hops) / s.prefix_pairs;
-    const double excess =
-        double{s.combo_distinct} - std::max(double{s.agent_distinct}, double{s.prefix_distinct});
+    const double excess = static_cast<double>(s.combo_distinct) -
+                          static_cast<double>(std::max(s.agent_distinct, s.prefix_distinct));
     return Ramp(share, 0.1, 0.3) * Ramp(s.prefix_hops, 0, 2) * Ramp(s.prefix_distinct, 1, 3) *
            Ramp(excess, 0, 1);
   }
