@@ -202,7 +202,8 @@ TEST_F(DetectorsTest, NetworkHopsWithinSessions) {
   EXPECT_GT(Strength("client_rotation", proxy), 0.9);  // before any spread figure can speak
   // Scored as an end user of a host, the networks are the host's servers': no rotation.
   EXPECT_EQ(by_name_.at("client_rotation")->Strength({proxy, peers_, &proxy}), 0.0);
-  const std::string text = by_name_.at("client_rotation")->Explain({proxy, peers_}, {});
+  const std::string text =
+      by_name_.at("client_rotation")->Explain({proxy, peers_}, engine::NameTable{});
   EXPECT_NE(text.find("3 of 3 requests sent within 30 minutes"), std::string::npos) << text;
   // A phone alternating between Wi-Fi and a mobile network: two ASNs, half strength at most.
   auto phone = Stream(40, 120, [&](int i, EventRecord& r, Rng&) { r.asn = asns[i % 2] + 1; });
@@ -257,7 +258,8 @@ TEST_F(DetectorsTest, AddressChangesWithRotatingClient) {
   EXPECT_EQ(script.prefix_distinct, 3);
   EXPECT_GT(script.combo_distinct, 3);
   EXPECT_GT(Strength("client_rotation", script), 0.9);
-  const std::string text = by_name_.at("client_rotation")->Explain({script, peers_}, {});
+  const std::string text =
+      by_name_.at("client_rotation")->Explain({script, peers_}, engine::NameTable{});
   EXPECT_NE(text.find("9 of 9 requests sent within 30 minutes of the previous one changed /24"),
             std::string::npos)
       << text;
