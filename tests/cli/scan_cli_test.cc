@@ -1,10 +1,9 @@
 // End-to-end tests of the real binary: bad input never stops a scan, compressed and stdin
 // inputs, exit status, help and version on every command.
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <set>
-
-#include <simdjson.h>
 
 #include "testutil/testutil.h"
 
@@ -13,7 +12,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using testutil::Run;
-
 
 const std::string kBin = DG_BINARY;
 
@@ -72,8 +70,9 @@ TEST_F(ScanCliTest, MalformedLinesAreRejectedAndCountedWhileValidOnesAllCount) {
   data += R"({"ts":"2025-05-01T00:00:00Z","account_id":"last-unterminated")";
   ++bad;
   testutil::WriteAll(dir_ / "mixed.jsonl", data);
-  auto r = testutil::Run(fmt::format("{} scan {} --report {} -q", kBin, (dir_ / "mixed.jsonl").string(),
-                           (dir_ / "report.json").string()));
+  auto r =
+      testutil::Run(fmt::format("{} scan {} --report {} -q", kBin, (dir_ / "mixed.jsonl").string(),
+                                (dir_ / "report.json").string()));
   ASSERT_EQ(r.exit_code, 0);
   simdjson::dom::parser p;
   simdjson::dom::element doc = p.load((dir_ / "report.json").string());
@@ -91,8 +90,11 @@ TEST_F(ScanCliTest, MalformedLinesAreRejectedAndCountedWhileValidOnesAllCount) {
 }
 
 TEST_F(ScanCliTest, RejectionsNameFileLineAndReason) {
-  std::string data = testutil::ExchangeLine({.ts = 1'700'000'000'000'000, .account = "a", .prompt = "x"}) +
-                     "\n{oops}\n";
+  testutil::ExchangeSpec spec;
+  spec.ts = 1'700'000'000'000'000;
+  spec.account = "a";
+  spec.prompt = "x";
+  std::string data = testutil::ExchangeLine(spec) + "\n{oops}\n";
   testutil::WriteAll(dir_ / "e.jsonl", data);
   auto r = testutil::Run(fmt::format("{} scan {} -q 2>&1", kBin, (dir_ / "e.jsonl").string()));
   EXPECT_EQ(r.exit_code, 0);
@@ -103,11 +105,14 @@ TEST_F(ScanCliTest, CompressedAndStdinInputsGiveTheSameReport) {
   std::string accounts;
   testutil::WriteAll(dir_ / "ev.jsonl", testutil::SmallTraffic(3, 20, &accounts));
   const std::string ev = (dir_ / "ev.jsonl").string();
-  ASSERT_EQ(testutil::Run(fmt::format("gzip -c {} > {}.gz && zstd -q -c {} > {}.zst", ev, ev, ev, ev)).exit_code, 0);
+  ASSERT_EQ(
+      testutil::Run(fmt::format("gzip -c {} > {}.gz && zstd -q -c {} > {}.zst", ev, ev, ev, ev))
+          .exit_code,
+      0);
   auto report_of = [&](const std::string& args, const std::string& name) {
     const std::string out = (dir_ / name).string();
-    auto r = testutil::Run(fmt::format("{} scan {} --report {} --generated-at 2025-01-01T00:00:00Z -q", kBin,
-                             args, out));
+    auto r = testutil::Run(fmt::format(
+        "{} scan {} --report {} --generated-at 2025-01-01T00:00:00Z -q", kBin, args, out));
     EXPECT_EQ(r.exit_code, 0) << args;
     std::string j = testutil::ReadAll(out);
     // Drop the byte counters, which count compressed input differently.
@@ -123,7 +128,7 @@ TEST_F(ScanCliTest, UnreadableInputExitsNonZeroButReadableOnesAreStillScanned) {
   std::string accounts;
   testutil::WriteAll(dir_ / "ev.jsonl", testutil::SmallTraffic(3, 5, &accounts));
   auto r = testutil::Run(fmt::format("{} scan {} /nonexistent/file.jsonl --report {} -q", kBin,
-                           (dir_ / "ev.jsonl").string(), (dir_ / "r.json").string()));
+                                     (dir_ / "ev.jsonl").string(), (dir_ / "r.json").string()));
   EXPECT_EQ(r.exit_code, 2);
   simdjson::dom::parser p;
   simdjson::dom::element doc = p.load((dir_ / "r.json").string());
@@ -136,7 +141,8 @@ TEST_F(ScanCliTest, CorruptCompressedInputIsReportedNotFatal) {
   testutil::WriteAll(dir_ / "ev.jsonl", testutil::SmallTraffic(3, 5, &accounts));
   const std::string ev = (dir_ / "ev.jsonl").string();
   ASSERT_EQ(testutil::Run(fmt::format("gzip -c {} | head -c 3000 > {}.gz", ev, ev)).exit_code, 0);
-  auto r = testutil::Run(fmt::format("{} scan {}.gz -q --report {}", kBin, ev, (dir_ / "r.json").string()));
+  auto r = testutil::Run(
+      fmt::format("{} scan {}.gz -q --report {}", kBin, ev, (dir_ / "r.json").string()));
   EXPECT_EQ(r.exit_code, 2);  // the input could not be read to the end
   EXPECT_TRUE(fs::exists(dir_ / "r.json"));
 }

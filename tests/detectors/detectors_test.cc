@@ -153,7 +153,7 @@ TEST_F(DetectorsTest, InstructionPoolEndUserAgainstItsHost) {
   });
   chat_router.Combine(user);  // the host's state holds its end users' traffic
   auto task_app = Stream(2000, 5, [](int i, EventRecord& r, Rng&) {
-    r.prompt.phrase_mask = i % 10 < 9 ? features::kTaskStyle : 0;
+    r.prompt.phrase_mask = i % 10 < 9 ? uint32_t{features::kTaskStyle} : 0u;
   });
   task_app.Combine(user);
   auto& d = *by_name_.at("instruction_pool");
