@@ -7,6 +7,7 @@ PKGS=(
   cmake ninja-build g++ pkg-config make
   libsimdjson-dev libhyperscan-dev libcli11-dev libfmt-dev libxxhash-dev libzstd-dev zlib1g-dev
   libsqlite3-dev libtomlplusplus-dev libhiredis-dev libboost1.81-dev
+  libgeoip-dev geoip-database
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
   zstd gzip

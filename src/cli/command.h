@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "features/geo.h"
+
 namespace dg::cli {
 
 using RunFn = std::function<int()>;
@@ -27,6 +29,16 @@ struct Registrar {
     Registry().push_back({std::move(name), std::move(description), std::move(setup)});
   }
 };
+
+// --geoip PATH|none on a command that featurizes events (scan, serve, train): the country database
+// (features::CountryDb) every featurizer of the process uses. Set while parsing, before any use.
+inline void AddGeoipOption(CLI::App& sub) {
+  sub.add_option_function<std::string>(
+         "--geoip", [](const std::string& path) { features::CountryDb::SetDefaultPath(path); },
+         "GeoIP country database (legacy GeoIP.dat; GeoIPv6.dat beside it is used too), or "
+         "'none'. Default: $DISTILLGUARD_GEOIP, else /usr/share/GeoIP/GeoIP.dat")
+      ->check(CLI::ExistingFile | CLI::IsMember({"none"}));
+}
 
 #define DG_REGISTER_COMMAND(ident, name, description, setup) \
   static ::dg::cli::Registrar dg_command_registrar_##ident(name, description, setup)

@@ -136,6 +136,7 @@ RunFn Setup(CLI::App& sub) {
   sub.add_option("--export-indicators", args->export_indicators_path,
                  "Write the indicators of flagged clusters here, in the same format");
   sub.add_flag("-q,--quiet", args->quiet, "No summary on stdout");
+  AddGeoipOption(sub);
   return [args] { return Run(*args); };
 }
 

@@ -87,6 +87,7 @@ RunFn Setup(CLI::App& sub) {
   auto f = std::make_shared<Flags>();
   auto& c = f->cfg;
   sub.add_option("--config", f->config, "TOML configuration file (see config/serve.example.toml)");
+  AddGeoipOption(sub);
   sub.add_option("--listen", c.listen, "host:port to listen on (port 0 = any free port)");
   sub.add_option("--port-file", c.port_file, "Write the bound port to this file");
   sub.add_option("--data-dir", c.data_dir, "Directory for the WAL, checkpoints and SQLite");

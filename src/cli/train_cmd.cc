@@ -152,6 +152,7 @@ RunFn Setup(CLI::App& sub) {
   sub.add_option("--labels", a->labels, "labels.json (accounts -> benign|attack)")->required();
   sub.add_option("--out", a->out, "Model file to write (TOML)")->required();
   sub.add_option("--version-name", a->version, "Version string recorded in the model");
+  AddGeoipOption(sub);
   sub.add_option("--threads", a->threads, "Worker threads")->default_val(2);
   sub.add_option("--l2", a->train.l2, "L2 penalty on weights")->default_val(0.001);
   sub.add_option("--max-benign-fpr", a->train.max_benign_fpr,

@@ -249,9 +249,21 @@ class ClientRotation final : public Detector {
   // three or more client agents evenly (one device flipping between two networks keeps its
   // client); a network change now and then (travel, a VPN switched on) is a small share of the
   // account's session pairs.
+  //
+  // Where the log has no ASNs, countries stand in for them with the same rule: requests minutes
+  // apart from different countries (a border is not crossed between two requests), three or more
+  // countries. Pairs with an ASN on both sides are judged by ASN only (AccountState). Without
+  // the ASN a cloud's regions look like countries too: a service whose servers in several regions
+  // call us (one client build, or relaying named end users) is not judged by country.
   static double Hopping(const state::AccountState& s) {
-    const double sources = s.Asns() + (s.RotatesAgents(state::kRotationStartAgents) ? 1 : 0);
-    return Ramp(s.HopShare(), 0.1, 0.3) * Ramp(s.network_hops, 0, 2) * Ramp(sources, 1, 3);
+    const double rotating = s.RotatesAgents(state::kRotationStartAgents) ? 1 : 0;
+    const double by_asn =
+        Ramp(s.HopShare(), 0.1, 0.3) * Ramp(s.network_hops, 0, 2) * Ramp(s.Asns() + rotating, 1, 3);
+    if (s.geo_pairs == 0 || s.agent_distinct < 2 || s.EndUsers() > 0) return by_asn;
+    const double geo_share = static_cast<double>(s.geo_hops) / s.geo_pairs;
+    const double by_country =
+        Ramp(geo_share, 0.1, 0.3) * Ramp(s.geo_hops, 0, 2) * Ramp(s.Countries() + rotating, 1, 3);
+    return std::max(by_asn, by_country);
   }
   // The same within one ISP, or without ASNs: a client rotating three or more agents whose
   // address (/24) changes between requests minutes apart, in more combinations of agent and
@@ -281,6 +293,12 @@ class ClientRotation final : public Detector {
           "; {} of {} requests sent within {} minutes of the previous one came from another "
           "network (ASN), {:.0f} ASNs in all",
           s.network_hops, s.session_pairs, kSessionGapMinutes, s.Asns());
+    }
+    if (s.geo_hops > 0) {
+      hops += fmt::format(
+          "; {} of {} requests sent within {} minutes of the previous one with no ASN in the log "
+          "came from another country, {:.0f} countries in all",
+          s.geo_hops, s.geo_pairs, kSessionGapMinutes, s.Countries());
     }
     if (Reshuffling(s) > 0) {
       hops += fmt::format(

@@ -47,6 +47,7 @@ struct EventRecord {
   uint32_t output_chars = 0;
   float latency_ms = -1;
   uint8_t finish_reason = 0;
+  uint8_t country = 0;  // client country (features::CountryDb id; 0 = unknown)
   uint16_t source = 0;
   uint64_t line = 0;
 };

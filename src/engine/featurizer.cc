@@ -13,21 +13,25 @@ constexpr uint64_t kHashSystemRaw = 0x5e57e3a1d0c0ffeeULL;
 
 namespace dg::engine {
 
-std::string_view IpPrefix(std::string_view ip, char* buf) {
-  if (ip.empty() || ip.size() > 45) return {};
+bool ParseIp(std::string_view ip, ParsedIp& out) {
+  if (ip.empty() || ip.size() > 45) return false;
   char tmp[64];
   std::memcpy(tmp, ip.data(), ip.size());
   tmp[ip.size()] = '\0';
+  out.v6 = ip.find(':') != std::string_view::npos;
+  return inet_pton(out.v6 ? AF_INET6 : AF_INET, tmp, out.addr) == 1;
+}
+
+std::string_view IpPrefix(const ParsedIp& ip, char* buf) {
   unsigned char addr[16];
-  if (ip.find(':') == std::string_view::npos) {
-    if (inet_pton(AF_INET, tmp, addr) != 1) return {};
+  std::memcpy(addr, ip.addr, sizeof addr);
+  if (!ip.v6) {
     addr[3] = 0;
     if (!inet_ntop(AF_INET, addr, buf, 48)) return {};
     size_t len = std::strlen(buf);
     std::memcpy(buf + len, "/24", 4);
     return {buf, len + 3};
   }
-  if (inet_pton(AF_INET6, tmp, addr) != 1) return {};
   std::memset(addr + 6, 0, 10);
   if (!inet_ntop(AF_INET6, addr, buf, 56)) return {};
   size_t len = std::strlen(buf);
@@ -35,7 +39,13 @@ std::string_view IpPrefix(std::string_view ip, char* buf) {
   return {buf, len + 3};
 }
 
-Featurizer::Featurizer(NameTable& names) : names_(names) {}
+std::string_view IpPrefix(std::string_view ip, char* buf) {
+  ParsedIp p;
+  return ParseIp(ip, p) ? IpPrefix(p, buf) : std::string_view{};
+}
+
+Featurizer::Featurizer(NameTable& names, const features::CountryDb& geo)
+    : names_(names), geo_(geo) {}
 
 void Featurizer::Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t line,
                            EventRecord& r) {
@@ -48,10 +58,22 @@ void Featurizer::Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t
   r.end_user = ex.end_user.empty() ? 0 : Hash64(ex.end_user, kHashEndUser);
   if (r.end_user) names_.Note(NameKind::kEndUser, r.end_user, ex.end_user);
   r.ip = ex.client_ip.empty() ? 0 : Hash64(ex.client_ip, kHashIp);
-  char prefix_buf[64];
-  std::string_view prefix = IpPrefix(ex.client_ip, prefix_buf);
-  r.ip_prefix = prefix.empty() ? 0 : Hash64(prefix, kHashIpPrefix);
-  if (r.ip_prefix) names_.Note(NameKind::kIpPrefix, r.ip_prefix, prefix);
+  ParsedIp addr;
+  r.ip_prefix = 0;
+  r.country = 0;
+  if (ParseIp(ex.client_ip, addr)) {
+    char prefix_buf[64];
+    const std::string_view prefix = IpPrefix(addr, prefix_buf);
+    r.ip_prefix = prefix.empty() ? 0 : Hash64(prefix, kHashIpPrefix);
+    if (r.ip_prefix) names_.Note(NameKind::kIpPrefix, r.ip_prefix, prefix);
+    if (addr.v6) {
+      r.country = geo_.LookupV6(addr.addr);
+    } else {
+      uint32_t n;
+      std::memcpy(&n, addr.addr, 4);
+      r.country = geo_.LookupV4(ntohl(n));
+    }
+  }
   r.user_agent = ex.user_agent.empty() ? 0 : Hash64(ex.user_agent, kHashUserAgent);
   if (r.user_agent) names_.Note(NameKind::kUserAgent, r.user_agent, ex.user_agent);
   r.fingerprint =

@@ -14,10 +14,19 @@
 
 #include "engine/event.h"
 #include "engine/names.h"
+#include "features/geo.h"
 #include "features/text.h"
 #include "ingest/exchange.h"
 
 namespace dg::engine {
+
+// A client address parsed once (network byte order; IPv4 in the first 4 bytes).
+struct ParsedIp {
+  unsigned char addr[16] = {};
+  bool v6 = false;
+};
+bool ParseIp(std::string_view ip, ParsedIp& out);
+std::string_view IpPrefix(const ParsedIp& ip, char* buf);
 
 // "203.0.113.0/24" for IPv4, "2001:db8:1::/48" for IPv6; empty view if `ip` is not an address.
 // `buf` must hold at least 64 bytes.
@@ -25,7 +34,9 @@ std::string_view IpPrefix(std::string_view ip, char* buf);
 
 class Featurizer {
  public:
-  explicit Featurizer(NameTable& names);
+  // `geo` gives each event's country (EventRecord::country); borrowed, must outlive this.
+  explicit Featurizer(NameTable& names,
+                      const features::CountryDb& geo = features::CountryDb::Default());
   void Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t line, EventRecord& out);
 
  private:
@@ -38,6 +49,7 @@ class Featurizer {
 
   features::TextFeaturizer text_;
   NameSender names_;
+  const features::CountryDb& geo_;
   std::array<SystemEntry, kSystemCache> system_cache_{};
 };
 

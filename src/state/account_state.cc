@@ -116,6 +116,17 @@ void AccountState::Update(const EventRecord& r) {
     }
   }
   if (r.fingerprint) fingerprints.Add(r.fingerprint);
+  if (r.country) {
+    // Before the ASN block: last_asn still holds the previous request's ASN.
+    if (in_session && last_country && (r.asn == 0 || last_asn == 0)) {
+      ++geo_pairs;
+      geo_hops += r.country != last_country;
+    }
+    last_country = r.country;
+    if (AddToFilter(country_bloom, uint64_t{r.country} * 0x9E3779B97F4A7C15ULL >> 52)) {
+      country_distinct += country_distinct < 255;
+    }
+  }
   if (r.asn) {
     const auto asn = static_cast<uint32_t>(r.asn);
     const uint64_t mixed = r.asn * 0x9E3779B97F4A7C15ULL;  // ASNs are small numbers: spread them
@@ -253,6 +264,9 @@ void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
   combo_bloom |= o.combo_bloom;
   prefix_hops += o.prefix_hops;
   prefix_pairs += o.prefix_pairs;
+  country_bloom |= o.country_bloom;
+  geo_hops += o.geo_hops;
+  geo_pairs += o.geo_pairs;
   for (size_t i = 0; i < hour_hist.size(); ++i) {
     hour_hist[i] = static_cast<uint16_t>(
         std::min<uint32_t>(UINT16_MAX, uint32_t{hour_hist[i]} + o.hour_hist[i]));
@@ -276,6 +290,10 @@ double AccountState::Agents() const {
 }
 
 double AccountState::Asns() const { return members == 1 ? asn_distinct : FilterCount(asn_bloom); }
+
+double AccountState::Countries() const {
+  return members == 1 ? country_distinct : FilterCount(country_bloom);
+}
 
 double AccountState::ActiveDays() const {
   const double span = static_cast<double>(last_ts - first_ts) / kUsPerDay;

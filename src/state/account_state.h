@@ -108,6 +108,16 @@ struct AccountState {
   uint32_t prefix_pairs = 0, prefix_hops = 0;
   uint64_t prefix_bloom = 0, combo_bloom = 0;
   uint8_t prefix_distinct = 0, combo_distinct = 0;  // saturating
+  // Where the gateway gives no ASN, the client's country (from its address, features::CountryDb)
+  // stands in for it: of the in-session request pairs lacking an ASN on either side whose
+  // countries are known (geo_pairs), geo_hops changed country. A person does not cross a border
+  // between two requests minutes apart; a proxy pool's exits do. Pairs with ASNs on both sides
+  // are judged by ASN alone: one network spanning countries (a CDN's or a cloud's edge) is not a
+  // change of network. country_bloom/country_distinct count countries like agents.
+  uint64_t country_bloom = 0;
+  uint32_t geo_pairs = 0, geo_hops = 0;
+  uint8_t last_country = 0;      // country of the latest request in arrival order (0 = unknown)
+  uint8_t country_distinct = 0;  // saturating
   std::array<uint64_t, 8> recent_simhash{};
   uint8_t recent_pos = 0;
 
@@ -130,6 +140,8 @@ struct AccountState {
   double Agents() const;
   // Distinct client ASNs, exactly for an account holding few, estimated for a cluster.
   double Asns() const;
+  // Distinct client countries, exactly for an account holding few, estimated for a cluster.
+  double Countries() const;
   // Share of in-session request pairs that changed network (ASN).
   double HopShare() const {
     return session_pairs ? static_cast<double>(network_hops) / session_pairs : 0.0;

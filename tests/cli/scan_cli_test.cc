@@ -181,3 +181,56 @@ TEST(CliTest, BadOptionsFailWithAMessage) {
 
 }  // namespace
 }  // namespace dg
+
+namespace dg {
+namespace {
+
+// A log with no ASNs: one account's requests minutes apart from four countries' residential
+// networks, two client agents. With the packaged country database (the default) the country
+// changes count as network hops and flag the account by its third request; with --geoip none
+// (or without the database) only the /24 evidence speaks, which needs a rotating client.
+TEST_F(ScanCliTest, CountryHopsStandInForMissingAsns) {
+  const char* ips[] = {"73.1.20.42", "126.15.104.3", "49.42.134.1", "177.32.223.188"};
+  std::string data;
+  const TimeUs t0 = 1'700'000'000LL * kUsPerSec;
+  for (int i = 0; i < 8; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = t0 + i * 120 * kUsPerSec;
+    s.account = "pool";
+    s.ip = ips[i % 4];
+    s.user_agent = i / 2 % 2 ? "curl/8.5.0" : "OpenAI/Python 1.54.3";
+    s.prompt = fmt::format("question {}", i);
+    data += testutil::ExchangeLine(s) + "\n";
+  }
+  testutil::WriteAll(dir_ / "e.jsonl", data);
+  auto scan = [&](const std::string& extra, simdjson::dom::parser& p) {
+    const auto out = dir_ / "r.json";
+    auto r = testutil::Run(fmt::format("{} scan {} --report {} -q {}", kBin,
+                                       (dir_ / "e.jsonl").string(), out.string(), extra));
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    simdjson::dom::element doc = p.load(out.string());
+    return doc["accounts"].at(0);
+  };
+  simdjson::dom::parser p1, p2;
+  auto with_geo = scan("", p1);
+  EXPECT_TRUE(bool(with_geo["flagged"]));
+  EXPECT_EQ(std::string_view(with_geo["first_flagged_at"]), FormatRfc3339(t0 + 240 * kUsPerSec));
+  bool explained = false;
+  for (auto e : with_geo["evidence"].get_array()) {
+    if (std::string_view(e["detector"]) == "client_rotation") {
+      explained = std::string_view(e["detail"]).find("came from another country, 4 countries") !=
+                  std::string_view::npos;
+    }
+  }
+  EXPECT_TRUE(explained);
+  auto without = scan("--geoip none", p2);
+  EXPECT_FALSE(bool(without["flagged"]));
+  // A database path that does not exist is a usage error, not a silent fallback.
+  auto bad = testutil::Run(fmt::format("{} scan {} -q --geoip /nonexistent/GeoIP.dat 2>&1", kBin,
+                                       (dir_ / "e.jsonl").string()));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("/nonexistent/GeoIP.dat"), std::string::npos) << bad.out;
+}
+
+}  // namespace
+}  // namespace dg

@@ -279,6 +279,63 @@ TEST_F(DetectorsTest, AddressChangesWithRotatingClient) {
   EXPECT_EQ(Strength("client_rotation", team), 0.0);
 }
 
+// Where the log has no ASNs, countries stand in for them: a proxy pool's exits change country
+// between requests minutes apart; a cloud service's regions, one network (ASN) spanning
+// countries, and a phone do not count.
+TEST_F(DetectorsTest, CountryHopsWithoutAsn) {
+  const uint8_t countries[] = {225, 77, 109, 31};  // libGeoIP ids; any distinct non-zero values
+  auto two_agents = [](int i) { return HashMix(100 + static_cast<uint64_t>(i / 2 % 2), 1); };
+  auto pool = Stream(4, 120, [&](int i, EventRecord& r, Rng&) {
+    r.country = countries[i % 4];
+    r.user_agent = two_agents(i);
+  });
+  EXPECT_EQ(pool.geo_pairs, 3u);
+  EXPECT_EQ(pool.geo_hops, 3u);
+  EXPECT_EQ(pool.Countries(), 4.0);
+  EXPECT_GT(Strength("client_rotation", pool), 0.9);
+  const std::string text =
+      by_name_.at("client_rotation")->Explain({pool, peers_}, engine::NameTable{});
+  EXPECT_NE(text.find("3 of 3 requests sent within 30 minutes of the previous one with no ASN in "
+                      "the log came from another country, 4 countries in all"),
+            std::string::npos)
+      << text;
+  // A service calling from servers in several cloud regions: one client build...
+  auto regions =
+      Stream(40, 120, [&](int i, EventRecord& r, Rng&) { r.country = countries[i % 3]; });
+  EXPECT_EQ(regions.geo_hops, 39u);
+  EXPECT_EQ(Strength("client_rotation", regions), 0.0);
+  // ...or relaying its named end users.
+  auto relay = Stream(40, 120, [&](int i, EventRecord& r, Rng&) {
+    r.country = countries[i % 3];
+    r.user_agent = two_agents(i);
+    r.end_user = HashMix(300 + static_cast<uint64_t>(i % 5), 3);
+  });
+  EXPECT_EQ(Strength("client_rotation", relay), 0.0);
+  // With ASNs on both sides of a pair the ASN decides: one network spanning countries (a CDN's
+  // edge) is not a change of network.
+  auto edge = Stream(40, 120, [&](int i, EventRecord& r, Rng&) {
+    r.country = countries[i % 4];
+    r.user_agent = two_agents(i);
+    r.asn = 13335 + 1;
+  });
+  EXPECT_EQ(edge.geo_pairs, 0u);
+  EXPECT_EQ(edge.network_hops, 0u);
+  EXPECT_EQ(Strength("client_rotation", edge), 0.0);
+  // Two countries (a VPN switched on and off): half strength at most.
+  auto vpn = Stream(40, 120, [&](int i, EventRecord& r, Rng&) {
+    r.country = countries[i / 3 % 2];
+    r.user_agent = two_agents(i);
+  });
+  EXPECT_LE(Strength("client_rotation", vpn), 0.5);
+  // A cluster sums its members' country hops and merges their countries.
+  AccountState cluster;
+  cluster.members = 0;
+  cluster.Combine(pool);
+  cluster.Combine(vpn);
+  EXPECT_EQ(cluster.geo_hops, pool.geo_hops + vpn.geo_hops);
+  EXPECT_NEAR(cluster.Countries(), 4.0, 1.0);
+}
+
 // A cluster has many clients by nature: it rotates only when most members each do.
 TEST_F(DetectorsTest, ClusterRotationNeedsRotatingMembers) {
   auto quiet_rotator = Stream(12, 900, [](int i, EventRecord& r, Rng&) {
