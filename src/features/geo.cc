@@ -57,7 +57,7 @@ GeoIP* OpenEdition(const std::string& path, unsigned char edition, std::string* 
     *error = fmt::format("{}: not found", path);
     return nullptr;
   }
-  GeoIP* gi = GeoIP_open(path.c_str(), GEOIP_MEMORY_CACHE | GEOIP_SILENCE);
+  GeoIP* gi = GeoIP_open(path.c_str(), GEOIP_MMAP_CACHE | GEOIP_SILENCE);
   if (!gi) {
     *error = fmt::format("{}: not a readable GeoIP database", path);
     return nullptr;

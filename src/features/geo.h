@@ -1,13 +1,14 @@
 // Country of a client address, from a MaxMind legacy country database (GeoIP.dat / GeoIPv6.dat,
 // Debian's geoip-database package) read with libGeoIP.
 //
-// Design: the databases are loaded once, whole, into memory (GEOIP_MEMORY_CACHE) and shared
-// read-only by every thread; lookups use libGeoIP's `_gl` calls, which keep their per-lookup
-// state in the caller's GeoIPLookup rather than in the shared handle, so they are thread-safe and
-// allocate nothing. A lookup is a walk of at most 32 (IPv4) or 128 (IPv6) nodes of the database's
-// binary trie. Countries come back as small ids (libGeoIP's, 1..255; 0 = unknown); continent-level
-// and special entries ("EU", "AP", anonymous proxy "A1", satellite "A2", "O1") are mapped to 0,
-// since a change between "EU" and "NL" is not a change of country.
+// Design: the databases are memory-mapped once (GEOIP_MMAP_CACHE: pages are read as lookups touch
+// them, about 2 MB resident, shared with other processes) and shared read-only by every thread;
+// lookups use libGeoIP's `_gl` calls, which keep their per-lookup state in the caller's GeoIPLookup
+// rather than in the shared handle, so they are thread-safe and allocate nothing. A lookup is a
+// walk of at most 32 (IPv4) or 128 (IPv6) nodes of the database's binary trie. Countries come back
+// as small ids (libGeoIP's, 1..255; 0 = unknown); continent-level and special entries ("EU", "AP",
+// anonymous proxy "A1", satellite "A2", "O1") are mapped to 0, since a change between "EU" and "NL"
+// is not a change of country.
 //
 // Used for one signal: where the gateway gives no client ASN, a change of country between
 // requests minutes apart stands in for a change of network (see AccountState). Without a
