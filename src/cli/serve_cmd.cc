@@ -4,6 +4,7 @@
 #ifdef DG_WITH_SERVE
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
@@ -61,6 +62,16 @@ int Run(CLI::App& sub, Flags& f) {
   DG_OVERRIDE("--account-header", account_header);
   DG_OVERRIDE("--shadow", policy.shadow);
 #undef DG_OVERRIDE
+  // --geoip (set while parsing) wins over the file's engine.geoip.
+  if (!given("--geoip") && !cfg.geoip_path.empty()) {
+    std::error_code ec;
+    if (cfg.geoip_path != "none" && !std::filesystem::is_regular_file(cfg.geoip_path, ec)) {
+      fmt::print(stderr, "distillguard serve: config: engine.geoip: {}: not found\n",
+                 cfg.geoip_path);
+      return 2;
+    }
+    features::CountryDb::SetDefaultPath(cfg.geoip_path);
+  }
   if (cfg.admin_token.empty()) {
     if (const char* t = std::getenv("DISTILLGUARD_ADMIN_TOKEN")) cfg.admin_token = t;
   }

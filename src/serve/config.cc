@@ -84,6 +84,7 @@ void Apply(const toml::table& root, ServeConfig& c) {
   Get(e, "format", c.format);
   Get(e, "model", c.model_path);
   Get(e, "accounts", c.accounts_path);
+  Get(e, "geoip", c.geoip_path);
   Get(e, "lateness_s", c.lateness_s);
   Get(e, "max_line_bytes", c.max_line_bytes);
   auto h = t["http"];

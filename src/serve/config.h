@@ -69,6 +69,7 @@ struct ServeConfig {
   std::string format = "exchange";
   std::string model_path;
   std::string accounts_path;
+  std::string geoip_path;  // GeoIP country database, or "none" (features::CountryDb)
   double lateness_s = 300;
   size_t max_body_bytes = 32u << 20;  // decompressed
   size_t max_line_bytes = 1u << 20;

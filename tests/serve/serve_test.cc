@@ -101,6 +101,7 @@ TEST(Config, ParsesPolicy) {
 admin_token = "t"
 [engine]
 lateness_s = 0
+geoip = "none"
 [policy]
 shadow = true
 flagged = "block"
@@ -122,6 +123,7 @@ action = "degrade"
                  c);
   EXPECT_EQ(c.admin_token, "t");
   EXPECT_EQ(c.lateness_s, 0);
+  EXPECT_EQ(c.geoip_path, "none");
   EXPECT_TRUE(c.policy.shadow);
   EXPECT_EQ(c.policy.flagged_action, Action::kBlock);
   EXPECT_EQ(c.policy.end_user_flagged_action, Action::kDegrade);
