@@ -52,6 +52,13 @@ class DetectorsTest : public ::testing::Test {
     }
     return s;
   }
+  // The state of a cluster of `members` (an empty state with no member, then each Combine()d).
+  static AccountState ClusterOf(std::initializer_list<const AccountState*> members) {
+    AccountState cluster;
+    cluster.members = 0;
+    for (const AccountState* m : members) cluster.Combine(*m);
+    return cluster;
+  }
   std::map<std::string, std::unique_ptr<Detector>> by_name_;
   PeerBaselines peers_;
 };
@@ -235,10 +242,7 @@ TEST_F(DetectorsTest, NetworkHopsWithinSessions) {
   EXPECT_EQ(traveller.network_hops, 4u);
   EXPECT_EQ(Strength("client_rotation", traveller), 0.0);
   // A cluster's state sums its members' hops and estimates its ASNs from the merged filter.
-  AccountState cluster;
-  cluster.members = 0;
-  cluster.Combine(proxy);
-  cluster.Combine(phone);
+  const AccountState cluster = ClusterOf({&proxy, &phone});
   EXPECT_EQ(cluster.network_hops, proxy.network_hops + phone.network_hops);
   EXPECT_EQ(cluster.session_pairs, proxy.session_pairs + phone.session_pairs);
   EXPECT_NEAR(cluster.Asns(), 4.0, 1.0);
@@ -328,10 +332,7 @@ TEST_F(DetectorsTest, CountryHopsWithoutAsn) {
   });
   EXPECT_LE(Strength("client_rotation", vpn), 0.5);
   // A cluster sums its members' country hops and merges their countries.
-  AccountState cluster;
-  cluster.members = 0;
-  cluster.Combine(pool);
-  cluster.Combine(vpn);
+  const AccountState cluster = ClusterOf({&pool, &vpn});
   EXPECT_EQ(cluster.geo_hops, pool.geo_hops + vpn.geo_hops);
   EXPECT_NEAR(cluster.Countries(), 4.0, 1.0);
 }
