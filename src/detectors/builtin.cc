@@ -247,7 +247,9 @@ class ClientRotation final : public Detector {
   // session; a phone alternating between Wi-Fi and a mobile network, or an office balancing two
   // uplinks, shows two ASNs and reaches half strength at most, unless the account also rotates
   // three or more client agents evenly (one device flipping between two networks keeps its
-  // client); a network change now and then (travel, a VPN switched on) is a small share of the
+  // client), or its hops cross a border twice from more than one client: a phone's two networks
+  // and an office's two uplinks are in one country, and a VPN switched on and off keeps its
+  // client. A network change now and then (travel, a VPN switched on) is a small share of the
   // account's session pairs.
   //
   // Where the log has no ASNs, countries stand in for them with the same rule: requests minutes
@@ -257,8 +259,9 @@ class ClientRotation final : public Detector {
   // call us (one client build, or relaying named end users) is not judged by country.
   static double Hopping(const state::AccountState& s) {
     const double rotating = s.RotatesAgents(state::kRotationStartAgents) ? 1 : 0;
-    const double by_asn =
-        Ramp(s.HopShare(), 0.1, 0.3) * Ramp(s.network_hops, 0, 2) * Ramp(s.Asns() + rotating, 1, 3);
+    const double abroad = s.border_hops >= 2 && s.agent_distinct >= 2 ? 1 : 0;
+    const double by_asn = Ramp(s.HopShare(), 0.1, 0.3) * Ramp(s.network_hops, 0, 2) *
+                          Ramp(s.Asns() + std::max(rotating, abroad), 1, 3);
     if (s.geo_pairs == 0 || s.agent_distinct < 2 || s.EndUsers() > 0) return by_asn;
     const double geo_share = static_cast<double>(s.geo_hops) / s.geo_pairs;
     const double by_country =
@@ -293,6 +296,10 @@ class ClientRotation final : public Detector {
           "; {} of {} requests sent within {} minutes of the previous one came from another "
           "network (ASN), {:.0f} ASNs in all",
           s.network_hops, s.session_pairs, kSessionGapMinutes, s.Asns());
+      if (s.border_hops > 0) {
+        hops += fmt::format(" ({} of these hops crossed a border, from {} client agents)",
+                            s.border_hops, s.agent_distinct);
+      }
     }
     if (s.geo_hops > 0) {
       hops += fmt::format(

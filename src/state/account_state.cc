@@ -116,6 +116,7 @@ void AccountState::Update(const EventRecord& r) {
     }
   }
   if (r.fingerprint) fingerprints.Add(r.fingerprint);
+  const uint8_t prev_country = last_country;
   if (r.country) {
     // Before the ASN block: last_asn still holds the previous request's ASN.
     if (in_session && last_country && (r.asn == 0 || last_asn == 0)) {
@@ -138,6 +139,7 @@ void AccountState::Update(const EventRecord& r) {
     if (in_session && last_asn) {
       ++session_pairs;
       network_hops += asn != last_asn;
+      border_hops += asn != last_asn && r.country && prev_country && r.country != prev_country;
     }
     last_asn = asn;
     if (asn == asn_candidate) {
@@ -259,6 +261,7 @@ void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
   agent_bloom |= o.agent_bloom;
   asn_bloom |= o.asn_bloom;
   network_hops += o.network_hops;
+  border_hops += o.border_hops;
   session_pairs += o.session_pairs;
   prefix_bloom |= o.prefix_bloom;
   combo_bloom |= o.combo_bloom;

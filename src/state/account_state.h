@@ -93,9 +93,13 @@ struct AccountState {
   // (a phone may alternate between two); a proxy pool hands out another exit, often another ISP,
   // for each request. Of the consecutive request pairs at most kSessionGap apart
   // (session_pairs), network_hops changed ASN; asn_bloom/asn_distinct count ASNs like agents.
+  // Of the network hops, border_hops also changed country (both countries known): a phone's
+  // Wi-Fi and carrier, or an office's two uplinks, are in one country; two exits of a proxy pool
+  // seldom are.
   uint8_t asn_distinct = 0;  // saturating
   uint32_t network_hops = 0;
   uint32_t session_pairs = 0;
+  uint32_t border_hops = 0;
   uint32_t last_asn = 0;  // ASN of the latest request in arrival order (0 = unknown)
   uint64_t asn_bloom = 0;
   // The same within one ISP, or where the gateway gives no ASN, by /24 (or /48): of the request

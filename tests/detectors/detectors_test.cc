@@ -248,6 +248,63 @@ TEST_F(DetectorsTest, NetworkHopsWithinSessions) {
   EXPECT_NEAR(cluster.Asns(), 4.0, 1.0);
 }
 
+// Two ASNs alternating within sessions: a phone's Wi-Fi and carrier stay in one country, a VPN
+// switched on and off keeps its client; two exits of a proxy pool in two countries, reached from
+// more than one client, are not one person's networks.
+TEST_F(DetectorsTest, NetworkHopsAcrossBorders) {
+  const uint64_t asns[] = {701, 2856};    // one ISP in each of two countries
+  const uint8_t countries[] = {225, 77};  // libGeoIP ids; any distinct non-zero values
+  auto two_agents = [](int i) { return HashMix(100 + static_cast<uint64_t>(i / 2 % 2), 1); };
+  auto pool = Stream(4, 120, [&](int i, EventRecord& r, Rng&) {
+    r.asn = asns[i % 2];
+    r.country = countries[i % 2];
+    r.user_agent = two_agents(i);
+  });
+  EXPECT_EQ(pool.network_hops, 3u);
+  EXPECT_EQ(pool.border_hops, 3u);
+  EXPECT_EQ(pool.geo_pairs, 0u);  // pairs with ASNs are judged by ASN
+  EXPECT_EQ(pool.Asns(), 2.0);
+  EXPECT_GT(Strength("client_rotation", pool), 0.9);
+  const std::string text =
+      by_name_.at("client_rotation")->Explain({pool, peers_}, engine::NameTable{});
+  EXPECT_NE(text.find("(3 of these hops crossed a border, from 2 client agents)"),
+            std::string::npos)
+      << text;
+  // One client switching a VPN on and off: half strength at most.
+  auto vpn = Stream(4, 120, [&](int i, EventRecord& r, Rng&) {
+    r.asn = asns[i % 2];
+    r.country = countries[i % 2];
+  });
+  EXPECT_EQ(vpn.border_hops, 3u);
+  EXPECT_LE(Strength("client_rotation", vpn), 0.5);
+  // A phone with two tools on Wi-Fi and its carrier, both at home.
+  auto phone = Stream(4, 120, [&](int i, EventRecord& r, Rng&) {
+    r.asn = asns[i % 2];
+    r.country = countries[0];
+    r.user_agent = two_agents(i);
+  });
+  EXPECT_EQ(phone.network_hops, 3u);
+  EXPECT_EQ(phone.border_hops, 0u);
+  EXPECT_LE(Strength("client_rotation", phone), 0.5);
+  // One crossing (a VPN switched on once), two clients: not yet.
+  auto once = Stream(4, 120, [&](int i, EventRecord& r, Rng&) {
+    r.asn = asns[i < 2 ? 0 : 1];
+    r.country = countries[i < 2 ? 0 : 1];
+    r.user_agent = two_agents(i + 1);
+  });
+  EXPECT_EQ(once.border_hops, 1u);
+  EXPECT_LE(Strength("client_rotation", once), 0.5);
+  // A request without a country between two crossings neither counts nor breaks the chain.
+  auto gap = Stream(5, 120, [&](int i, EventRecord& r, Rng&) {
+    r.asn = asns[i % 2];
+    r.country = i == 2 ? 0 : countries[i % 2];
+    r.user_agent = two_agents(i);
+  });
+  EXPECT_EQ(gap.border_hops, 2u);  // 0->1 and 3->4: 2 has no country, 3 is in the last known
+  const AccountState cluster = ClusterOf({&pool, &vpn});
+  EXPECT_EQ(cluster.border_hops, pool.border_hops + vpn.border_hops);
+}
+
 // Without ASNs (or within one ISP), addresses changing within sessions: a client drawing agents
 // and /24s independently rotates; a phone on a carrier's NAT pool, and three people sharing one
 // key, each on their own network with their own client, do not.
