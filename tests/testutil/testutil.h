@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,12 +19,26 @@
 
 namespace dg::testutil {
 
-inline std::filesystem::path TempDir(const std::string& name) {
-  auto dir =
-      std::filesystem::temp_directory_path() / fmt::format("dg-test-{}-{}", name, ::getpid());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
+// A fresh directory for one test, removed with everything in it when the test's scope ends
+// (set DG_KEEP_TEST_DIRS=1 to keep it for a post-mortem). It is a path: `dir / "events.jsonl"`.
+class ScopedTempDir : public std::filesystem::path {
+ public:
+  explicit ScopedTempDir(std::filesystem::path p) : std::filesystem::path(std::move(p)) {
+    std::filesystem::remove_all(*this);
+    std::filesystem::create_directories(*this);
+  }
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+  ~ScopedTempDir() {
+    if (std::getenv("DG_KEEP_TEST_DIRS")) return;
+    std::error_code ec;  // a destructor must not throw; a leftover directory is harmless
+    std::filesystem::remove_all(*this, ec);
+  }
+};
+
+inline ScopedTempDir TempDir(const std::string& name) {
+  return ScopedTempDir(std::filesystem::temp_directory_path() /
+                       fmt::format("dg-test-{}-{}", name, ::getpid()));
 }
 
 struct CommandResult {
