@@ -286,12 +286,15 @@ TEST_F(DetectorsTest, NetworkHopsAcrossBorders) {
   EXPECT_EQ(phone.network_hops, 3u);
   EXPECT_EQ(phone.border_hops, 0u);
   EXPECT_LE(Strength("client_rotation", phone), 0.5);
-  // One crossing (a VPN switched on once), two clients: not yet.
+  // Three hops between two networks, one of them known to cross a border (request 2's address
+  // has no country, and request 3 is in the last known one), two clients: not yet.
+  const uint8_t once_countries[] = {countries[0], countries[1], 0, countries[1]};
   auto once = Stream(4, 120, [&](int i, EventRecord& r, Rng&) {
-    r.asn = asns[i < 2 ? 0 : 1];
-    r.country = countries[i < 2 ? 0 : 1];
-    r.user_agent = two_agents(i + 1);
+    r.asn = asns[i % 2];
+    r.country = once_countries[i];
+    r.user_agent = two_agents(i);
   });
+  EXPECT_EQ(once.network_hops, 3u);
   EXPECT_EQ(once.border_hops, 1u);
   EXPECT_LE(Strength("client_rotation", once), 0.5);
   // A request without a country between two crossings neither counts nor breaks the chain.
