@@ -1,6 +1,6 @@
 # distillguard: the two commands a new user needs are `make demo` and `make test`.
 # Every target installs missing Debian packages first (scripts/deps.sh).
-.PHONY: all deps build demo test test-release test-asan fuzz-smoke eval train bench bench-serve format tidy clean
+.PHONY: all deps build demo test test-release test-asan fuzz-smoke eval eval-peer train bench bench-serve format tidy clean
 
 JOBS ?= $(shell nproc)
 BIN := build/release/distillguard
@@ -60,6 +60,17 @@ eval: build
 	@$(BIN) eval --report out/standard/report.json --labels out/standard/labels.json --events out/standard/events.jsonl \
 	  --out out/standard/eval.json --markdown docs/RESULTS.md
 	@echo "results: docs/RESULTS.md"
+
+# The peer set (../shared/data/peer/glasswally): traffic from another project's generator, never
+# used to fit or tune; writes docs/RESULTS-peer.md.
+PEER ?= $(SHARED)/data/peer/glasswally
+eval-peer: build
+	@test -d $(PEER) || { echo "eval-peer needs the peer set at $(PEER)"; exit 1; }
+	@mkdir -p out/peer
+	@$(BIN) scan $(PEER)/events.jsonl --report out/peer/report.json --threads 2 -q
+	@$(BIN) eval --report out/peer/report.json --labels $(PEER)/labels.json --events $(PEER)/events.jsonl \
+	  --out out/peer/eval.json --markdown docs/RESULTS-peer.md
+	@echo "results: docs/RESULTS-peer.md"
 
 # Refit the shipped scoring model (models/default.toml) on the standard scenario with a training
 # seed different from the evaluation seed; deterministic.

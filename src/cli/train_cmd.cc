@@ -122,11 +122,14 @@ int Run(Args& a) {
     return std::tie(std::get<0>(x), std::get<1>(x)) < std::tie(std::get<0>(y), std::get<1>(y));
   });
   for (auto& c : checkpoints) examples.push_back(std::move(std::get<2>(c)));
+  // The fit is linear in the weights once the supporting families' strengths are multiplied by
+  // the harvest gate (Scorer::Features).
+  for (auto& ex : examples) ex.x = eng.scorer().Features(ex.x);
   // Deterministic order regardless of the labels file's key order.
   a.train.version = a.version;
   auto rep = scoring::FitModel(examples, names_v, a.train, scoring::ScoringModel::Builtin());
   std::string comment = fmt::format(
-      "distillguard scoring model: score = sigmoid(bias + sum(weight * detector strength)).\n"
+      "distillguard scoring model: score = sigmoid(bias + H + gate * S) (scoring/scorer.h).\n"
       "Fitted by `distillguard train` on {} events ({} attack / {} benign accounts, {} states: "
       "each account's final one and those at its 3rd, 4th, 8th, 16th... request).\n"
       "Training fit (each account at its highest score): AUROC {:.4f}; flagged {}/{} attack and "

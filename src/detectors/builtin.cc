@@ -21,6 +21,20 @@
 
 namespace dg::detectors {
 
+std::string_view FamilyName(Family f) {
+  switch (f) {
+    case Family::kHarvest:
+      return "harvest";
+    case Family::kPace:
+      return "pace";
+    case Family::kConcealment:
+      return "concealment";
+    case Family::kCoordination:
+      return "coordination";
+  }
+  return "harvest";
+}
+
 std::string Pct(double x) { return fmt::format("{:.0f}%", 100.0 * x); }
 
 std::string Tokens(double x) {
@@ -36,6 +50,7 @@ class OutputVolume final : public Detector {
  public:
   static constexpr int64_t kMinPeers = 20;
   std::string_view name() const override { return "output_volume"; }
+  Family family() const override { return Family::kHarvest; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
     // A baseline needs enough peers to mean anything.
@@ -69,6 +84,7 @@ class OutputVolume final : public Detector {
 class ExtractionParams final : public Detector {
  public:
   std::string_view name() const override { return "extraction_params"; }
+  Family family() const override { return Family::kHarvest; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
     const double lp = s.Share(s.top_logprobs_ge5);
@@ -93,6 +109,7 @@ class ExtractionParams final : public Detector {
 class CotElicitation final : public Detector {
  public:
   std::string_view name() const override { return "cot_elicitation"; }
+  Family family() const override { return Family::kHarvest; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
     const double cot = s.Share(s.cot);
@@ -117,6 +134,7 @@ class CotElicitation final : public Detector {
 class TemplateHarvest final : public Detector {
  public:
   std::string_view name() const override { return "template_harvest"; }
+  Family family() const override { return Family::kHarvest; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
     const double tmpl = std::max({s.prefixes.TopNShare(3), s.suffixes.TopNShare(3)});
@@ -143,6 +161,7 @@ class TemplateHarvest final : public Detector {
 class DatagenPhrases final : public Detector {
  public:
   std::string_view name() const override { return "datagen_phrases"; }
+  Family family() const override { return Family::kHarvest; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
     const double x =
@@ -162,6 +181,7 @@ class DatagenPhrases final : public Detector {
 class InstructionPool final : public Detector {
  public:
   std::string_view name() const override { return "instruction_pool"; }
+  Family family() const override { return Family::kHarvest; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
     const double task = s.FirstTurnShare(s.task_style);
@@ -223,6 +243,7 @@ class ClientRotation final : public Detector {
  public:
   static constexpr int64_t kSessionGapMinutes = state::kSessionGap / kUsPerMin;
   std::string_view name() const override { return "client_rotation"; }
+  Family family() const override { return Family::kConcealment; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
     // A cluster naturally has many clients: it rotates when its members each do (linked
@@ -326,6 +347,7 @@ class ClientRotation final : public Detector {
 class CoordinatedAccounts final : public Detector {
  public:
   std::string_view name() const override { return "coordinated_accounts"; }
+  Family family() const override { return Family::kCoordination; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
     if (s.members < 3) return 0;
@@ -349,6 +371,7 @@ class CoordinatedAccounts final : public Detector {
 class AroundTheClock final : public Detector {
  public:
   std::string_view name() const override { return "around_the_clock"; }
+  Family family() const override { return Family::kPace; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
     const double span_days = static_cast<double>(s.last_ts - s.first_ts) / kUsPerDay;

@@ -37,10 +37,22 @@ struct DetectorInput {
   const state::AccountState* host = nullptr;
 };
 
+// What a piece of evidence says about an account. Distillation is the taking of outputs, so
+// only *harvest* evidence (what is taken: output volume against peers, templated or
+// coverage-shaped prompts, reasoning traces, extraction parameters, data-generation prompts) can
+// flag; the other families describe how it is taken and raise the confidence of harvest
+// evidence without ever flagging alone (scoring/scorer.h): *pace* (no sleep: a SaaS app runs all
+// day too), *concealment* (agent and network rotation: phones, relays, VPNs and shared keys show
+// some of it), *coordination* (accounts acting as one: companies have several accounts too).
+enum class Family : uint8_t { kHarvest = 0, kPace, kConcealment, kCoordination };
+inline constexpr size_t kFamilies = 4;
+std::string_view FamilyName(Family f);
+
 class Detector {
  public:
   virtual ~Detector() = default;
   virtual std::string_view name() const = 0;
+  virtual Family family() const = 0;
   virtual double Strength(const DetectorInput& in) const = 0;
   virtual std::string Explain(const DetectorInput& in, const engine::NameTable& names) const = 0;
 };

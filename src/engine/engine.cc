@@ -2,6 +2,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "common/hash.h"
 
@@ -145,10 +146,12 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
 }
 
 void Engine::ScoreState(const AccountState& s, state::Verdict& v, TimeUs ts, bool* newly_flagged,
-                        const AccountState* host) {
+                        const AccountState* host,
+                        std::array<uint8_t, state::kMaxDetectors>* strengths_out) {
   if (s.requests < opt_.min_requests_to_score) return;
-  std::array<uint8_t, state::kMaxDetectors> strengths;
-  const double score = scorer_.Score({s, peers_, host}, &strengths);
+  std::array<uint8_t, state::kMaxDetectors> local;
+  auto& strengths = strengths_out ? *strengths_out : local;
+  const double score = scorer_.Score({s, peers_, host}, &strengths, v.cluster_harvest / 255.0);
   v.score = static_cast<float>(score);
   if (v.score > v.peak_score) {
     v.peak_score = v.score;
@@ -404,7 +407,15 @@ void Engine::ScoreClusters(const std::vector<uint32_t>& roots,
         if (m != root) clusters_.erase(m);
       }
       bool newly = false;
-      ScoreState(cv.combined, v, max_ts_, &newly);
+      std::array<uint8_t, state::kMaxDetectors> strengths{};
+      ScoreState(cv.combined, v, max_ts_, &newly, nullptr, &strengths);
+      // Harvest evidence the cluster shows opens its members' gates (Scorer::Score).
+      const auto harvest =
+          static_cast<uint8_t>(std::lround(scorer_.StrongestHarvest(strengths) * 255.0));
+      for (uint32_t m : members) {
+        auto [si, pos] = directory_[m];
+        shards_[si].states[pos].verdict.cluster_harvest = harvest;
+      }
     }
     if (!v.flagged) continue;
     for (uint32_t m : members) {

@@ -199,7 +199,8 @@ class Engine {
   // `host`: set when `s` is an end user's slot, to the account serving it (the end user is
   // compared with it, and flagged from the model's end-user level).
   void ScoreState(const state::AccountState& s, state::Verdict& v, TimeUs ts, bool* newly_flagged,
-                  const state::AccountState* host = nullptr);
+                  const state::AccountState* host = nullptr,
+                  std::array<uint8_t, state::kMaxDetectors>* strengths = nullptr);
   void Barrier(bool final = false);
   // `roots`: clusters to consider; `merged`: those whose membership changed (sorted).
   void ScoreClusters(const std::vector<uint32_t>& roots, const std::vector<uint32_t>& merged);

@@ -55,8 +55,8 @@ void Featurizer::Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t
   r.account = Hash64(ex.account_id, kHashAccount);
   names_.Note(NameKind::kAccount, r.account, ex.account_id);
   r.api_key = ex.api_key_id.empty() ? 0 : Hash64(ex.api_key_id, kHashApiKey);
-  r.end_user = ex.end_user.empty() ? 0 : Hash64(ex.end_user, kHashEndUser);
-  if (r.end_user) names_.Note(NameKind::kEndUser, r.end_user, ex.end_user);
+  r.end_user = ex.EndUser().empty() ? 0 : Hash64(ex.EndUser(), kHashEndUser);
+  if (r.end_user) names_.Note(NameKind::kEndUser, r.end_user, ex.EndUser());
   r.ip = ex.client_ip.empty() ? 0 : Hash64(ex.client_ip, kHashIp);
   ParsedIp addr;
   r.ip_prefix = 0;

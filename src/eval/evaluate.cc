@@ -185,10 +185,10 @@ EvalResult Evaluate(const std::string& report_path, const std::string& labels_pa
     const auto out = static_cast<uint64_t>(ex.completion_tokens);
     const std::string* camp = nullptr;
     TimeUs flagged_at = INT64_MAX;
-    if (!ex.end_user.empty()) {
-      if (auto it = eu_campaign.find(ex.end_user); it != eu_campaign.end()) {
+    if (!ex.EndUser().empty()) {
+      if (auto it = eu_campaign.find(ex.EndUser()); it != eu_campaign.end()) {
         camp = &it->second;
-        if (auto f = eu_flag.find(ex.end_user); f != eu_flag.end()) flagged_at = f->second;
+        if (auto f = eu_flag.find(ex.EndUser()); f != eu_flag.end()) flagged_at = f->second;
         if (auto a = acc.find(ex.account_id); a != acc.end() && a->second.flagged) {
           flagged_at = std::min(flagged_at, a->second.flagged_at);
         }

@@ -39,6 +39,9 @@ struct Exchange {
   TimeUs ts = 0;
   std::string_view request_id, account_id, api_key_id, end_user, client_ip, user_agent,
       client_fingerprint, client_asn_org, endpoint, model;
+  // The end user the request body names (OpenAI's `safety_identifier`, else `user`): stands in
+  // for `end_user` when the gateway did not set it (Exchange::EndUser()).
+  std::string_view body_safety_identifier, body_user;
   int64_t client_asn = -1;
 
   // Request parameters (-1 = absent).
@@ -70,6 +73,12 @@ struct Exchange {
   float latency_ms = -1.0f;
 
   void Reset() { *this = Exchange{}; }
+  // The end user: the gateway's `end_user`, else the body's `safety_identifier`, else `user`.
+  std::string_view EndUser() const {
+    return !end_user.empty()                 ? end_user
+           : !body_safety_identifier.empty() ? body_safety_identifier
+                                             : body_user;
+  }
 };
 
 }  // namespace dg::ingest

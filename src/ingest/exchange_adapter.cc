@@ -254,6 +254,9 @@ bool ParseRequest(value v, Exchange& ex) {
         if (key == "n" && json::GetInt(fv, i))
           ex.n = static_cast<int32_t>(std::clamp<int64_t>(i, 0, 1 << 20));
         break;
+      case 'u':
+        if (key == "user") json::GetString(fv, ex.body_user);
+        break;
       case 't':
         if (key == "temperature" && json::GetNumber(fv, d)) {
           ex.temperature = static_cast<float>(d);
@@ -290,6 +293,8 @@ bool ParseRequest(value v, Exchange& ex) {
           ex.has_seed = !fv.type().get(t) && t == json_type::number;
         } else if (key == "stream" && json::GetBool(fv, b)) {
           ex.stream = b;
+        } else if (key == "safety_identifier") {
+          json::GetString(fv, ex.body_safety_identifier);
         } else if (key == "system" && json::GetString(fv, s)) {  // Anthropic-style top-level system
           ex.system_text.Add(s);
           ++ex.n_system;

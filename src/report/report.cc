@@ -25,14 +25,27 @@ std::vector<EvidenceItem> DetectorEvidence(const engine::Engine& e, const state:
   std::vector<EvidenceItem> out;
   detectors::DetectorInput in{s, e.peers(), host};
   const auto& scorer = e.scorer();
-  for (size_t i = 0; i < scorer.detectors().size(); ++i) {
+  const size_t n = scorer.detectors().size();
+  std::vector<double> strengths(n);
+  for (size_t i = 0; i < n; ++i) {
+    strengths[i] = std::max(v.peak_strength[i] / 255.0, scorer.detectors()[i]->Strength(in));
+  }
+  // Weights are what each detector added to the logit: supporting families count in proportion
+  // to the harvest evidence beside them (the gate), and the detail says so when it held them back.
+  const std::vector<double> contrib = scorer.Contributions(strengths);
+  const double gate = scorer.GateOf(strengths);
+  for (size_t i = 0; i < n; ++i) {
     const auto& d = *scorer.detectors()[i];
-    const double weight = scorer.WeightOf(i);
-    if (weight == 0) continue;
-    const double peak = v.peak_strength[i] / 255.0;
-    const double strength = std::max(peak, d.Strength(in));
-    if (strength <= 0.05) continue;
-    out.push_back({std::string(d.name()), weight * strength, strength, d.Explain(in, e.names())});
+    if (scorer.WeightOf(i) == 0 || strengths[i] <= 0.05) continue;
+    std::string detail = d.Explain(in, e.names());
+    if (d.family() != detectors::Family::kHarvest && gate < 1) {
+      detail += fmt::format(
+          " [{} evidence counts {} here: it raises harvest evidence and never flags alone]",
+          detectors::FamilyName(d.family()),
+          gate == 0 ? std::string("for nothing") : "at " + detectors::Pct(gate));
+    }
+    out.push_back({std::string(d.name()), contrib[i], strengths[i], std::move(detail),
+                   std::string(detectors::FamilyName(d.family()))});
   }
   std::stable_sort(out.begin(), out.end(), [](const EvidenceItem& a, const EvidenceItem& b) {
     return a.weight > b.weight;
@@ -339,6 +352,9 @@ void WriteEvidence(JsonWriter& w, const std::vector<EvidenceItem>& ev) {
   for (const auto& e : ev) {
     w.BeginObject();
     w.Field("detector", e.detector);
+    w.Field("family", !e.family.empty()           ? std::string_view(e.family)
+                      : e.detector == "end_users" ? std::string_view("harvest")
+                                                  : std::string_view("coordination"));
     w.Key("weight").Double(e.weight, 4);
     w.Key("strength").Double(e.strength, 4);
     w.Field("detail", e.detail);

@@ -17,6 +17,10 @@ struct EvidenceItem {
   double weight = 0;    // contribution to the score's logit
   double strength = 0;  // the detector's strength in [0, 1]
   std::string detail;
+  // The evidence family (detectors::FamilyName): harvest, pace, concealment or coordination.
+  // Empty for items that are not a detector's: links, membership and known indicators are
+  // coordination, an account's flagged end users harvest.
+  std::string family;
 };
 
 struct EndUserEntry {

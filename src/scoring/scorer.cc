@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -51,6 +52,40 @@ ScoringModel ScoringModel::FromToml(std::string_view text, const std::string& pa
       m.weights.emplace_back(std::string(k.str()), *d);
     }
   }
+  if (auto* b = t["bounds"].as_table()) {
+    for (auto& [k, v] : *b) {
+      const auto* arr = v.as_array();
+      std::optional<double> lo, hi;
+      if (arr && arr->size() == 2) {
+        lo = (*arr)[0].value<double>();
+        hi = (*arr)[1].value<double>();
+      }
+      if (!lo || !hi || *lo < 0 || *hi < *lo) {
+        throw std::runtime_error(fmt::format(
+            "{}: bound '{}' must be [floor, cap] with 0 <= floor <= cap", path, k.str()));
+      }
+      m.bounds.emplace_back(std::string(k.str()), WeightBound{*lo, *hi});
+    }
+  }
+  if (auto* g = t["gate"].as_table()) {
+    m.gate_low = (*g)["harvest_low"].value_or(m.gate_low);
+    m.gate_high = (*g)["harvest_high"].value_or(m.gate_high);
+    if (!(m.gate_low >= 0 && m.gate_high > m.gate_low && m.gate_high <= 1)) {
+      throw std::runtime_error(
+          fmt::format("{}: gate needs 0 <= harvest_low < harvest_high <= 1", path));
+    }
+  }
+  for (const auto& [name, w] : m.weights) {
+    if (w < 0) {
+      throw std::runtime_error(fmt::format("{}: weight '{}' is negative ({})", path, name, w));
+    }
+    for (const auto& [bname, bound] : m.bounds) {
+      if (bname == name && (w < bound.floor - 1e-9 || w > bound.cap + 1e-9)) {
+        throw std::runtime_error(fmt::format("{}: weight '{}' = {} is outside its bounds [{}, {}]",
+                                             path, name, w, bound.floor, bound.cap));
+      }
+    }
+  }
   if (auto* lv = t["levels"].as_table()) {
     m.level_thresholds[0] = (*lv)["low"].value_or(m.level_thresholds[0]);
     m.level_thresholds[1] = (*lv)["medium"].value_or(m.level_thresholds[1]);
@@ -89,17 +124,75 @@ Scorer::Scorer(ScoringModel model)
     if (!found)
       throw std::runtime_error(fmt::format("scoring model names unknown detector '{}'", name));
   }
+  for (const auto& [name, bound] : model_.bounds) {
+    bool found = false;
+    for (const auto& d : detectors_) found |= d->name() == name;
+    if (!found)
+      throw std::runtime_error(fmt::format("scoring model bounds unknown detector '{}'", name));
+  }
+  harvest_.resize(detectors_.size());
+  for (size_t i = 0; i < detectors_.size(); ++i) {
+    harvest_[i] = detectors_[i]->family() == detectors::Family::kHarvest;
+  }
+}
+
+double Scorer::StrongestHarvest(const std::array<uint8_t, state::kMaxDetectors>& strengths) const {
+  double strongest = 0;
+  for (size_t i = 0; i < detectors_.size(); ++i) {
+    if (harvest_[i] && weights_[i] > 0) strongest = std::max(strongest, strengths[i] / 255.0);
+  }
+  return strongest;
 }
 
 double Scorer::Score(const detectors::DetectorInput& in,
-                     std::array<uint8_t, state::kMaxDetectors>* strengths) const {
-  double logit = model_.bias;
+                     std::array<uint8_t, state::kMaxDetectors>* strengths,
+                     double outside_harvest) const {
+  double harvest = 0, support = 0, strongest = outside_harvest;
   for (size_t i = 0; i < detectors_.size(); ++i) {
     if (weights_[i] == 0 && !strengths) continue;
     const double s = detectors_[i]->Strength(in);
-    logit += weights_[i] * s;
+    if (harvest_[i]) {
+      harvest += weights_[i] * s;
+      if (weights_[i] > 0) strongest = std::max(strongest, s);
+    } else {
+      support += weights_[i] * s;
+    }
     if (strengths) (*strengths)[i] = static_cast<uint8_t>(std::lround(s * 255.0));
   }
+  const double logit = model_.bias + harvest + Gate(strongest) * support;
+  return 1.0 / (1.0 + std::exp(-logit));
+}
+
+double Scorer::Gate(double strongest_harvest) const {
+  return detectors::Ramp(strongest_harvest, model_.gate_low, model_.gate_high);
+}
+
+double Scorer::GateOf(const std::vector<double>& strengths) const {
+  double strongest = 0;
+  for (size_t i = 0; i < detectors_.size() && i < strengths.size(); ++i) {
+    if (harvest_[i] && weights_[i] > 0) strongest = std::max(strongest, strengths[i]);
+  }
+  return Gate(strongest);
+}
+
+std::vector<double> Scorer::Features(const std::vector<double>& strengths) const {
+  const double gate = GateOf(strengths);
+  std::vector<double> f(strengths);
+  for (size_t i = 0; i < f.size() && i < detectors_.size(); ++i) {
+    if (!harvest_[i]) f[i] *= gate;
+  }
+  return f;
+}
+
+std::vector<double> Scorer::Contributions(const std::vector<double>& strengths) const {
+  std::vector<double> c = Features(strengths);
+  for (size_t i = 0; i < c.size() && i < detectors_.size(); ++i) c[i] *= weights_[i];
+  return c;
+}
+
+double Scorer::ScoreOf(const std::vector<double>& strengths) const {
+  double logit = model_.bias;
+  for (double c : Contributions(strengths)) logit += c;
   return 1.0 / (1.0 + std::exp(-logit));
 }
 

@@ -1,8 +1,18 @@
-// Scorer: combines detector strengths into a score in [0, 1] with a logistic model,
-//   score = sigmoid(bias + sum_i weight_i * strength_i),
-// maps scores to levels, and decides `flagged` (level >= the flag level, "high" by default: the
-// level at which the default policy throttles). The weights are a versioned model (TOML) so a
-// fitted model can replace the built-in one without a rebuild.
+// Scorer: combines detector strengths into a score in [0, 1] with a logistic model whose
+// evidence has a structure (detectors::Family):
+//   score = sigmoid(bias + H + gate * S),
+//   H = sum over harvest detectors of weight_i * strength_i,
+//   S = sum over pace, concealment and coordination detectors of weight_i * strength_i,
+//   gate = Ramp(strongest harvest strength, gate_low, gate_high).
+// Only harvest evidence (what is taken) can flag; the other families (how it is taken) count in
+// proportion to the harvest evidence beside them, so a phone hopping networks or a SaaS app
+// running all night reaches `none` however strongly it shows it, and a campaign that both takes
+// and hides is flagged sooner than one that only takes. Weights are non-negative and each lies
+// within bounds the model file declares (floors keep the obvious from being fitted away, caps
+// keep one detector from carrying a verdict); a fitted model outside its bounds is refused.
+// Levels follow from the score; `flagged` is level >= the flag level ("high" by default: the
+// level at which the default policy throttles). The model is versioned TOML, so a fitted model
+// replaces the built-in one without a rebuild.
 #pragma once
 
 #include <array>
@@ -18,10 +28,19 @@ namespace dg::scoring {
 enum Level : uint8_t { kNone = 0, kLow, kMedium, kHigh, kCritical };
 std::string_view LevelName(uint8_t level);
 
+struct WeightBound {
+  double floor = 0;
+  double cap = 1e9;
+};
+
 struct ScoringModel {
   std::string version = "builtin-0.1";
   double bias = -4.0;
-  std::vector<std::pair<std::string, double>> weights;  // detector name -> weight
+  std::vector<std::pair<std::string, double>> weights;      // detector name -> weight
+  std::vector<std::pair<std::string, WeightBound>> bounds;  // detector name -> [floor, cap]
+  // The harvest gate: supporting evidence counts not at all below gate_low's harvest strength,
+  // fully from gate_high's.
+  double gate_low = 0.1, gate_high = 0.4;
   // Lower score bounds of low, medium, high, critical.
   std::array<double, 4> level_thresholds = {0.2, 0.4, 0.7, 0.9};
   uint8_t flag_level = kHigh;
@@ -41,10 +60,26 @@ class Scorer {
  public:
   explicit Scorer(ScoringModel model);
   // Per-event: the score of a state; optionally each detector's strength (x255, in detector order).
+  // `outside_harvest`: harvest strength shown by the account's linked cluster, which opens the
+  // gate as the account's own would (it adds nothing to H).
   double Score(const detectors::DetectorInput& in,
-               std::array<uint8_t, state::kMaxDetectors>* strengths = nullptr) const;
+               std::array<uint8_t, state::kMaxDetectors>* strengths = nullptr,
+               double outside_harvest = 0) const;
+  // The strongest harvest strength among `strengths` (x255, as Score() writes them).
+  double StrongestHarvest(const std::array<uint8_t, state::kMaxDetectors>& strengths) const;
+  // The score of given strengths (in detectors() order).
+  double ScoreOf(const std::vector<double>& strengths) const;
+  // The harvest gate of given strengths, in [0, 1].
+  double GateOf(const std::vector<double>& strengths) const;
+  // What each detector adds to the logit for given strengths: weight x strength, times the gate
+  // for the supporting families.
+  std::vector<double> Contributions(const std::vector<double>& strengths) const;
+  // The fit's features: strengths with the supporting families' multiplied by the gate, so that
+  // the logit is bias + sum(weight_i * feature_i).
+  std::vector<double> Features(const std::vector<double>& strengths) const;
   // The model's weight of detector `i` (in detectors() order).
   double WeightOf(size_t i) const { return weights_[i]; }
+  detectors::Family FamilyOf(size_t i) const { return detectors_[i]->family(); }
   uint8_t LevelOf(double score) const;
   bool Flags(double score) const { return LevelOf(score) >= model_.flag_level; }
   bool FlagsEndUser(double score) const { return LevelOf(score) >= model_.end_user_flag_level; }
@@ -52,9 +87,12 @@ class Scorer {
   const ScoringModel& model() const { return model_; }
 
  private:
+  double Gate(double strongest_harvest) const;
+
   ScoringModel model_;
   std::vector<std::unique_ptr<detectors::Detector>> detectors_;
   std::vector<double> weights_;  // aligned with detectors_
+  std::vector<bool> harvest_;    // aligned with detectors_: family is harvest
 };
 
 }  // namespace dg::scoring

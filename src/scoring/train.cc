@@ -81,7 +81,19 @@ TrainReport FitModel(const std::vector<TrainingExample>& ex, const std::vector<s
                   static_cast<double>(group_size[{e.attack, e.group}]) /
                   static_cast<double>(unit_examples[unit_of[i]]);
   }
-  std::vector<double> w(d, 1.0);
+  // Projected gradient descent: each weight stays within the bounds the base model declares
+  // (non-negative in any case).
+  std::vector<double> lo(d, 0.0), hi(d, 1e9);
+  for (size_t j = 0; j < d; ++j) {
+    for (const auto& [name, bound] : base.bounds) {
+      if (name == names[j]) {
+        lo[j] = bound.floor;
+        hi[j] = bound.cap;
+      }
+    }
+  }
+  std::vector<double> w(d);
+  for (size_t j = 0; j < d; ++j) w[j] = std::clamp(1.0, lo[j], hi[j]);
   double b = -2.0;
   std::vector<double> grad(d);
   for (int it = 0; it < opt.iterations; ++it) {
@@ -96,7 +108,7 @@ TrainReport FitModel(const std::vector<TrainingExample>& ex, const std::vector<s
       gb += err;
     }
     for (size_t j = 0; j < d; ++j) {
-      w[j] = std::max(0.0, w[j] - opt.learning_rate * (grad[j] + opt.l2 * w[j]));
+      w[j] = std::clamp(w[j] - opt.learning_rate * (grad[j] + opt.l2 * w[j]), lo[j], hi[j]);
     }
     b -= opt.learning_rate * gb;
   }
@@ -173,6 +185,18 @@ std::string ModelToToml(const ScoringModel& m, const std::string& comment) {
       "[weights]\n",
       m.version, m.bias, LevelName(m.flag_level), LevelName(m.end_user_flag_level));
   for (const auto& [name, w] : m.weights) fmt::format_to(it, "{} = {:.6f}\n", name, w);
+  if (!m.bounds.empty()) {
+    fmt::format_to(it,
+                   "\n# [floor, cap] of each weight: a fit stays within them (DETECTION.md).\n"
+                   "[bounds]\n");
+    for (const auto& [name, b] : m.bounds) {
+      fmt::format_to(it, "{} = [{}, {}]\n", name, b.floor, b.cap);
+    }
+  }
+  fmt::format_to(it,
+                 "\n# Supporting evidence counts in proportion to the strongest harvest strength.\n"
+                 "[gate]\nharvest_low = {}\nharvest_high = {}\n",
+                 m.gate_low, m.gate_high);
   fmt::format_to(it, "\n[levels]\nlow = {}\nmedium = {}\nhigh = {}\ncritical = {}\n",
                  m.level_thresholds[0], m.level_thresholds[1], m.level_thresholds[2],
                  m.level_thresholds[3]);

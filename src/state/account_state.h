@@ -37,6 +37,10 @@ struct Verdict {
   bool flagged = false;
   bool flagged_by_cluster = false;
   bool flagged_by_indicator = false;
+  // The strongest harvest strength (x255) of the linked cluster the account is in, as of the
+  // last barrier: harvest evidence shown by the cluster opens the account's harvest gate (see
+  // scoring/scorer.h), so the account's own concealment counts.
+  uint8_t cluster_harvest = 0;
   uint32_t known_indicator = 0;  // index + 1 in the known-indicator list that matched, 0 if none
   TimeUs first_flagged_at = -1;
 };
