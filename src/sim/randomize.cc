@@ -20,13 +20,13 @@ namespace dg::sim {
 namespace {
 
 constexpr std::string_view kScaled[] = {
-    "count",      "sessions_per_day", "session_requests", "gap_seconds", "think_seconds",
-    "turns",      "completion_tokens", "reasoning_tokens", "doc_chars",   "ips_per_account",
-    "end_users",  "weekend",          "error_rate"};
+    "count",     "sessions_per_day",  "session_requests", "gap_seconds", "think_seconds",
+    "turns",     "completion_tokens", "reasoning_tokens", "doc_chars",   "ips_per_account",
+    "end_users", "weekend",           "error_rate"};
 constexpr std::string_view kLogit[] = {
-    "diurnal",      "active_day_prob", "system_prob",  "end_user_prob",   "suffix_prob",
-    "content_prob", "stream_prob",     "seed_prob",    "tools_prob",      "json_prob",
-    "roam_prob",    "roam_day_prob",   "temperature_prob", "top_p_prob", "max_tokens_prob"};
+    "diurnal",      "active_day_prob", "system_prob",      "end_user_prob", "suffix_prob",
+    "content_prob", "stream_prob",     "seed_prob",        "tools_prob",    "json_prob",
+    "roam_prob",    "roam_day_prob",   "temperature_prob", "top_p_prob",    "max_tokens_prob"};
 
 class Jitter {
  public:

@@ -4,14 +4,14 @@
 // here and converted; nothing escapes as a toml++ exception.
 #include "sim/scenario.h"
 
-#include "sim/randomize.h"
-
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "sim/randomize.h"
 
 namespace dg::sim {
 namespace {

@@ -74,13 +74,13 @@ struct Population {
   std::vector<std::string> network_countries;
   // Roaming: a second set of egress networks the account's requests move to (phones on a
   // mobile carrier, VPN togglers, privacy relays, travellers). Off when roam_network is empty.
-  std::string roam_network;            // ASN class of the roaming egresses
-  Range roam_asns{1, 1};               // distinct roaming ASNs per account
-  std::string roam_country = "any";    // same | other | any: roaming ASN vs home ASN country
-  double roam_prob = 0;                // per request: probability of switching egress
-  double roam_day_prob = 0;            // per local day: probability the day is spent roaming
-  bool roam_home = true;               // false: the home network is never seen (relays)
-  bool drop_asn = false;               // omit client_asn / client_asn_org from events
+  std::string roam_network;          // ASN class of the roaming egresses
+  Range roam_asns{1, 1};             // distinct roaming ASNs per account
+  std::string roam_country = "any";  // same | other | any: roaming ASN vs home ASN country
+  double roam_prob = 0;              // per request: probability of switching egress
+  double roam_day_prob = 0;          // per local day: probability the day is spent roaming
+  bool roam_home = true;             // false: the home network is never seen (relays)
+  bool drop_asn = false;             // omit client_asn / client_asn_org from events
   // > 0: each account is this many people sharing one key, one lane each, with their own
   // client (agent, TLS build) and their own ISP (an ASN of `network`, distinct where possible).
   Range people{0, 0};

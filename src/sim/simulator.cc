@@ -166,7 +166,7 @@ struct Account {
   std::vector<const AsnInfo*> ip_asn;
   std::vector<std::string> ip_asn_org;
   std::string agent, model, system_prompt, wrapper;
-  int tls_variant = 0;  // client TLS stack build, see FingerprintFor
+  int tls_variant = 0;     // client TLS stack build, see FingerprintFor
   std::string member_key;  // host_mode = "api_key": the member's own key inside the host
   // Roaming egresses (roam_network): one address per roaming ASN; roam_cur = -1 is home.
   std::vector<std::string> roam_ips;
@@ -299,8 +299,8 @@ void Sim::BuildAccounts() {
           asns.push_back(&x);
       {
         if (asns.empty())
-          throw ScenarioError(fmt::format("population '{}': no {} ASN in network_countries",
-                                          p.name, p.network));
+          throw ScenarioError(
+              fmt::format("population '{}': no {} ASN in network_countries", p.name, p.network));
       }
       double burst_base = DrawReal(rng, p.account_age_days);
       int group_left = 0;
@@ -572,7 +572,7 @@ void Sim::StartConversation(Lane& l) {
     while (m + 1 < ps.model_cdf.size() && u >= ps.model_cdf[m]) ++m;
     l.model = p.models[m];
   }
-  l.agent = l.person                       ? l.person_agent
+  l.agent = l.person                        ? l.person_agent
             : p.agent_mode == "per_request" ? PickOne(l.rng, p.agents)
                                             : a.agent;
   Account& ident = a.hosted ? *a.host : a;
@@ -634,7 +634,8 @@ constexpr std::string_view kAppTools =
 void UpdateRoaming(Account& a, const Population& p, TimeUs t, Rng& rng) {
   const size_t n = a.roam_ips.size();
   if (p.roam_day_prob > 0) {
-    const auto day = static_cast<int64_t>(std::floor((static_cast<double>(t) + a.tz_us) / kUsPerDay));
+    const auto day =
+        static_cast<int64_t>(std::floor((static_cast<double>(t) + a.tz_us) / kUsPerDay));
     const uint64_t h = HashMix(a.day_salt ^ 0x74726176656CULL, static_cast<uint64_t>(day));
     const bool away = static_cast<double>(h >> 11) * 0x1.0p-53 < p.roam_day_prob;
     a.roam_cur = away ? static_cast<int>(HashMix(h, 1) % n) : (p.roam_home ? -1 : 0);
@@ -774,8 +775,10 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
   int n = 1;
   if (rng.Chance(p.n.prob)) {
     n = static_cast<int>(DrawInt(rng, p.n.value));
-    if (responses_api) n = 1;  // no `n` in the Responses API
-    else out += fmt::format(",\"n\":{}", n);
+    if (responses_api)
+      n = 1;  // no `n` in the Responses API
+    else
+      out += fmt::format(",\"n\":{}", n);
   }
   if (!prof.reasoning) {
     if (rng.Chance(p.temperature.prob))
@@ -839,11 +842,10 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
     latency = rng.Uniform(20, rate ? 120 : 3000);
     l.last_completion = 0;
   } else {
-    int completion =
-        p.completion_ratio.hi > 0
-            ? std::max(1, static_cast<int>(std::lround(prompt_tokens *
-                                                       DrawReal(rng, p.completion_ratio))))
-            : static_cast<int>(std::lround(DrawLog(rng, p.completion_tokens)));
+    int completion = p.completion_ratio.hi > 0
+                         ? std::max(1, static_cast<int>(std::lround(
+                                           prompt_tokens * DrawReal(rng, p.completion_ratio))))
+                         : static_cast<int>(std::lround(DrawLog(rng, p.completion_tokens)));
     int reasoning = 0;
     if (prof.reasoning) {
       Range rr = p.reasoning_tokens.hi > 0 ? p.reasoning_tokens : Range{150, 1500};
@@ -881,30 +883,30 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
       }
       out += "}]}";
     } else {
-    out += fmt::format(
-        ",\"response\":{{\"status\":200,\"usage\":{{\"prompt_tokens\":{},"
-        "\"completion_tokens\":{},\"total_tokens\":{}",
-        prompt_tokens, total_completion, prompt_tokens + total_completion);
-    if (prof.reasoning)
-      out +=
-          fmt::format(",\"completion_tokens_details\":{{\"reasoning_tokens\":{}}}", reasoning * n);
-    out += "},\"choices\":[";
-    bool content = rng.Chance(p.content_prob);
-    for (int c = 0; c < n; ++c) {
-      out += fmt::format("{}{{\"index\":{},\"finish_reason\":\"{}\"", c ? "," : "", c, finish);
-      if (content) {
-        out += ",\"message\":{\"role\":\"assistant\",\"content\":";
-        if (!p.responses.empty()) {
-          AppendJsonString(out, PickOne(rng, p.responses));
-        } else {
-          AppendJsonString(out,
-                           GenerateReply(rng, static_cast<size_t>(std::min(320, completion * 4))));
+      out += fmt::format(
+          ",\"response\":{{\"status\":200,\"usage\":{{\"prompt_tokens\":{},"
+          "\"completion_tokens\":{},\"total_tokens\":{}",
+          prompt_tokens, total_completion, prompt_tokens + total_completion);
+      if (prof.reasoning)
+        out += fmt::format(",\"completion_tokens_details\":{{\"reasoning_tokens\":{}}}",
+                           reasoning * n);
+      out += "},\"choices\":[";
+      bool content = rng.Chance(p.content_prob);
+      for (int c = 0; c < n; ++c) {
+        out += fmt::format("{}{{\"index\":{},\"finish_reason\":\"{}\"", c ? "," : "", c, finish);
+        if (content) {
+          out += ",\"message\":{\"role\":\"assistant\",\"content\":";
+          if (!p.responses.empty()) {
+            AppendJsonString(out, PickOne(rng, p.responses));
+          } else {
+            AppendJsonString(
+                out, GenerateReply(rng, static_cast<size_t>(std::min(320, completion * 4))));
+          }
+          out += '}';
         }
         out += '}';
       }
-      out += '}';
-    }
-    out += "]}";
+      out += "]}";
     }
     latency = (prof.ttft_ms + prompt_tokens * 0.02 + per_choice * 1000.0 / prof.tokens_per_s) *
               rng.LogNormal(0, 0.25);
@@ -951,9 +953,7 @@ void Sim::WriteLabels(const std::string& path) {
     if (!p.IsAttack()) continue;
     Camp& c = camps[p.campaign];
     if (c.description.empty()) c.description = p.description;
-    auto& dst = p.host.empty()                ? c.accounts
-                : p.host_mode == "api_key" ? c.api_keys
-                                           : c.end_users;
+    auto& dst = p.host.empty() ? c.accounts : p.host_mode == "api_key" ? c.api_keys : c.end_users;
     dst.insert(dst.end(), ps->member_ids.begin(), ps->member_ids.end());
   }
   std::string out;

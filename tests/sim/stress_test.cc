@@ -675,8 +675,11 @@ TEST_F(Knobs, ResponsesApiUsesInputAndInstructions) {
     }
   }
   // Everyone else speaks chat completions.
-  for (const auto& e : *events_)
-    if (e.endpoint != "/v1/responses") EXPECT_TRUE(e.has_messages);
+  for (const auto& e : *events_) {
+    if (e.endpoint != "/v1/responses") {
+      EXPECT_TRUE(e.has_messages);
+    }
+  }
 }
 
 TEST_F(Knobs, HiddenEndUsersAreNamedOnlyInTheRequestBody) {
