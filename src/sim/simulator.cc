@@ -297,11 +297,9 @@ void Sim::BuildAccounts() {
             std::find(p.network_countries.begin(), p.network_countries.end(), x.country) !=
                 p.network_countries.end())
           asns.push_back(&x);
-      {
-        if (asns.empty())
-          throw ScenarioError(
-              fmt::format("population '{}': no {} ASN in network_countries", p.name, p.network));
-      }
+      if (asns.empty())
+        throw ScenarioError(
+            fmt::format("population '{}': no {} ASN in network_countries", p.name, p.network));
       double burst_base = DrawReal(rng, p.account_age_days);
       int group_left = 0;
       std::string g_payment, g_email, g_country;
