@@ -1,6 +1,6 @@
 # distillguard: the two commands a new user needs are `make demo` and `make test`.
 # Every target installs missing Debian packages first (scripts/deps.sh).
-.PHONY: all deps build demo test test-release test-asan fuzz-smoke eval eval-peer train bench bench-serve format tidy clean
+.PHONY: all deps build demo test test-release test-asan fuzz-smoke eval eval-peer eval-stress train bench bench-serve format tidy clean
 
 JOBS ?= $(shell nproc)
 BIN := build/release/distillguard
@@ -71,6 +71,21 @@ eval-peer: build
 	@$(BIN) eval --report out/peer/report.json --labels $(PEER)/labels.json --events $(PEER)/events.jsonl \
 	  --out out/peer/eval.json --markdown docs/RESULTS-peer.md
 	@echo "results: docs/RESULTS-peer.md"
+
+# The stress family (scenarios/stress.toml: a different randomised world per seed, hard negatives,
+# attacks the standard scenario lacks) on the shared corpora: simulate, scan and evaluate each seed
+# of STRESS_SEEDS, printing the table per seed; outputs in out/stress/SEED/. Reads, never writes,
+# docs/RESULTS.md and the model.
+STRESS_SEEDS ?= 1 2 3
+eval-stress: build
+	@test -d $(CORPORA) || { echo "eval-stress needs the shared corpora at $(CORPORA)"; exit 1; }
+	@set -e; for s in $(STRESS_SEEDS); do \
+	  d=out/stress/$$s; mkdir -p $$d; echo "== stress seed $$s"; \
+	  $(BIN) simulate --scenario scenarios/stress.toml --out $$d --seed $$s --corpora $(CORPORA); \
+	  $(BIN) scan $$d/events.jsonl --accounts $$d/accounts.jsonl --report $$d/report.json --threads 2 -q; \
+	  $(BIN) eval --report $$d/report.json --labels $$d/labels.json --events $$d/events.jsonl \
+	    --out $$d/eval.json --markdown $$d/eval.md; \
+	done
 
 # Refit the shipped scoring model (models/default.toml) on the standard scenario with a training
 # seed different from the evaluation seed; deterministic.

@@ -10,21 +10,21 @@ namespace dg::sim {
 
 const std::vector<AsnInfo>& AsnsFor(std::string_view network) {
   static const std::vector<AsnInfo> kResidential = {
-      {7922, "COMCAST-7922", {{73, 1}, {73, 15}, {73, 162}, {98, 207}, {24, 6}}},
-      {20115, "CHARTER-20115", {{66, 190}, {66, 191}, {97, 88}, {71, 85}}},
-      {701, "UUNET", {{71, 163}, {71, 178}, {108, 28}}},
-      {7018, "ATT-INTERNET4", {{99, 37}, {104, 3}, {107, 200}}},
-      {812, "ROGERS-COMMUNICATIONS", {{99, 228}, {99, 230}, {174, 112}}},
-      {3320, "Deutsche Telekom AG", {{79, 200}, {87, 150}, {91, 58}, {93, 204}}},
-      {2856, "British Telecommunications PLC", {{86, 130}, {86, 150}, {81, 132}}},
-      {3215, "Orange S.A.", {{90, 12}, {90, 45}, {86, 246}}},
-      {12322, "Free SAS", {{88, 170}, {82, 64}, {78, 192}}},
-      {55836, "Reliance Jio Infocomm Limited", {{49, 36}, {49, 42}, {157, 35}}},
-      {17676, "SoftBank Corp.", {{126, 15}, {126, 72}, {126, 140}}},
-      {4766, "Korea Telecom", {{175, 196}, {121, 134}, {211, 36}}},
-      {1221, "Telstra Limited", {{120, 144}, {101, 164}, {58, 108}}},
-      {28573, "Claro NXT Telecomunicacoes Ltda", {{177, 32}, {179, 98}, {189, 6}}},
-      {6830, "Liberty Global B.V.", {{84, 24}, {62, 163}, {213, 46}}},
+      {7922, "COMCAST-7922", {{73, 1}, {73, 15}, {73, 162}, {98, 207}, {24, 6}}, "US"},
+      {20115, "CHARTER-20115", {{66, 190}, {66, 191}, {97, 88}, {71, 85}}, "US"},
+      {701, "UUNET", {{71, 163}, {71, 178}, {108, 28}}, "US"},
+      {7018, "ATT-INTERNET4", {{99, 37}, {104, 3}, {107, 200}}, "US"},
+      {812, "ROGERS-COMMUNICATIONS", {{99, 228}, {99, 230}, {174, 112}}, "CA"},
+      {3320, "Deutsche Telekom AG", {{79, 200}, {87, 150}, {91, 58}, {93, 204}}, "DE"},
+      {2856, "British Telecommunications PLC", {{86, 130}, {86, 150}, {81, 132}}, "GB"},
+      {3215, "Orange S.A.", {{90, 12}, {90, 45}, {86, 246}}, "FR"},
+      {12322, "Free SAS", {{88, 170}, {82, 64}, {78, 192}}, "FR"},
+      {55836, "Reliance Jio Infocomm Limited", {{49, 36}, {49, 42}, {157, 35}}, "IN"},
+      {17676, "SoftBank Corp.", {{126, 15}, {126, 72}, {126, 140}}, "JP"},
+      {4766, "Korea Telecom", {{175, 196}, {121, 134}, {211, 36}}, "KR"},
+      {1221, "Telstra Limited", {{120, 144}, {101, 164}, {58, 108}}, "AU"},
+      {28573, "Claro NXT Telecomunicacoes Ltda", {{177, 32}, {179, 98}, {189, 6}}, "BR"},
+      {6830, "Liberty Global B.V.", {{84, 24}, {62, 163}, {213, 46}}, "NL"},
   };
   static const std::vector<AsnInfo> kCloud = {
       {16509, "AMAZON-02", {{3, 80}, {3, 91}, {18, 204}, {54, 144}, {44, 192}}},
@@ -51,17 +51,25 @@ const std::vector<AsnInfo>& AsnsFor(std::string_view network) {
       {6939, "HURRICANE", {{216, 218}, {184, 105}}},
   };
   static const std::vector<AsnInfo> kMobile = {
-      {21928, "T-MOBILE-AS21928", {{172, 56}, {172, 58}, {172, 59}}},
-      {22394, "CELLCO", {{174, 192}, {174, 205}, {174, 241}}},
-      {20057, "ATT-MOBILITY-LLC-AS20057", {{166, 137}, {166, 170}}},
-      {45609, "Bharti Airtel Ltd. AS for GPRS Service", {{106, 193}, {106, 205}}},
+      {21928, "T-MOBILE-AS21928", {{172, 56}, {172, 58}, {172, 59}}, "US"},
+      {22394, "CELLCO", {{174, 192}, {174, 205}, {174, 241}}, "US"},
+      {20057, "ATT-MOBILITY-LLC-AS20057", {{166, 137}, {166, 170}}, "US"},
+      {45609, "Bharti Airtel Ltd. AS for GPRS Service", {{106, 193}, {106, 205}}, "IN"},
   };
   static const std::vector<AsnInfo> kVpn = {
-      {9009, "M247 Europe SRL", {{146, 70}, {185, 156}, {37, 120}}},
-      {212238, "Datacamp Limited", {{89, 187}, {185, 93}, {195, 181}}},
-      {60068, "Datacamp Limited", {{156, 146}, {212, 102}}},
-      {136787, "TEFINCOM S.A.", {{103, 86}, {45, 134}}},
+      {9009, "M247 Europe SRL", {{146, 70}, {185, 156}, {37, 120}}, "RO"},
+      {212238, "Datacamp Limited", {{89, 187}, {185, 93}, {195, 181}}, "GB"},
+      {60068, "Datacamp Limited", {{156, 146}, {212, 102}}, "GB"},
+      {136787, "TEFINCOM S.A.", {{103, 86}, {45, 134}}, "PA"},
   };
+  // Privacy-relay egress operators (e.g. iCloud Private Relay): addresses geolocate to the
+  // user's region, not to the operator.
+  static const std::vector<AsnInfo> kRelay = {
+      {36183, "AKAMAI-AS", {{172, 224}, {172, 225}, {172, 226}}},
+      {13335, "CLOUDFLARENET", {{104, 28}, {172, 71}}},
+      {54113, "FASTLY", {{146, 75}, {151, 101}}},
+  };
+  if (network == "relay") return kRelay;
   if (network == "cloud") return kCloud;
   if (network == "office") return kOffice;
   if (network == "mobile") return kMobile;

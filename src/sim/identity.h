@@ -17,9 +17,10 @@ struct AsnInfo {
   uint32_t asn;
   std::string_view org;
   std::vector<std::pair<uint8_t, uint8_t>> prefixes16;  // first two octets of announced /16s
+  std::string_view country = {};  // where the network serves its users; empty: many countries
 };
 
-// Network classes: residential, cloud, office, mobile, vpn.
+// Network classes: residential, cloud, office, mobile, vpn, relay (privacy-relay egress).
 const std::vector<AsnInfo>& AsnsFor(std::string_view network);
 // A random /24 (as its first three octets packed into uint32: a<<16|b<<8|c) inside `asn`.
 uint32_t RandomSubnet(const AsnInfo& asn, Rng& rng);

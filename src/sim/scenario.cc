@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include "sim/randomize.h"
+
 namespace dg::sim {
 namespace {
 
@@ -146,6 +148,12 @@ void ReadPopulation(Reader& r, Population& p) {
   r.Str("description", p.description);
   r.Int("count", p.count, 1, 1000000);
   r.Str("host", p.host);
+  r.OneOf("host_mode", p.host_mode, {"end_user", "api_key"});
+  r.Num("randomize", p.randomize, 0, 1);
+  r.StrList("randomize_exempt", p.randomize_exempt, true);
+  for (const auto& k : p.randomize_exempt)
+    if (!IsRandomizedKnob(k))
+      r.Fail(nullptr, fmt::format("randomize_exempt: '{}' is not a randomised knob", k));
 
   r.Rng("account_age_days", p.account_age_days, -3650, 10000);
   r.Num("created_burst_hours", p.created_burst_hours, 0, 1e6);
@@ -159,11 +167,23 @@ void ReadPopulation(Reader& r, Population& p) {
   r.StrList("email_domains", p.email_domains);
   r.Rng("keys_per_account", p.keys_per_account, 1, 1000);
 
-  r.OneOf("network", p.network, {"residential", "cloud", "office", "mobile", "vpn"});
+  r.OneOf("network", p.network, {"residential", "cloud", "office", "mobile", "vpn", "relay"});
   r.Rng("ips_per_account", p.ips_per_account, 1, 10000);
   r.OneOf("ip_scope", p.ip_scope, {"subnet", "asn", "any"});
   r.StrList("agents", p.agents);
   r.OneOf("agent_mode", p.agent_mode, {"per_account", "per_request", "shared"});
+  r.StrList("network_countries", p.network_countries);
+  if (r.Node("roam_network")) {
+    r.OneOf("roam_network", p.roam_network,
+            {"residential", "cloud", "office", "mobile", "vpn", "relay"});
+  }
+  r.Rng("roam_asns", p.roam_asns, 1, 100);
+  r.OneOf("roam_country", p.roam_country, {"any", "same", "other"});
+  r.Prob("roam_prob", p.roam_prob);
+  r.Prob("roam_day_prob", p.roam_day_prob);
+  r.Bool("roam_home", p.roam_home);
+  r.Bool("drop_asn", p.drop_asn);
+  r.Rng("people", p.people, 0, 1000);
 
   r.Rng("sessions_per_day", p.sessions_per_day, 0, 1e7);
   r.Num("sessions_tail_alpha", p.sessions_tail_alpha, 0, 100);
@@ -184,6 +204,7 @@ void ReadPopulation(Reader& r, Population& p) {
   r.Rng("turns", p.turns, 1, 1000);
   r.Rng("think_seconds", p.think_seconds, 0, 1e7);
   r.Bool("agent_loop", p.agent_loop);
+  r.Rng("max_sessions", p.max_sessions, 0, 1e9);
 
   r.Str("prompts", p.prompts);
   r.Str("builtin", p.builtin);
@@ -229,9 +250,11 @@ void ReadPopulation(Reader& r, Population& p) {
   r.Rng("end_users", p.end_users, 0, 1e7);
   r.Num("end_user_zipf", p.end_user_zipf, 0, 5);
   r.Prob("end_user_prob", p.end_user_prob);
+  r.OneOf("end_user_field", p.end_user_field, {"end_user", "user", "safety_identifier"});
 
   r.Rng("completion_tokens", p.completion_tokens, 1, 1e6);
   r.Rng("reasoning_tokens", p.reasoning_tokens, 0, 1e6);
+  r.Rng("completion_ratio", p.completion_ratio, 0, 100);
   r.Prob("content_prob", p.content_prob);
   r.Prob("error_rate", p.error_rate);
   r.CheckUnknown();
@@ -241,6 +264,12 @@ void ReadPopulation(Reader& r, Population& p) {
   if (p.label == "attack" && p.campaign.empty()) p.campaign = p.name;
   if (p.label == "benign" && !p.campaign.empty())
     r.Fail(nullptr, "'campaign' is only meaningful for label = \"attack\"");
+  if (!p.roam_network.empty() && p.roam_prob == 0 && p.roam_day_prob == 0)
+    r.Fail(nullptr, "'roam_network' needs 'roam_prob' or 'roam_day_prob' > 0");
+  if (p.roam_network.empty() && (p.roam_prob > 0 || p.roam_day_prob > 0 || !p.roam_home))
+    r.Fail(nullptr, "roaming knobs need 'roam_network'");
+  if (p.host_mode != "end_user" && p.host.empty())
+    r.Fail(nullptr, "'host_mode' is only meaningful with 'host'");
   if (p.pool_order != "random" && p.pool_size == 0 && p.prompts.rfind("builtin", 0) == 0)
     p.pool_size = 5000;
 }
@@ -278,6 +307,7 @@ Scenario ParseScenario(std::string_view text, const std::string& source_name) {
       s.has_seed = true;
       (void)n;
     }
+    r.Num("randomize", s.randomize, 0, 1);
     r.CheckUnknown();
   }
   const toml::node* pops = top.Node("population");

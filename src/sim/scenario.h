@@ -44,6 +44,14 @@ struct Population {
   std::string description;  // for labels.json campaigns
   int count = 1;
   std::string host;  // if set: members are end users inside accounts of this population
+  // With `host`: what a member is inside the host account: "end_user" (an end-user id) or
+  // "api_key" (an extra API key of the host account, e.g. one abused key of a company).
+  std::string host_mode = "end_user";
+
+  // Randomisation (stress families): per-population strength (< 0: the scenario's) and knobs
+  // exempt from the jitter (see sim/randomize.h).
+  double randomize = -1;
+  std::vector<std::string> randomize_exempt;
 
   // Identity.
   Range account_age_days{30, 365};  // created_at = start - age (negative: during the scenario)
@@ -62,6 +70,20 @@ struct Population {
   std::string ip_scope = "subnet";  // subnet (one /24) | asn (any /24 of one ASN) | any
   std::vector<std::string> agents{"OpenAI/Python 1.54.3"};
   std::string agent_mode = "per_account";  // per_account | per_request | shared
+  // Restricts the network class to ASNs registered in these countries (empty: all).
+  std::vector<std::string> network_countries;
+  // Roaming: a second set of egress networks the account's requests move to (phones on a
+  // mobile carrier, VPN togglers, privacy relays, travellers). Off when roam_network is empty.
+  std::string roam_network;          // ASN class of the roaming egresses
+  Range roam_asns{1, 1};             // distinct roaming ASNs per account
+  std::string roam_country = "any";  // same | other | any: roaming ASN vs home ASN country
+  double roam_prob = 0;              // per request: probability of switching egress
+  double roam_day_prob = 0;          // per local day: probability the day is spent roaming
+  bool roam_home = true;             // false: the home network is never seen (relays)
+  bool drop_asn = false;             // omit client_asn / client_asn_org from events
+  // > 0: each account is this many people sharing one key, one lane each, with their own
+  // client (agent, TLS build) and their own ISP (an ASN of `network`, distinct where possible).
+  Range people{0, 0};
 
   // Timing.
   Range sessions_per_day{1, 1};  // per account, log-uniform in [lo, hi] (Pareto if tail set)
@@ -81,6 +103,7 @@ struct Population {
   Range turns{1, 1};                 // requests per conversation
   Range think_seconds{20, 120};      // between turns
   bool agent_loop = false;           // later turns are tool results, not user follow-ups
+  Range max_sessions{0, 0};          // > 0: the account stops after this many sessions
 
   // Prompt material.
   std::string prompts = "builtin:chat";  // corpus group[:file prefixes] or builtin:<kind>
@@ -118,10 +141,14 @@ struct Population {
   Range end_users{0, 0};  // per-account pool size; 0: no end_user field
   double end_user_zipf = 1.0;
   double end_user_prob = 1.0;
+  // Where the end-user id goes: top-level "end_user", or inside the request body as "user" or
+  // "safety_identifier" (OpenAI API fields). Hosted members follow their host's setting.
+  std::string end_user_field = "end_user";
 
   // Response.
   Range completion_tokens{50, 400};
   Range reasoning_tokens{0, 0};  // 0: model default for reasoning models
+  Range completion_ratio{0, 0};  // > 0: completion = ratio x prompt tokens (translations)
   double content_prob = 0.3;
   double error_rate = 0.005;
 
@@ -135,6 +162,7 @@ struct Scenario {
   double duration_hours = 24;
   uint64_t seed = 1;
   bool has_seed = false;
+  double randomize = 0;  // 0: one world; > 0: per-seed jitter of population knobs (randomize.h)
   std::vector<Population> populations;
   std::string file;  // where it was loaded from
 

@@ -21,6 +21,7 @@
 #include "common/rng.h"
 #include "sim/corpus.h"
 #include "sim/identity.h"
+#include "sim/randomize.h"
 #include "sim/textgen.h"
 
 namespace dg::sim {
@@ -165,7 +166,14 @@ struct Account {
   std::vector<const AsnInfo*> ip_asn;
   std::vector<std::string> ip_asn_org;
   std::string agent, model, system_prompt, wrapper;
-  int tls_variant = 0;  // client TLS stack build, see FingerprintFor
+  int tls_variant = 0;     // client TLS stack build, see FingerprintFor
+  std::string member_key;  // host_mode = "api_key": the member's own key inside the host
+  // Roaming egresses (roam_network): one address per roaming ASN; roam_cur = -1 is home.
+  std::vector<std::string> roam_ips;
+  std::vector<const AsnInfo*> roam_asn;
+  int roam_cur = -1;
+  int lanes = 1;
+  int64_t max_sessions = 0, sessions_started = 0;
   // Behaviour.
   double sessions_per_day = 0;
   double tz_us = 0;
@@ -174,6 +182,28 @@ struct Account {
   size_t cursor = 0, shard_begin = 0, shard_len = 0;
   int64_t bias_cursor = 0;
 };
+
+// Roaming egresses: `roam_asns` distinct ASNs of `roam_network` other than the home ASN, in the
+// home ASN's country (`same`), outside it (`other`) or anywhere; one address in each.
+void SetupRoaming(Account& a, const Population& p, const AsnInfo& home, Rng& rng) {
+  std::vector<const AsnInfo*> cand;
+  for (const auto& x : AsnsFor(p.roam_network)) {
+    if (x.asn == home.asn) continue;
+    const bool same = !home.country.empty() && x.country == home.country;
+    if ((p.roam_country == "same" && !same) || (p.roam_country == "other" && same)) continue;
+    cand.push_back(&x);
+  }
+  if (cand.empty())
+    throw ScenarioError(fmt::format("population '{}': no {} ASN for roam_country = {} from {}",
+                                    p.name, p.roam_network, p.roam_country, home.org));
+  for (size_t i = cand.size(); i > 1; --i) std::swap(cand[i - 1], cand[rng.Below(i)]);
+  const auto n = std::min<size_t>(cand.size(), static_cast<size_t>(DrawInt(rng, p.roam_asns)));
+  for (size_t i = 0; i < n; ++i) {
+    a.roam_asn.push_back(cand[i]);
+    a.roam_ips.push_back(IpInSubnet(RandomSubnet(*cand[i], rng), rng));
+  }
+  a.roam_cur = p.roam_home ? -1 : 0;
+}
 
 std::string MakeEndUser(uint64_t salt, uint64_t idx) {
   return fmt::format("user_{:012x}", HashMix(salt, idx) & 0xFFFFFFFFFFFFULL);
@@ -197,12 +227,21 @@ struct Lane {
   std::string model, end_user, agent;
   bool system_on = false;
   int last_completion = 0;
+  std::string system_text;  // the conversation's system prompt (Responses API `instructions`)
+  // people > 0: this lane is one person with an own client and ISP.
+  bool person = false;
+  std::string person_ip, person_agent;
+  const AsnInfo* person_asn = nullptr;
+  int person_tls = 0;
 };
 
 class Sim {
  public:
   Sim(const Scenario& sc, const SimOptions& opt)
-      : sc_(sc), opt_(opt), corpora_(opt.corpora_dir), seed_(opt.seed_given ? opt.seed : sc.seed) {}
+      : opt_(opt), corpora_(opt.corpora_dir), seed_(opt.seed_given ? opt.seed : sc.seed) {
+    // A randomised family is one world per seed; otherwise the scenario as written.
+    sc_ = HasRandomization(sc) ? Randomize(sc, seed_) : sc;
+  }
   SimStats Run();
 
  private:
@@ -215,7 +254,7 @@ class Sim {
   void WriteAccounts(const std::string& path);
   void WriteLabels(const std::string& path);
 
-  const Scenario& sc_;
+  Scenario sc_;
   const SimOptions& opt_;
   Corpora corpora_;
   uint64_t seed_;
@@ -250,7 +289,17 @@ void Sim::BuildAccounts() {
       if (!p.host.empty())
         for (auto& a : accounts_)
           if (a->ps == by_name[p.host] && !a->hosted) hosts.push_back(a.get());
-      const auto& asns = AsnsFor(p.network);
+      // network_countries restricts the class to ASNs serving those countries.
+      // (Pointers into the static tables: events refer to them until the end.)
+      std::vector<const AsnInfo*> asns;
+      for (const auto& x : AsnsFor(p.network))
+        if (p.network_countries.empty() ||
+            std::find(p.network_countries.begin(), p.network_countries.end(), x.country) !=
+                p.network_countries.end())
+          asns.push_back(&x);
+      if (asns.empty())
+        throw ScenarioError(
+            fmt::format("population '{}': no {} ASN in network_countries", p.name, p.network));
       double burst_base = DrawReal(rng, p.account_age_days);
       int group_left = 0;
       std::string g_payment, g_email, g_country;
@@ -269,7 +318,7 @@ void Sim::BuildAccounts() {
                     : d == "@random" ? GenerateThrowawayDomain(arng)
                                      : d;
           g_country = PickOne(arng, p.countries);
-          g_asn = &PickOne(arng, asns);
+          g_asn = PickOne(arng, asns);
           g_subnet = RandomSubnet(*g_asn, arng);
         }
         --group_left;
@@ -295,16 +344,17 @@ void Sim::BuildAccounts() {
         // Keys and network.
         for (int64_t k = 0, nk = DrawInt(arng, p.keys_per_account); k < nk; ++k)
           a->keys.push_back("key_" + RandomHex(arng, 12));
-        const AsnInfo* home = p.share_subnet ? g_asn : &PickOne(arng, asns);
+        const AsnInfo* home = p.share_subnet ? g_asn : PickOne(arng, asns);
         uint32_t subnet = p.share_subnet ? g_subnet : RandomSubnet(*home, arng);
         for (int64_t k = 0, nip = DrawInt(arng, p.ips_per_account); k < nip; ++k) {
-          const AsnInfo* asn = p.ip_scope == "any" ? &PickOne(arng, asns) : home;
+          const AsnInfo* asn = p.ip_scope == "any" ? PickOne(arng, asns) : home;
           uint32_t s = p.ip_scope == "subnet" ? subnet : RandomSubnet(*asn, arng);
           a->ips.push_back(IpInSubnet(s, arng));
           a->ip_asn.push_back(asn);
         }
         a->agent = p.agent_mode == "shared" ? ps.fixed_agent : PickOne(arng, p.agents);
         a->tls_variant = p.agent_mode == "shared" ? 0 : static_cast<int>(arng.Below(3));
+        if (!p.roam_network.empty()) SetupRoaming(*a, p, *home, arng);
         if (!p.system_prompts.empty()) {
           if (p.system_mode == "per_population") {
             a->system_prompt = ps.fixed_system;
@@ -359,15 +409,34 @@ void Sim::BuildAccounts() {
               MakeEndUser(a->host->eu_salt, a->host->end_users + arng.Below(1u << 20));
           used_ids.erase(a->id);
           a->id = a->member_end_user;
-          ps.member_ids.push_back(a->member_end_user);
+          if (p.host_mode == "api_key") {
+            // An extra key of the host account, used only by this member; no end user.
+            a->member_key = "key_" + RandomHex(arng, 12);
+            a->member_end_user.clear();
+            a->id = a->member_key;
+          }
+          ps.member_ids.push_back(a->id);
         } else {
           ps.member_ids.push_back(a->id);
         }
-        // Lanes.
-        for (int k = 0; k < p.lanes; ++k) {
+        if (p.max_sessions.hi > 0) a->max_sessions = DrawInt(arng, p.max_sessions);
+        // Lanes (with `people`: one per person, each with an own client and ISP).
+        a->lanes = p.people.hi > 0 ? static_cast<int>(DrawInt(arng, p.people)) : p.lanes;
+        std::vector<size_t> isp(asns.size());
+        for (size_t k = 0; k < isp.size(); ++k) isp[k] = k;
+        if (p.people.hi > 0)
+          for (size_t k = isp.size(); k > 1; --k) std::swap(isp[k - 1], isp[arng.Below(k)]);
+        for (int k = 0; k < a->lanes; ++k) {
           Lane l;
           l.a = a.get();
           l.rng = arng.Fork(static_cast<uint64_t>(k) + 101);
+          if (p.people.hi > 0) {
+            l.person = true;
+            l.person_agent = PickOne(l.rng, p.agents);
+            l.person_tls = static_cast<int>(l.rng.Below(3));
+            l.person_asn = asns[isp[static_cast<size_t>(k) % isp.size()]];
+            l.person_ip = IpInSubnet(RandomSubnet(*l.person_asn, l.rng), l.rng);
+          }
           lanes_.push_back(std::move(l));
         }
         accounts_.push_back(std::move(a));
@@ -393,6 +462,7 @@ double Sim::Intensity(const Account& a, TimeUs t) const {
 bool Sim::NextSession(Lane& l, TimeUs from) {
   Account& a = *l.a;
   const Population& p = *a.ps->pop;
+  if (a.max_sessions > 0 && a.sessions_started++ >= a.max_sessions) return false;
   if (!p.cron_hours.empty()) {
     // Scheduled jobs: the first cron slot (plus jitter) after `from` on an active day.
     TimeUs base = std::max(from, a.active_start);
@@ -418,7 +488,7 @@ bool Sim::NextSession(Lane& l, TimeUs from) {
       }
     }
   }
-  double rate_per_us = a.sessions_per_day / p.lanes / static_cast<double>(kUsPerDay);
+  double rate_per_us = a.sessions_per_day / a.lanes / static_cast<double>(kUsPerDay);
   if (rate_per_us <= 0) return false;
   double max_shape = (1.0 + p.diurnal) * std::max(1.0, p.weekend);
   double lmax = rate_per_us * max_shape;
@@ -500,7 +570,9 @@ void Sim::StartConversation(Lane& l) {
     while (m + 1 < ps.model_cdf.size() && u >= ps.model_cdf[m]) ++m;
     l.model = p.models[m];
   }
-  l.agent = p.agent_mode == "per_request" ? PickOne(l.rng, p.agents) : a.agent;
+  l.agent = l.person                        ? l.person_agent
+            : p.agent_mode == "per_request" ? PickOne(l.rng, p.agents)
+                                            : a.agent;
   Account& ident = a.hosted ? *a.host : a;
   const Population& ip = *ident.ps->pop;
   if (a.hosted) {
@@ -513,6 +585,7 @@ void Sim::StartConversation(Lane& l) {
   // Messages.
   l.msgs.clear();
   l.ctx_chars = 0;
+  l.system_text.clear();
   if (!p.system_prompts.empty() && l.rng.Chance(p.system_prob)) {
     std::string sys;
     if (p.system_mode == "per_request") {
@@ -526,6 +599,7 @@ void Sim::StartConversation(Lane& l) {
     std::string m;
     AppendMessage(m, "system", sys);
     l.ctx_chars += sys.size();
+    l.system_text = sys;
     l.msgs.push_back(std::move(m));
   }
   std::string user = l.item->turns[0];
@@ -550,6 +624,28 @@ constexpr std::string_view kAgentTools =
     R"([{"type":"function","function":{"name":"read_file","description":"Read a file from the workspace","parameters":{"type":"object","properties":{"path":{"type":"string"}},"required":["path"]}}},{"type":"function","function":{"name":"edit_file","description":"Replace text in a file","parameters":{"type":"object","properties":{"path":{"type":"string"},"old":{"type":"string"},"new":{"type":"string"}},"required":["path","old","new"]}}},{"type":"function","function":{"name":"run_shell","description":"Run a shell command","parameters":{"type":"object","properties":{"cmd":{"type":"string"}},"required":["cmd"]}}},{"type":"function","function":{"name":"search_code","description":"Search the code base","parameters":{"type":"object","properties":{"query":{"type":"string"}},"required":["query"]}}}])";
 constexpr std::string_view kAppTools =
     R"([{"type":"function","function":{"name":"lookup_order","description":"Find an order by id","parameters":{"type":"object","properties":{"order_id":{"type":"string"}},"required":["order_id"]}}},{"type":"function","function":{"name":"get_account","description":"Get the customer's account details","parameters":{"type":"object","properties":{}}}}])";
+
+// Moves an account between its home and roaming egresses for a request at `t`. roam_day_prob:
+// each local day is a travel day or not (a hash of the day, so every request of the day agrees)
+// and a travel day uses one roaming network. roam_prob: each request switches egress with this
+// probability, home <-> a roaming network (roam_home), or to another roaming network (relays).
+void UpdateRoaming(Account& a, const Population& p, TimeUs t, Rng& rng) {
+  const size_t n = a.roam_ips.size();
+  if (p.roam_day_prob > 0) {
+    const auto day =
+        static_cast<int64_t>(std::floor((static_cast<double>(t) + a.tz_us) / kUsPerDay));
+    const uint64_t h = HashMix(a.day_salt ^ 0x74726176656CULL, static_cast<uint64_t>(day));
+    const bool away = static_cast<double>(h >> 11) * 0x1.0p-53 < p.roam_day_prob;
+    a.roam_cur = away ? static_cast<int>(HashMix(h, 1) % n) : (p.roam_home ? -1 : 0);
+  }
+  if (p.roam_prob > 0 && rng.Chance(p.roam_prob)) {
+    if (p.roam_home) {
+      a.roam_cur = a.roam_cur >= 0 ? -1 : static_cast<int>(rng.Below(n));
+    } else if (n > 1) {
+      a.roam_cur = static_cast<int>((static_cast<size_t>(a.roam_cur) + 1 + rng.Below(n - 1)) % n);
+    }
+  }
+}
 
 void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
   Account& a = *l.a;
@@ -601,37 +697,86 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
   out += "\",\"account_id\":";
   AppendJsonString(out, ident.id);
   out += ",\"api_key_id\":";
-  AppendJsonString(out, ident.keys[rng.Chance(0.85) ? 0 : rng.Below(ident.keys.size())]);
-  if (!l.end_user.empty()) {
+  if (!a.member_key.empty()) {
+    AppendJsonString(out, a.member_key);
+  } else {
+    AppendJsonString(out, ident.keys[rng.Chance(0.85) ? 0 : rng.Below(ident.keys.size())]);
+  }
+  // The end-user id: top level, or in the request body (below) when the host app puts it there.
+  const Population& ip = *ident.ps->pop;
+  const bool eu_in_body = ip.end_user_field != "end_user";
+  if (!l.end_user.empty() && !eu_in_body) {
     out += ",\"end_user\":";
     AppendJsonString(out, l.end_user);
   }
-  size_t ipi = ident.ips.size() == 1 ? 0 : DrawZipf(rng, ident.ips.size(), 1.0);
+  // Egress: the lane's person, a roaming network, or one of the account's own addresses.
+  const std::string* client_ip;
+  const AsnInfo* asn;
+  if (l.person) {
+    client_ip = &l.person_ip;
+    asn = l.person_asn;
+  } else {
+    if (!ident.roam_ips.empty()) UpdateRoaming(ident, ip, l.t, rng);
+    if (ident.roam_cur >= 0) {
+      client_ip = &ident.roam_ips[static_cast<size_t>(ident.roam_cur)];
+      asn = ident.roam_asn[static_cast<size_t>(ident.roam_cur)];
+    } else {
+      size_t ipi = ident.ips.size() == 1 ? 0 : DrawZipf(rng, ident.ips.size(), 1.0);
+      client_ip = &ident.ips[ipi];
+      asn = ident.ip_asn[ipi];
+    }
+  }
   out += ",\"client_ip\":\"";
-  out += ident.ips[ipi];
+  out += *client_ip;
   const std::string& agent = a.hosted ? ident.agent : l.agent;
   out += "\",\"user_agent\":";
   AppendJsonString(out, agent);
   out += ",\"client_fingerprint\":\"";
-  out += FingerprintFor(agent, ident.tls_variant);
-  out += fmt::format("\",\"client_asn\":{},\"client_asn_org\":", ident.ip_asn[ipi]->asn);
-  AppendJsonString(out, ident.ip_asn[ipi]->org);
+  out += FingerprintFor(agent, l.person ? l.person_tls : ident.tls_variant);
+  out += '"';
+  if (!ip.drop_asn) {
+    out += fmt::format(",\"client_asn\":{},\"client_asn_org\":", asn->asn);
+    AppendJsonString(out, asn->org);
+  }
   out += ",\"endpoint\":";
   AppendJsonString(out, p.endpoint);
 
-  // Request.
+  // Request. The Responses API carries the system prompt as `instructions` and the rest of the
+  // conversation as `input`, and names its output cap `max_output_tokens`.
+  const bool responses_api = p.endpoint == "/v1/responses";
   out += ",\"request\":{\"model\":";
   AppendJsonString(out, l.model);
-  out += ",\"messages\":[";
-  for (size_t i = 0; i < l.msgs.size(); ++i) {
-    if (i) out += ',';
-    out += l.msgs[i];
+  if (responses_api) {
+    size_t first = 0;
+    if (!l.system_text.empty()) {
+      out += ",\"instructions\":";
+      AppendJsonString(out, l.system_text);
+      first = 1;
+    }
+    out += ",\"input\":[";
+    for (size_t i = first; i < l.msgs.size(); ++i) {
+      if (i > first) out += ',';
+      out += l.msgs[i];
+    }
+  } else {
+    out += ",\"messages\":[";
+    for (size_t i = 0; i < l.msgs.size(); ++i) {
+      if (i) out += ',';
+      out += l.msgs[i];
+    }
   }
   out += ']';
+  if (!l.end_user.empty() && eu_in_body) {
+    out += fmt::format(",\"{}\":", ip.end_user_field);
+    AppendJsonString(out, l.end_user);
+  }
   int n = 1;
   if (rng.Chance(p.n.prob)) {
     n = static_cast<int>(DrawInt(rng, p.n.value));
-    out += fmt::format(",\"n\":{}", n);
+    if (responses_api)
+      n = 1;  // no `n` in the Responses API
+    else
+      out += fmt::format(",\"n\":{}", n);
   }
   if (!prof.reasoning) {
     if (rng.Chance(p.temperature.prob))
@@ -642,7 +787,9 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
   int max_tokens = -1;
   if (rng.Chance(p.max_tokens.prob)) {
     max_tokens = static_cast<int>(DrawInt(rng, p.max_tokens.value));
-    out += prof.reasoning ? ",\"max_completion_tokens\":" : ",\"max_tokens\":";
+    out += responses_api    ? ",\"max_output_tokens\":"
+           : prof.reasoning ? ",\"max_completion_tokens\":"
+                            : ",\"max_tokens\":";
     out += std::to_string(max_tokens);
   }
   bool logprobs = !prof.reasoning && rng.Chance(p.logprobs_prob);
@@ -693,7 +840,10 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
     latency = rng.Uniform(20, rate ? 120 : 3000);
     l.last_completion = 0;
   } else {
-    int completion = static_cast<int>(std::lround(DrawLog(rng, p.completion_tokens)));
+    int completion = p.completion_ratio.hi > 0
+                         ? std::max(1, static_cast<int>(std::lround(
+                                           prompt_tokens * DrawReal(rng, p.completion_ratio))))
+                         : static_cast<int>(std::lround(DrawLog(rng, p.completion_tokens)));
     int reasoning = 0;
     if (prof.reasoning) {
       Range rr = p.reasoning_tokens.hi > 0 ? p.reasoning_tokens : Range{150, 1500};
@@ -712,30 +862,50 @@ void Sim::EmitEvent(Lane& l, std::string& out, int& latency_ms) {
       finish = "length";
     }
     const int total_completion = per_choice * n;
-    out += fmt::format(
-        ",\"response\":{{\"status\":200,\"usage\":{{\"prompt_tokens\":{},"
-        "\"completion_tokens\":{},\"total_tokens\":{}",
-        prompt_tokens, total_completion, prompt_tokens + total_completion);
-    if (prof.reasoning)
-      out +=
-          fmt::format(",\"completion_tokens_details\":{{\"reasoning_tokens\":{}}}", reasoning * n);
-    out += "},\"choices\":[";
-    bool content = rng.Chance(p.content_prob);
-    for (int c = 0; c < n; ++c) {
-      out += fmt::format("{}{{\"index\":{},\"finish_reason\":\"{}\"", c ? "," : "", c, finish);
-      if (content) {
-        out += ",\"message\":{\"role\":\"assistant\",\"content\":";
-        if (!p.responses.empty()) {
-          AppendJsonString(out, PickOne(rng, p.responses));
-        } else {
-          AppendJsonString(out,
-                           GenerateReply(rng, static_cast<size_t>(std::min(320, completion * 4))));
+    if (responses_api) {
+      // Responses API shape: input/output token names and an `output` list of messages.
+      out += fmt::format(
+          ",\"response\":{{\"status\":200,\"usage\":{{\"input_tokens\":{},"
+          "\"output_tokens\":{},\"total_tokens\":{}",
+          prompt_tokens, total_completion, prompt_tokens + total_completion);
+      if (prof.reasoning)
+        out += fmt::format(",\"output_tokens_details\":{{\"reasoning_tokens\":{}}}", reasoning);
+      out += fmt::format(
+          "}},\"output\":[{{\"type\":\"message\",\"role\":\"assistant\",\"status\":\"{}\"",
+          finish == std::string_view("length") ? "incomplete" : "completed");
+      if (rng.Chance(p.content_prob)) {
+        out += ",\"content\":[{\"type\":\"output_text\",\"text\":";
+        AppendJsonString(out,
+                         GenerateReply(rng, static_cast<size_t>(std::min(320, completion * 4))));
+        out += "}]";
+      }
+      out += "}]}";
+    } else {
+      out += fmt::format(
+          ",\"response\":{{\"status\":200,\"usage\":{{\"prompt_tokens\":{},"
+          "\"completion_tokens\":{},\"total_tokens\":{}",
+          prompt_tokens, total_completion, prompt_tokens + total_completion);
+      if (prof.reasoning)
+        out += fmt::format(",\"completion_tokens_details\":{{\"reasoning_tokens\":{}}}",
+                           reasoning * n);
+      out += "},\"choices\":[";
+      bool content = rng.Chance(p.content_prob);
+      for (int c = 0; c < n; ++c) {
+        out += fmt::format("{}{{\"index\":{},\"finish_reason\":\"{}\"", c ? "," : "", c, finish);
+        if (content) {
+          out += ",\"message\":{\"role\":\"assistant\",\"content\":";
+          if (!p.responses.empty()) {
+            AppendJsonString(out, PickOne(rng, p.responses));
+          } else {
+            AppendJsonString(
+                out, GenerateReply(rng, static_cast<size_t>(std::min(320, completion * 4))));
+          }
+          out += '}';
         }
         out += '}';
       }
-      out += '}';
+      out += "]}";
     }
-    out += "]}";
     latency = (prof.ttft_ms + prompt_tokens * 0.02 + per_choice * 1000.0 / prof.tokens_per_s) *
               rng.LogNormal(0, 0.25);
     l.last_completion = completion;
@@ -773,7 +943,7 @@ void Sim::WriteLabels(const std::string& path) {
     if (!a->hosted) accts[a->id] = a.get();
   struct Camp {
     std::string description;
-    std::vector<std::string> accounts, end_users;
+    std::vector<std::string> accounts, end_users, api_keys;
   };
   std::map<std::string, Camp> camps;
   for (auto& ps : pops_) {
@@ -781,7 +951,7 @@ void Sim::WriteLabels(const std::string& path) {
     if (!p.IsAttack()) continue;
     Camp& c = camps[p.campaign];
     if (c.description.empty()) c.description = p.description;
-    auto& dst = p.host.empty() ? c.accounts : c.end_users;
+    auto& dst = p.host.empty() ? c.accounts : p.host_mode == "api_key" ? c.api_keys : c.end_users;
     dst.insert(dst.end(), ps->member_ids.begin(), ps->member_ids.end());
   }
   std::string out;
@@ -807,7 +977,16 @@ void Sim::WriteLabels(const std::string& path) {
       w.Key("end_users").BeginArray();
       for (auto& id : c.end_users) w.String(id);
       w.EndArray();
-      // Where the hidden end users live (accounts labelled benign).
+    }
+    if (!c.api_keys.empty()) {
+      // Abused keys inside otherwise benign accounts (host_mode = "api_key").
+      std::sort(c.api_keys.begin(), c.api_keys.end());
+      w.Key("api_keys").BeginArray();
+      for (auto& id : c.api_keys) w.String(id);
+      w.EndArray();
+    }
+    if (!c.end_users.empty() || !c.api_keys.empty()) {
+      // Where the hidden end users / keys live (accounts labelled benign).
       std::set<std::string> hosts;
       for (auto& a : accounts_)
         if (a->hosted && a->ps->pop->campaign == name) hosts.insert(a->host->id);
