@@ -1,6 +1,7 @@
 // See http_server.h.
 #include "serve/http_server.h"
 
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -140,12 +141,25 @@ class Session : public std::enable_shared_from_this<Session> {
   void DoClose() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    // Lingering close: read and discard what the client still sends (the rest of a refused
+    // body, bytes after garbage) for up to a second. Closing with unread data would reset the
+    // connection, and a reset can destroy the 400 / 413 before the client has read it.
+    stream_.expires_after(std::chrono::seconds(1));
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(net::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (!ec) self->Drain();  // until EOF, an error or the deadline
+                            });
   }
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> res_;
+  std::array<char, 4096> drain_;
   Service& svc_;
   bool keep_alive_ = true;
 };
