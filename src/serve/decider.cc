@@ -122,7 +122,7 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
     }
   };
   limit(p.account_requests, Key(in.account_id, kAcctReq), 1, "rate:account_requests", &d.requests);
-  const double tokens = in.max_tokens > 0 ? in.max_tokens * std::max(in.n, 1)
+  const double tokens = in.max_tokens > 0 ? static_cast<double>(in.max_tokens) * std::max(in.n, 1)
                                           : static_cast<double>(p.default_request_tokens);
   limit(p.account_tokens, Key(in.account_id, kAcctTok), tokens, "rate:account_tokens", &d.tokens);
   if (!in.api_key_id.empty())

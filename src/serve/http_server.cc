@@ -1,6 +1,7 @@
 // See http_server.h.
 #include "serve/http_server.h"
 
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,8 +9,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
+#include <cstdio>
+#include <exception>
 #include <optional>
 
+#include "serve/http_util.h"
 #include "serve/service.h"
 
 namespace dg::serve {
@@ -42,14 +46,23 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec, size_t) {
     if (ec == http::error::end_of_stream) return DoClose();
-    if (ec == http::error::body_limit || ec == http::error::header_limit) {
-      HttpResponse r;
-      r.status = 413;
-      r.body = R"({"error":{"message":"request too large","type":"invalid_request_error"}})";
-      keep_alive_ = false;
-      return Send(std::move(r));
+    // Timed out (slow or idle client: the stream is already closed), shut down, or the peer is
+    // gone: nothing to answer.
+    if (ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+        ec == net::error::eof) {
+      return;
     }
-    if (ec) return;
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      svc_.CountBadRequest();
+      return SendError(413, "request too large (header or body limit)", "request_too_large");
+    }
+    if (ec) {
+      // Anything else is a request Beast could not parse (garbage bytes, a bad request line,
+      // bad headers, a bad chunk): answer 400 and close, since the stream is out of sync.
+      svc_.CountBadRequest();
+      return SendError(400, "malformed HTTP request: " + ec.message(), "invalid_http");
+    }
     auto msg = parser_->release();
     keep_alive_ = msg.keep_alive();
     HttpRequest req;
@@ -66,10 +79,40 @@ class Session : public std::enable_shared_from_this<Session> {
     req.body = std::move(msg.body());
     stream_.expires_never();
     auto self = shared_from_this();
-    svc_.Handle(std::move(req), [self](HttpResponse r) {
+    Reply reply = ReplyOnce([self](HttpResponse r) {
       net::dispatch(self->stream_.get_executor(),
                     [self, r = std::move(r)]() mutable { self->Send(std::move(r)); });
     });
+    // Last resort: a handler bug must cost one request (500), never the process. Handlers report
+    // bad input as 400s themselves; reaching these catches is a bug, counted and logged.
+    try {
+      svc_.Handle(std::move(req), reply);
+    } catch (const std::exception& e) {
+      svc_.CountRequestException();
+      std::fprintf(stderr, "distillguard serve: request handler threw: %s\n", e.what());
+      reply(ServerError());
+    } catch (...) {
+      svc_.CountRequestException();
+      std::fprintf(stderr, "distillguard serve: request handler threw (unknown exception)\n");
+      reply(ServerError());
+    }
+  }
+
+  static HttpResponse ServerError() {
+    HttpResponse r;
+    r.status = 500;
+    r.body = ErrorJson("server_error", "internal error while handling the request");
+    return r;
+  }
+
+  // Answers an error the server detected itself (the request never reached the Service) and
+  // closes the connection after it.
+  void SendError(int status, std::string_view message, std::string_view code) {
+    HttpResponse r;
+    r.status = status;
+    r.body = ErrorJson("invalid_request_error", message, {}, code);
+    keep_alive_ = false;
+    Send(std::move(r));
   }
 
   void Send(HttpResponse r) {
@@ -98,12 +141,25 @@ class Session : public std::enable_shared_from_this<Session> {
   void DoClose() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    // Lingering close: read and discard what the client still sends (the rest of a refused
+    // body, bytes after garbage) for up to a second. Closing with unread data would reset the
+    // connection, and a reset can destroy the 400 / 413 before the client has read it.
+    stream_.expires_after(std::chrono::seconds(1));
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(net::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (!ec) self->Drain();  // until EOF, an error or the deadline
+                            });
   }
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> res_;
+  std::array<char, 4096> drain_;
   Service& svc_;
   bool keep_alive_ = true;
 };
@@ -155,7 +211,24 @@ bool HttpServer::Listen(const std::string& host, uint16_t port, std::string* err
 void HttpServer::Start(int threads) {
   impl_->Accept();
   for (int i = 0; i < std::max(1, threads); ++i) {
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+    impl_->threads.emplace_back([this] {
+      // An exception escaping a completion handler unwinds through run(): resume the loop
+      // rather than lose the thread (or, uncaught, the process). Logged once per thread.
+      bool logged = false;
+      for (;;) {
+        try {
+          impl_->ioc.run();
+          return;  // stopped
+        } catch (const std::exception& e) {
+          if (!logged) std::fprintf(stderr, "distillguard serve: io thread: %s\n", e.what());
+          logged = true;
+        } catch (...) {
+          if (!logged) std::fprintf(stderr, "distillguard serve: io thread: unknown exception\n");
+          logged = true;
+        }
+        impl_->svc.CountRequestException();
+      }
+    });
   }
 }
 

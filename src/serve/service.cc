@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <future>
+#include <limits>
 
 #include "common/file_util.h"
 #include "common/hash.h"
@@ -24,19 +25,6 @@
 namespace dg::serve {
 namespace {
 
-std::string UrlDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(s[i] == '+' ? ' ' : s[i]);
-    }
-  }
-  return out;
-}
-
 HttpResponse Json(int status, std::string body) {
   HttpResponse r;
   r.status = status;
@@ -45,20 +33,8 @@ HttpResponse Json(int status, std::string body) {
 }
 
 HttpResponse Error(int status, std::string_view type, std::string_view message,
-                   std::string_view code = {}) {
-  std::string body;
-  JsonWriter w(body);
-  w.BeginObject().Key("error").BeginObject();
-  w.Field("message", message);
-  w.Field("type", type);
-  w.Key("param").Null();
-  if (code.empty()) {
-    w.Key("code").Null();
-  } else {
-    w.Field("code", code);
-  }
-  w.EndObject().EndObject();
-  return Json(status, std::move(body));
+                   std::string_view code = {}, std::string_view param = {}) {
+  return Json(status, ErrorJson(type, message, param, code));
 }
 
 // Inflates a gzip / zlib body, refusing to grow beyond `cap`.
@@ -99,21 +75,25 @@ std::string ResetString(double s) {
 }
 
 constexpr double kLatBound0Us = 8;  // latency histogram: 8 µs · 2^i
+constexpr int64_t kDefaultAlertsLimit = 1000, kMaxAlertsLimit = 10000;  // GET /v1/alerts?limit=
+
+// The one method a known endpoint accepts (others get 405), or nullptr: /healthz, /metrics and
+// /v1/authz answer any method (probes and gateway subrequests use several).
+const char* AllowedMethod(std::string_view path) {
+  if (path == "/v1/decide" || path == "/v1/events" || path == "/v1/admin/checkpoint") return "POST";
+  if (path == "/v1/report" || path == "/v1/alerts" || path.rfind("/v1/accounts/", 0) == 0 ||
+      path.rfind("/v1/clusters/", 0) == 0)
+    return "GET";
+  return nullptr;
+}
 
 }  // namespace
 
-std::string HttpRequest::Query(const std::string& key) const {
-  size_t pos = 0;
-  while (pos <= query.size()) {
-    size_t amp = query.find('&', pos);
-    if (amp == std::string::npos) amp = query.size();
-    std::string_view kv(query.data() + pos, amp - pos);
-    const auto eq = kv.find('=');
-    if (kv.substr(0, eq) == key)
-      return eq == std::string_view::npos ? "1" : UrlDecode(kv.substr(eq + 1));
-    pos = amp + 1;
-  }
-  return {};
+Reply ReplyOnce(Reply reply) {
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  return [reply = std::move(reply), done](HttpResponse r) {
+    if (!done->exchange(true)) reply(std::move(r));
+  };
 }
 
 Service::Service(ServeConfig config, const Clock& clock) : cfg_(std::move(config)), clock_(clock) {}
@@ -198,7 +178,12 @@ bool Service::Start(std::string* error) {
   uint16_t port = 8088;
   if (auto c = cfg_.listen.rfind(':'); c != std::string::npos) {
     host = cfg_.listen.substr(0, c);
-    port = static_cast<uint16_t>(std::stoi(cfg_.listen.substr(c + 1)));
+    const auto p = ParseNumber<uint16_t>(std::string_view(cfg_.listen).substr(c + 1));
+    if (!p) {
+      *error = "bad listen address " + cfg_.listen + " (the port must be a number 0-65535)";
+      return false;
+    }
+    port = *p;
   }
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   if (!http_->Listen(host, port, error)) return false;
@@ -300,7 +285,7 @@ void Service::WalLoop() {
       for (size_t i = 0; i < group.size(); ++i) {
         if (!seqs[i].second || seqs[i].first == 0) continue;
         m_bytes_ += group[i].body.size();
-        ingest_queue_.push_back({seqs[i].first, std::move(group[i].body), now, nullptr});
+        ingest_queue_.push_back({seqs[i].first, std::move(group[i].body), now, nullptr, nullptr});
       }
       if (!ingest_queue_.empty() && oldest_pending_us_ == 0)
         oldest_pending_us_ = ingest_queue_.front().enqueued_us;
@@ -314,10 +299,12 @@ void Service::WalLoop() {
   }
 }
 
-void Service::RunOnIngest(std::function<void()> task) {
+void Service::RunOnIngest(Reply reply, std::function<void(const Reply&)> task) {
+  Reply once = ReplyOnce(std::move(reply));
+  std::function<void()> run = [task = std::move(task), once] { task(once); };
   {
     std::lock_guard lock(ingest_mu_);
-    ingest_queue_.push_back({0, {}, clock_.Now(), std::move(task)});
+    ingest_queue_.push_back({0, {}, clock_.Now(), std::move(run), std::move(once)});
   }
   ingest_cv_.notify_one();
 }
@@ -334,7 +321,18 @@ void Service::IngestLoop() {
     }
     for (auto& item : work) {
       if (item.task) {
-        item.task();
+        // An admin query must not take the ingest thread down with it: answer 500 instead.
+        try {
+          item.task();
+        } catch (const std::exception& e) {
+          ++m_request_exceptions_;
+          fmt::print(stderr, "distillguard serve: admin task failed: {}\n", e.what());
+          item.reply(Error(500, "server_error", "internal error while handling the request"));
+        } catch (...) {
+          ++m_request_exceptions_;
+          fmt::print(stderr, "distillguard serve: admin task failed (unknown exception)\n");
+          item.reply(Error(500, "server_error", "internal error while handling the request"));
+        }
         continue;
       }
       pipeline_->Apply(item.seq, item.body);
@@ -506,9 +504,53 @@ bool Service::DecisionAuthorized(const HttpRequest& req) const {
   return req.Header("x-distillguard-token") == cfg_.decision_token || Authorized(req);
 }
 
+HttpResponse Service::BadRequest(std::string_view param, std::string_view message,
+                                 std::string_view code) {
+  ++m_bad_requests_;
+  return Error(400, "invalid_request_error", message, code, param);
+}
+
+std::optional<HttpResponse> Service::StringParam(const HttpRequest& req, std::string_view name,
+                                                 std::string* out) {
+  QueryParam q = req.Query(name);
+  if (q.malformed()) {
+    return BadRequest(name,
+                      fmt::format("query parameter '{}' has a bad or truncated %-escape", name),
+                      "invalid_encoding");
+  }
+  if (q.present()) *out = std::move(q.value);
+  return std::nullopt;
+}
+
+template <class T>
+std::optional<HttpResponse> Service::NumberParam(const HttpRequest& req, std::string_view name,
+                                                 T* out) {
+  if (req.Query(name).absent()) return std::nullopt;
+  std::string raw;
+  if (auto bad = StringParam(req, name, &raw)) return bad;
+  NumberError why = NumberError::kNone;
+  const auto v = ParseNumber<T>(raw, &why);
+  if (!v) {
+    return BadRequest(
+        name, fmt::format("query parameter '{}' {}: expected a decimal integer in [{}, {}]", name,
+                          NumberErrorText(why), std::numeric_limits<T>::min(),
+                          std::numeric_limits<T>::max()));
+  }
+  *out = *v;
+  return std::nullopt;
+}
+
 void Service::Handle(HttpRequest req, Reply reply) {
   ++m_requests_;
   const std::string& p = req.path;
+  if (const char* allow = AllowedMethod(p); allow && req.method != allow) {
+    ++m_bad_requests_;
+    auto r = Error(405, "invalid_request_error",
+                   fmt::format("method {} is not allowed on {}; use {}", req.method, p, allow),
+                   "method_not_allowed");
+    r.headers.emplace_back("allow", allow);
+    return reply(std::move(r));
+  }
   if (p == "/v1/decide" && req.method == "POST") return reply(HandleDecide(req));
   if (p == "/v1/authz" || p.rfind("/v1/authz/", 0) == 0) return reply(HandleAuthz(req));
   if (p == "/healthz") {
@@ -533,6 +575,21 @@ void Service::Handle(HttpRequest req, Reply reply) {
 }
 
 void Service::HandleEvents(HttpRequest& req, Reply& reply) {
+  // Optional client batch id (monotonic per deployment): makes retries after a lost answer
+  // idempotent. Not combinable with --tail, which uses the same slot for its file offset.
+  uint64_t batch_id = 0;
+  if (const std::string id = req.Header("x-dg-batch-id"); !id.empty()) {
+    NumberError why = NumberError::kNone;
+    const auto v = ParseNumber<uint64_t>(id, &why);
+    if (!v) {
+      return reply(BadRequest("x-dg-batch-id",
+                              fmt::format("header x-dg-batch-id {}: expected a decimal integer "
+                                          "in [0, 18446744073709551615]",
+                                          NumberErrorText(why)),
+                              "invalid_batch_id"));
+    }
+    batch_id = *v;
+  }
   std::string body = std::move(req.body);
   const bool gz = req.Header("content-encoding").find("gzip") != std::string::npos ||
                   (body.size() >= 2 && static_cast<unsigned char>(body[0]) == 0x1f &&
@@ -540,18 +597,12 @@ void Service::HandleEvents(HttpRequest& req, Reply& reply) {
   if (gz) {
     std::string plain;
     if (!Gunzip(body, cfg_.max_body_bytes, &plain)) {
-      return reply(Error(400, "invalid_request_error", "bad gzip body or body too large"));
+      return reply(BadRequest({}, "bad gzip body or body too large", "invalid_body"));
     }
     body = std::move(plain);
   }
   if (body.empty()) return reply(Json(200, R"({"accepted":true,"seq":0,"bytes":0})"));
   const size_t bytes = body.size();
-  // Optional client batch id (monotonic per deployment): makes retries after a lost answer
-  // idempotent. Not combinable with --tail, which uses the same slot for its file offset.
-  uint64_t batch_id = 0;
-  if (const std::string id = req.Header("x-dg-batch-id"); !id.empty()) {
-    batch_id = std::strtoull(id.c_str(), nullptr, 10);
-  }
   SubmitBody(std::move(body), batch_id, [reply, bytes](bool ok, uint64_t seq) {
     if (!ok) return reply(Error(503, "server_error", "write-ahead log unavailable"));
     reply(Json(200, fmt::format(R"({{"accepted":true,"duplicate":{},"seq":{},"bytes":{}}})",
@@ -569,15 +620,15 @@ HttpResponse Service::HandleDecide(const HttpRequest& req) {
   std::string_view account, key, user, ip, ua;
   simdjson::ondemand::document doc;
   if (parser.iterate(body).get(doc) != simdjson::SUCCESS) {
-    return Error(400, "invalid_request_error", "body must be a JSON object");
+    return BadRequest({}, "body must be a JSON object", "invalid_body");
   }
   simdjson::ondemand::object obj;
   if (doc.get_object().get(obj) != simdjson::SUCCESS) {
-    return Error(400, "invalid_request_error", "body must be a JSON object");
+    return BadRequest({}, "body must be a JSON object", "invalid_body");
   }
   for (auto field : obj) {
     std::string_view k;
-    if (field.unescaped_key().get(k)) return Error(400, "invalid_request_error", "bad JSON");
+    if (field.unescaped_key().get(k)) return BadRequest({}, "bad JSON", "invalid_body");
     auto val = field.value();
     std::string_view* target = k == "account_id"   ? &account
                                : k == "api_key_id" ? &key
@@ -598,10 +649,14 @@ HttpResponse Service::HandleDecide(const HttpRequest& req) {
         auto rv = rf.value();
         int64_t iv;
         bool bv;
-        if (rk == "n" && !rv.get_int64().get(iv)) in.n = static_cast<int>(iv);
+        // Clamped into int: a client's 1e18 must not wrap into a negative count.
+        auto to_int = [](int64_t v) {
+          return static_cast<int>(std::clamp<int64_t>(v, 0, std::numeric_limits<int>::max()));
+        };
+        if (rk == "n" && !rv.get_int64().get(iv)) in.n = to_int(iv);
         if ((rk == "max_tokens" || rk == "max_completion_tokens" || rk == "max_output_tokens") &&
             !rv.get_int64().get(iv)) {
-          in.max_tokens = static_cast<int>(iv);
+          in.max_tokens = to_int(iv);
         }
         if (rk == "logprobs" && !rv.get_bool().get(bv)) in.logprobs = bv;
       }
@@ -609,7 +664,8 @@ HttpResponse Service::HandleDecide(const HttpRequest& req) {
   }
   // Strings are views into the parser's buffer: copy before the next parse on this thread.
   std::string account_s(account), key_s(key), user_s(user), ip_s(ip), ua_s(ua);
-  if (account_s.empty()) return Error(400, "invalid_request_error", "account_id is required");
+  if (account_s.empty())
+    return BadRequest("account_id", "account_id is required", "missing_account");
   in.account_id = account_s;
   in.api_key_id = key_s;
   in.end_user = user_s;
@@ -667,7 +723,9 @@ HttpResponse Service::HandleDecide(const HttpRequest& req) {
 HttpResponse Service::HandleAuthz(const HttpRequest& req) {
   if (!DecisionAuthorized(req))
     return Error(401, "invalid_request_error", "decision token required");
-  const bool nginx = req.Query("gateway") == "nginx" || req.Header("x-dg-gateway") == "nginx";
+  std::string gateway;
+  if (auto bad = StringParam(req, "gateway", &gateway)) return std::move(*bad);
+  const bool nginx = gateway == "nginx" || req.Header("x-dg-gateway") == "nginx";
   DecisionInput in;
   std::string account = req.Header(cfg_.account_header);
   if (account.empty()) account = req.Header("x-dg-account");
@@ -755,17 +813,23 @@ HttpResponse Service::HandleAuthz(const HttpRequest& req) {
 void Service::HandleAdmin(HttpRequest& req, Reply& reply) {
   const std::string p = req.path;
   if (p == "/v1/alerts" && req.method == "GET") {
-    const std::string since = req.Query("since"), limit = req.Query("limit");
-    return reply(Json(200, store_.AlertsJson(since.empty() ? 0 : std::stoll(since),
-                                             limit.empty() ? 1000 : std::stoi(limit))));
+    int64_t since = 0, limit = kDefaultAlertsLimit;
+    if (auto bad = NumberParam(req, "since", &since)) return reply(std::move(*bad));
+    if (auto bad = NumberParam(req, "limit", &limit)) return reply(std::move(*bad));
+    if (limit < 0) return reply(BadRequest("limit", "query parameter 'limit' must be >= 0"));
+    limit = std::min(limit, kMaxAlertsLimit);  // one page at most; page on with since=
+    return reply(Json(200, store_.AlertsJson(since, static_cast<int>(limit))));
   }
   if (p == "/v1/report" && req.method == "GET") {
-    const bool final = req.Query("final") == "1" || req.Query("final") == "true";
-    return RunOnIngest(
-        [this, final, reply] { reply(Json(200, pipeline_->Report(GeneratedAt(), final))); });
+    std::string final_s;
+    if (auto bad = StringParam(req, "final", &final_s)) return reply(std::move(*bad));
+    const bool final = final_s == "1" || final_s == "true";
+    return RunOnIngest(reply, [this, final](const Reply& reply) {
+      reply(Json(200, pipeline_->Report(GeneratedAt(), final)));
+    });
   }
   if (p == "/v1/admin/checkpoint" && req.method == "POST") {
-    return RunOnIngest([this, reply] {
+    return RunOnIngest(reply, [this](const Reply& reply) {
       std::string err;
       if (!WriteCheckpoint(&err)) return reply(Error(500, "server_error", err));
       reply(Json(200, fmt::format(R"({{"checkpoint":true,"seq":{}}})", pipeline_->next_seq() - 1)));
@@ -774,8 +838,13 @@ void Service::HandleAdmin(HttpRequest& req, Reply& reply) {
   const bool is_account = p.rfind("/v1/accounts/", 0) == 0;
   const bool is_cluster = p.rfind("/v1/clusters/", 0) == 0;
   if ((is_account || is_cluster) && req.method == "GET") {
-    const std::string id = UrlDecode(p.substr(13));
-    return RunOnIngest([this, id, is_account, reply] {
+    // In a path '+' is a literal plus, not a space.
+    const auto decoded = UrlDecode(std::string_view(p).substr(13), /*plus_is_space=*/false);
+    if (!decoded) {
+      return reply(BadRequest(is_account ? "account_id" : "cluster_id",
+                              "bad or truncated %-escape in the path", "invalid_encoding"));
+    }
+    return RunOnIngest(reply, [this, id = *decoded, is_account](const Reply& reply) {
       pipeline_->Flush();
       const auto& eng = pipeline_->engine();
       auto rep = report::Build(eng);
@@ -860,6 +929,11 @@ HttpResponse Service::Metrics() {
   g("distillguard_alerts_total", "counter", "New alerts", m_alerts_.load());
   g("distillguard_auth_failures_total", "counter", "Requests with a bad token",
     m_auth_failures_.load());
+  g("distillguard_bad_requests_total", "counter",
+    "Malformed requests answered 400/405/413 (bad escape, number, header, body, HTTP syntax)",
+    m_bad_requests_.load());
+  g("distillguard_request_exceptions_total", "counter",
+    "Requests whose handler threw (answered 500)", m_request_exceptions_.load());
   g("distillguard_decisions_dropped_total", "counter", "Decision log rows dropped",
     store_.decisions_dropped.load());
   g("distillguard_webhook_sent_total", "counter", "Webhook deliveries", store_.webhook_sent.load());

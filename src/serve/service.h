@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -25,6 +26,7 @@
 #include "common/time.h"
 #include "serve/config.h"
 #include "serve/decider.h"
+#include "serve/http_util.h"
 #include "serve/pipeline.h"
 #include "serve/store.h"
 #include "serve/verdict_view.h"
@@ -39,7 +41,8 @@ struct HttpRequest {
     auto it = headers.find(name);
     return it == headers.end() ? std::string() : it->second;
   }
-  std::string Query(const std::string& key) const;
+  // One query parameter: absent, present (decoded) or malformed (bad % escape).
+  QueryParam Query(std::string_view key) const { return GetQueryParam(query, key); }
 };
 
 struct HttpResponse {
@@ -50,6 +53,9 @@ struct HttpResponse {
 };
 
 using Reply = std::function<void(HttpResponse)>;
+// Wraps `reply` so that only its first call answers (later calls are dropped): a handler that
+// replied and then threw must not make the catch site answer a second time.
+Reply ReplyOnce(Reply reply);
 
 class HttpServer;
 
@@ -68,6 +74,10 @@ class Service final : public engine::EngineObserver {
   void Handle(HttpRequest req, Reply reply);
   size_t max_body_bytes() const { return cfg_.max_body_bytes; }
   double read_timeout_s() const { return cfg_.read_timeout_s; }
+  // Counted in /metrics. The HTTP server reports requests it answered itself: malformed on the
+  // wire (400 / 413), and handlers that threw (500, distillguard_request_exceptions_total).
+  void CountBadRequest() { ++m_bad_requests_; }
+  void CountRequestException() { ++m_request_exceptions_; }
 
   // EngineObserver (ingest thread).
   void OnAccountFlagged(const state::AccountState& account, TimeUs at, bool by_cluster) override;
@@ -83,12 +93,24 @@ class Service final : public engine::EngineObserver {
     std::string body;
     int64_t enqueued_us = 0;
     std::function<void()> task;
+    Reply reply;  // the task's reply: answered 500 if the task throws
   };
   void WalLoop();
   void IngestLoop();
   void TailLoop();
   void SubmitBody(std::string body, uint64_t aux, std::function<void(bool, uint64_t)> done);
-  void RunOnIngest(std::function<void()> task);
+  // Runs `task` on the ingest thread. The task answers through the Reply it is given (at most
+  // once); if it throws, the exception is caught there and the request answered 500.
+  void RunOnIngest(Reply reply, std::function<void(const Reply&)> task);
+  // A 400 invalid_request_error naming `param` (empty = null), counted as a bad request.
+  HttpResponse BadRequest(std::string_view param, std::string_view message,
+                          std::string_view code = "invalid_value");
+  // Query parameter `name` into *out: absent leaves *out as is; present and valid sets it;
+  // malformed (bad escape, not a number of type T) returns the 400 to answer.
+  std::optional<HttpResponse> StringParam(const HttpRequest& req, std::string_view name,
+                                          std::string* out);
+  template <class T>
+  std::optional<HttpResponse> NumberParam(const HttpRequest& req, std::string_view name, T* out);
   void Publish(bool force);
   bool WriteCheckpoint(std::string* error);
   AccountVerdict VerdictOf(const state::AccountState& s, uint32_t index) const;
@@ -135,7 +157,8 @@ class Service final : public engine::EngineObserver {
 
   // Metrics.
   std::atomic<uint64_t> m_batches_{0}, m_bytes_{0}, m_wal_syncs_{0}, m_checkpoints_{0},
-      m_alerts_{0}, m_auth_failures_{0}, m_requests_{0}, m_processed_seq_{0};
+      m_alerts_{0}, m_auth_failures_{0}, m_requests_{0}, m_processed_seq_{0}, m_bad_requests_{0},
+      m_request_exceptions_{0};
   std::array<std::atomic<uint64_t>, 4> m_decisions_{};
   static constexpr int kLatBuckets = 16;
   std::array<std::atomic<uint64_t>, kLatBuckets + 1> m_lat_{};  // decision latency histogram

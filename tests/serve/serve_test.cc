@@ -1,7 +1,15 @@
 // Unit tests of the serve components: WAL framing and torn-tail recovery, GCRA buckets, config
 // parsing, the decider, and the property the crash test relies on: checkpoint + restore at any
-// body boundary, then replay, gives the same final report as `scan` of the same events.
+// body boundary, then replay, gives the same final report as `scan` of the same events. Also
+// the live service against hostile clients on raw sockets (bad escapes, numbers, bodies, HTTP
+// syntax, limits, a slow client): each gets its error status and the service keeps working.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,6 +24,7 @@
 #include "serve/config.h"
 #include "serve/decider.h"
 #include "serve/gcra.h"
+#include "serve/http_util.h"
 #include "serve/pipeline.h"
 #include "serve/service.h"
 #include "serve/wal.h"
@@ -255,6 +264,250 @@ TEST(ServiceTest, FlaggedEndUserIsContainedAtTheGateway) {
   EXPECT_NE(customer.find(R"("action":"allow")"), std::string::npos) << customer;
   service.Stop();
   std::filesystem::remove_all(dir);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile clients on raw sockets.
+
+int ConnectLoopback(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `bytes` on a fresh connection (then shuts down the write side when `shut_wr`), and
+// reads until the server closes the connection or `timeout_s` passes. Returns all bytes read.
+std::string RawExchange(uint16_t port, const std::string& bytes, bool shut_wr = false,
+                        double timeout_s = 10) {
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return "connect failed";
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server may close early (413, 400) before reading everything
+    sent += static_cast<size_t>(n);
+  }
+  if (shut_wr) ::shutdown(fd, SHUT_WR);
+  std::string out;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  char buf[8192];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) break;
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(left)) <= 0) break;
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+int StatusOf(const std::string& response) {
+  if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) return -1;
+  return ParseNumber<int>(std::string_view(response).substr(9, 3)).value_or(-1);
+}
+
+std::string BodyOf(const std::string& response) {
+  const auto p = response.find("\r\n\r\n");
+  return p == std::string::npos ? std::string() : response.substr(p + 4);
+}
+
+// A request with Connection: close, so that the server ends the exchange after its answer.
+std::string Req(std::string_view method, std::string_view target, std::string_view body = {},
+                std::string_view extra_headers = {}, bool admin = true) {
+  return fmt::format(
+      "{} {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{}{}Content-Length: {}\r\n\r\n{}",
+      method, target, admin ? "Authorization: Bearer t\r\n" : "", extra_headers, body.size(), body);
+}
+
+std::string Gzip(std::string_view plain) {
+  z_stream zs{};
+  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, plain.size()) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
+  zs.avail_in = static_cast<uInt>(plain.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+uint64_t MetricValue(uint16_t port, std::string_view name) {
+  const std::string body = BodyOf(RawExchange(port, Req("GET", "/metrics", {}, {}, false)));
+  const std::string key = std::string("\n") + std::string(name) + " ";
+  const auto p = body.find(key);
+  if (p == std::string::npos) return UINT64_MAX;
+  const auto start = p + key.size();
+  return ParseNumber<uint64_t>(std::string_view(body).substr(start, body.find('\n', start) - start))
+      .value_or(UINT64_MAX);
+}
+
+TEST(ServiceTest, HostileRequestsAreAnsweredAndTheServiceSurvives) {
+  auto dir = testutil::TempDir("serve-hostile");
+  ServeConfig cfg;
+  cfg.listen = "127.0.0.1:0";
+  cfg.data_dir = dir.string();
+  cfg.admin_token = "t";
+  cfg.fsync = false;
+  cfg.lateness_s = 0;
+  cfg.log_decisions = false;
+  cfg.read_timeout_s = 1;
+  cfg.max_body_bytes = 256 << 10;
+  SystemClock clock;
+  Service service(cfg, clock);
+  std::string err;
+  ASSERT_TRUE(service.Start(&err)) << err;
+  const uint16_t port = service.port();
+  const uint64_t bad_before = MetricValue(port, "distillguard_bad_requests_total");
+  ASSERT_EQ(bad_before, 0u);
+
+  struct Case {
+    std::string name, bytes;
+    int want;
+    std::string body_has;  // expected in the answer's body
+    bool shut_wr = false;
+  };
+  const std::string gz_valid = Gzip("{\"ts\":\"2025-01-01T00:00:00Z\"}\n");
+  const std::vector<Case> cases = {
+      {"bad escape in authz query", Req("GET", "/v1/authz?gateway=%zz", {}, {}, false), 400,
+       R"("param":"gateway")"},
+      {"truncated escape at the end of the query",
+       Req("GET", "/v1/authz?gateway=nginx%", {}, {}, false), 400,
+       R"("type":"invalid_request_error")"},
+      {"since not a number", Req("GET", "/v1/alerts?since=x"), 400, R"("param":"since")"},
+      {"limit overflows", Req("GET", "/v1/alerts?limit=99999999999999999999"), 400, "out of range"},
+      {"limit negative", Req("GET", "/v1/alerts?limit=-1"), 400, R"("param":"limit")"},
+      {"limit bad escape", Req("GET", "/v1/alerts?limit=%"), 400, R"("param":"limit")"},
+      {"limit huge but valid is clamped", Req("GET", "/v1/alerts?limit=5000000"), 200, "["},
+      {"bad escape in the path", Req("GET", "/v1/accounts/%zz"), 400, R"("param":"account_id")"},
+      {"truncated escape in the path", Req("GET", "/v1/clusters/abc%4"), 400,
+       R"("param":"cluster_id")"},
+      {"batch id not a number", Req("POST", "/v1/events", "x\n", "x-dg-batch-id: abc\r\n"), 400,
+       R"("param":"x-dg-batch-id")"},
+      {"batch id negative", Req("POST", "/v1/events", "x\n", "x-dg-batch-id: -1\r\n"), 400,
+       R"("param":"x-dg-batch-id")"},
+      {"batch id overflows",
+       Req("POST", "/v1/events", "x\n", "x-dg-batch-id: 99999999999999999999999\r\n"), 400,
+       "out of range"},
+      {"garbage gzip events",
+       Req("POST", "/v1/events", "\x1f\x8bgarbage", "Content-Encoding: gzip\r\n"), 400, "gzip"},
+      {"truncated gzip events",
+       Req("POST", "/v1/events", gz_valid.substr(0, gz_valid.size() / 2),
+           "Content-Encoding: gzip\r\n"),
+       400, "gzip"},
+      // Bad lines in an event batch are the pipeline's business (counted as rejected, like
+      // scan does): the batch itself is logged and acknowledged.
+      {"bad JSON events are logged", Req("POST", "/v1/events", "not json\n{\"ts\":\n"), 200,
+       R"("accepted":true)"},
+      {"bad JSON decide", Req("POST", "/v1/decide", R"({"account_id":)", {}, false), 400,
+       "invalid_body"},
+      {"gzip garbage decide", Req("POST", "/v1/decide", "\x1f\x8b\x08garbage", {}, false), 400,
+       "invalid_body"},
+      {"decide without account", Req("POST", "/v1/decide", "{}", {}, false), 400,
+       R"("param":"account_id")"},
+      {"decide with absurd sizes",
+       Req("POST", "/v1/decide",
+           R"({"account_id":"a","request":{"n":99999999999,"max_tokens":-99999999999}})", {},
+           false),
+       200, "action"},
+      {"oversized header",
+       Req("GET", "/healthz", {}, "x-big: " + std::string(40 << 10, 'a') + "\r\n", false), 413,
+       "request_too_large"},
+      {"oversized body", Req("POST", "/v1/events", std::string((256 << 10) + 1, 'a')), 413,
+       "request_too_large"},
+      {"wrong method on decide", Req("GET", "/v1/decide", {}, {}, false), 405,
+       "method_not_allowed"},
+      {"wrong method on report", Req("DELETE", "/v1/report"), 405, "method_not_allowed"},
+      {"unknown endpoint", Req("GET", "/v1/nothing"), 404, "not_found"},
+      {"garbage bytes", std::string("\x16\x03\x01\x02\x00\xff\xfe garbage\r\n\r\n", 22), 400,
+       "invalid_http"},
+      {"garbage then close", "\x01\x02\x03 not http at all", 400, "invalid_http", true},
+      {"request line without version", "GET /healthz\r\n\r\n", 400, "invalid_http"},
+      {"header without colon", "GET /healthz HTTP/1.1\r\nbadheader\r\n\r\n", 400, "invalid_http"},
+      {"bad chunk size",
+       "POST /v1/decide HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400,
+       "invalid_http"},
+  };
+  int bad_answers = 0;
+  for (const auto& c : cases) {
+    const std::string resp = RawExchange(port, c.bytes, c.shut_wr);
+    const int status = StatusOf(resp);
+    EXPECT_EQ(status, c.want) << c.name << ":\n" << resp.substr(0, 400);
+    EXPECT_NE(BodyOf(resp).find(c.body_has), std::string::npos) << c.name << ":\n" << resp;
+    if (status == 400 || status == 405 || status == 413) {
+      ++bad_answers;
+      EXPECT_NE(resp.find("Connection: close"), std::string::npos) << c.name;
+      EXPECT_NE(BodyOf(resp).find(R"({"error":{"message":)"), std::string::npos) << c.name;
+    }
+  }
+
+  // A slow client trickling a header, one byte every 200 ms, is cut off after read_timeout_s.
+  {
+    const int fd = ConnectLoopback(port);
+    ASSERT_GE(fd, 0);
+    const std::string slow = "GET /healthz HTTP/1.1\r\nx-slow: " + std::string(200, 'a');
+    const auto t0 = std::chrono::steady_clock::now();
+    double cut_after = -1;
+    for (char ch : slow) {
+      if (::send(fd, &ch, 1, MSG_NOSIGNAL) != 1) break;
+      pollfd pfd{fd, POLLIN, 0};
+      if (::poll(&pfd, 1, 200) > 0) {
+        char b;
+        if (::recv(fd, &b, 1, MSG_DONTWAIT) <= 0) break;  // closed by the server
+      }
+    }
+    cut_after = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ::close(fd);
+    EXPECT_GE(cut_after, 0.8);
+    EXPECT_LT(cut_after, 3.0) << "a slow client was not cut off by the read timeout";
+  }
+
+  // Still alive and correct: health, an acknowledged batch, and its account in the report.
+  const std::string health = RawExchange(port, Req("GET", "/healthz", {}, {}, false));
+  EXPECT_EQ(StatusOf(health), 200) << health;
+  EXPECT_NE(BodyOf(health).find(R"("status":"ok")"), std::string::npos);
+  testutil::ExchangeSpec e;
+  e.ts = *ParseRfc3339("2025-04-01T00:00:00Z");
+  e.account = "hostile-survivor";
+  e.prompt = "hello";
+  const std::string ack = RawExchange(
+      port, Req("POST", "/v1/events", testutil::ExchangeLine(e) + "\n", "x-dg-batch-id: 7\r\n"));
+  EXPECT_EQ(StatusOf(ack), 200) << ack;
+  EXPECT_NE(BodyOf(ack).find(R"("accepted":true)"), std::string::npos) << ack;
+  const std::string report = RawExchange(port, Req("GET", "/v1/report?final=1"));
+  EXPECT_EQ(StatusOf(report), 200);
+  EXPECT_NE(BodyOf(report).find(R"("account_id":"hostile-survivor")"), std::string::npos)
+      << report.substr(0, 2000);
+  EXPECT_EQ(MetricValue(port, "distillguard_bad_requests_total"),
+            static_cast<uint64_t>(bad_answers));
+  EXPECT_EQ(MetricValue(port, "distillguard_request_exceptions_total"), 0u);
+  service.Stop();
+}
+
+// A handler that answers and then throws must not answer twice.
+TEST(ServiceTest, ReplyOnceAnswersOnce) {
+  int calls = 0;
+  Reply r = ReplyOnce([&](HttpResponse) { ++calls; });
+  r(HttpResponse{});
+  r(HttpResponse{});
+  Reply copy = r;
+  copy(HttpResponse{});
+  EXPECT_EQ(calls, 1);
 }
 
 std::string ScanReport(const std::string& path, const std::string& accounts, TimeUs lateness) {
