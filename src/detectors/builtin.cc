@@ -62,9 +62,9 @@ class OutputVolume final : public Detector {
     const auto& s = in.state;
     const double ratio =
         in.peers.median_output_per_day > 0 ? PerUnitOutput(s) / in.peers.median_output_per_day : 0;
-    const char* unit = s.members > 1                  ? " per member"
-                       : s.EndUsers() >= kMultiTenant ? " per end user"
-                                                      : "";
+    const char* unit = s.members > 1                                 ? " per member"
+                       : s.EndUsers() >= state::kMultiTenantEndUsers ? " per end user"
+                                                                     : "";
     return fmt::format(
         "{} output tokens/day{} over {:.1f} active days ({} requests, {} output tokens in all), "
         "{:.0f}x the median of {} peer accounts",
@@ -73,11 +73,10 @@ class OutputVolume final : public Detector {
   }
 
  private:
-  static constexpr double kMultiTenant = 20;
   // The natural unit: an account, a cluster member, or an end user of a multi-tenant account.
   static double PerUnitOutput(const state::AccountState& s) {
     const double users = s.EndUsers();
-    return users >= kMultiTenant ? s.OutputPerDay() / users : s.OutputPerDay();
+    return users >= state::kMultiTenantEndUsers ? s.OutputPerDay() / users : s.OutputPerDay();
   }
 };
 
@@ -91,8 +90,13 @@ class ExtractionParams final : public Detector {
     const double lb = s.Share(s.logit_bias);
     const double nn = s.Share(s.n_gt1);
     const double mt1 = s.Share(s.max_tokens_le1);
-    double x = std::max({Ramp(lp, 0.2, 0.6), Ramp(lb, 0.1, 0.4), Ramp(nn, 0.3, 0.8) * 0.9,
-                         Ramp(mt1 * (lp + lb > 0.1 ? 1.0 : 0.3), 0.3, 0.7)});
+    // Top logprobs are worth harvesting over generated sequences (a distribution per token of
+    // an answer); with max_tokens <= 1 they score a multiple-choice benchmark, which is what
+    // evaluation harnesses do with them. Probing one token at a time is extraction when it comes
+    // with logit_bias (the published attacks on the output layer push each token in turn).
+    const double sequences = 1.0 - Ramp(mt1, 0.5, 0.9);
+    double x = std::max({Ramp(lp, 0.2, 0.6) * std::max(sequences, 0.3), Ramp(lb, 0.1, 0.4),
+                         Ramp(nn, 0.3, 0.8) * 0.9, Ramp(mt1 * (lb > 0.1 ? 1.0 : 0.3), 0.3, 0.7)});
     return Support(s.requests, 10, 40) * x;
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
@@ -106,12 +110,26 @@ class ExtractionParams final : public Detector {
   }
 };
 
+// An app serving many end users (a tutoring app, a writing tool, a router's customers) sends
+// its own system prompt and wrappers with every request: the style of its prompts as a whole is
+// the app's design. It is judged per end user (engine end-user slots), and by volume per end user;
+// the prompt-style detectors below say nothing of the account as a whole. People come back to an
+// app: an account whose "end users" each send a request or two (a fresh id per request) is not
+// given this exemption, since end users that light are never judged on their own.
+bool AppAsAWhole(const DetectorInput& in) {
+  const auto& s = in.state;
+  const double users = s.EndUsers();
+  return !in.host && s.members <= 1 && users >= state::kMultiTenantEndUsers &&
+         static_cast<double>(s.requests) >= 3 * users;
+}
+
 class CotElicitation final : public Detector {
  public:
   std::string_view name() const override { return "cot_elicitation"; }
   Family family() const override { return Family::kHarvest; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
+    if (AppAsAWhole(in)) return 0;
     const double cot = s.Share(s.cot);
     const double fmt_share = s.Share(s.reasoning_format);
     const double x = std::max(Ramp(cot, 0.25, 0.7), 0.7 * Ramp(fmt_share, 0.4, 0.9));
@@ -137,6 +155,7 @@ class TemplateHarvest final : public Detector {
   Family family() const override { return Family::kHarvest; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
+    if (AppAsAWhole(in)) return 0;
     const double tmpl = std::max({s.prefixes.TopNShare(3), s.suffixes.TopNShare(3)});
     const double distinct = s.DistinctPromptRatio();
     const double single_turn = 1.0 - s.Share(s.multi_turn);
@@ -164,9 +183,14 @@ class DatagenPhrases final : public Detector {
   Family family() const override { return Family::kHarvest; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
-    const double x =
-        std::max(Ramp(s.Share(s.datagen), 0.2, 0.6),
-                 Ramp(s.Share(s.translation), 0.4, 0.8) * Ramp(s.DistinctPromptRatio(), 0.6, 0.9));
+    if (AppAsAWhole(in)) return 0;
+    // Parallel corpora are sentence- and paragraph-aligned: pairs are harvested from short
+    // sources. Whole documents (a thousand prompt tokens and more per request) are a translation
+    // business's traffic.
+    const double short_sources = 1.0 - Ramp(s.MeanPromptTokens(), 400, 1000);
+    const double x = std::max(Ramp(s.Share(s.datagen), 0.2, 0.6),
+                              Ramp(s.Share(s.translation), 0.4, 0.8) *
+                                  Ramp(s.DistinctPromptRatio(), 0.6, 0.9) * short_sources);
     return Support(s.requests, 15, 60) * x;
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
@@ -193,9 +217,15 @@ class InstructionPool final : public Detector {
     // settle for an account judged alone.
     const HostBaseline host = Baseline(in);
     const double contrast = host.valid ? Support(s.first_turns, 5, 20) * Ramp(host.z, 3, 5) : 0;
+    // An instruction pool is many kinds of task, harvested for answers longer than the
+    // instructions; one wrapper around varying content (translate this document, summarise this
+    // ticket) is a template, judged by template_harvest, and a translation or rewrite service
+    // returns about as much as it is sent.
+    const double varied = Ramp(1.0 - s.prefixes.TopShare(), 0.3, 0.6);
+    if (AppAsAWhole(in)) return 0;
     return std::max(Support(s.first_turns, 15, 60), contrast) * Ramp(task, 0.35, 0.6) *
            Ramp(0.25 - personal, 0.0, 0.15) * Ramp(s.DistinctPromptRatio(), 0.2, 0.6) *
-           Ramp(openers, 0.25, 0.6) * Ramp(s.OutputInputRatio(), 0.6, 1.5);
+           Ramp(openers, 0.25, 0.6) * Ramp(s.OutputInputRatio(), 1.0, 2.5) * varied;
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
     const auto& s = in.state;
@@ -254,7 +284,7 @@ class ClientRotation final : public Detector {
     }
     // An app serving many end users has many clients too; an end user (scored with its host)
     // reaches us through the host's servers, whose networks and client say nothing of it.
-    if (s.EndUsers() >= 20 || in.host) return 0;
+    if (s.EndUsers() >= state::kMultiTenantEndUsers || in.host) return 0;
     const double agents = s.Agents();
     const double nets = s.ip_prefix_hll.Estimate();
     const double ua = Ramp(agents, 2.5, 4.5) * Ramp(1.0 - s.agents.TopShare(), 0.3, 0.6);

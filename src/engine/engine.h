@@ -150,7 +150,7 @@ class Engine {
     }
   }
   // An account becomes multi-tenant (tracked per end user) at this many distinct end users.
-  static constexpr double kMultiTenantEndUsers = 20;
+  static constexpr double kMultiTenantEndUsers = state::kMultiTenantEndUsers;
 
   // --- Durability (implemented in engine_snapshot.cc) ---
   // Serialises the complete engine state (accounts, linker, clusters, baselines, registry,

@@ -50,6 +50,9 @@ inline constexpr TimeUs kSessionGap = 30 * kUsPerMin;
 // Distinct user agents, none dominant, from which a client counts as starting a rotation (see
 // AccountState::RotatesAgents).
 inline constexpr uint32_t kRotationStartAgents = 3;
+// From this many end users an account is a multi-tenant app (a SaaS app, a router): its end users
+// are judged on their own, and the account as a whole by volume per end user.
+inline constexpr double kMultiTenantEndUsers = 20;
 
 struct AccountState {
   uint64_t account = 0;
@@ -183,6 +186,9 @@ struct AccountState {
   }
   double ActiveDays() const;
   double OutputPerDay() const;
+  double MeanPromptTokens() const {
+    return requests ? static_cast<double>(prompt_tokens) / static_cast<double>(requests) : 0.0;
+  }
   double MeanOutputTokens() const {
     return requests ? static_cast<double>(output_tokens) / static_cast<double>(requests) : 0.0;
   }

@@ -88,6 +88,64 @@ TEST_F(DetectorsTest, ExtractionParams) {
   EXPECT_EQ(Strength("extraction_params", few), 0.0);
 }
 
+// Benchmark evaluation (a hard negative): top_logprobs=5 with max_tokens=1 over one benchmark
+// scores multiple-choice answers. It must not reach the strength at which extraction_params
+// flagged alone; the same logprobs over generated answers, or one-token probes with logit_bias,
+// do.
+TEST_F(DetectorsTest, ExtractionParamsVersusBenchmarkScoring) {
+  auto bench = Stream(1500, 2, [](int, EventRecord& r, Rng&) {
+    r.top_logprobs = 5;
+    r.flags |= engine::kFlagLogprobs;
+    r.max_tokens = 1;
+    r.completion_tokens = 1;
+    r.temperature = 0;
+  });
+  EXPECT_LE(Strength("extraction_params", bench), 0.3);
+  auto sequences = Stream(200, 30, [](int, EventRecord& r, Rng&) {
+    r.top_logprobs = 5;
+    r.flags |= engine::kFlagLogprobs;
+  });
+  EXPECT_GT(Strength("extraction_params", sequences), 0.9);
+}
+
+// An app with many end users (a tutoring app whose system prompt asks for step-by-step answers, a
+// document translation tool on one wrapper) is judged per end user: the prompt-style detectors do
+// not judge the account as a whole. An account naming a fresh "end user" on every request is not
+// an app, and gets no such exemption.
+TEST_F(DetectorsTest, AppsAreJudgedPerEndUserNotByTheirOwnPromptStyle) {
+  auto tutoring = Stream(600, 20, [](int i, EventRecord& r, Rng&) {
+    r.system_phrase_mask = features::kCotElicit;
+    r.completion_tokens = 600;
+    r.end_user = HashMix(7, 1000 + i % 40);
+  });
+  EXPECT_EQ(Strength("cot_elicitation", tutoring), 0.0);
+  auto fresh_ids = Stream(600, 20, [](int i, EventRecord& r, Rng&) {
+    r.system_phrase_mask = features::kCotElicit;
+    r.completion_tokens = 600;
+    r.end_user = HashMix(7, 1000 + i);
+  });
+  EXPECT_GT(Strength("cot_elicitation", fresh_ids), 0.9);
+}
+
+// Batch document translation (a hard negative): one wrapper, distinct long documents, outputs about
+// as long as the inputs. Neither the instruction pool nor the translation-pairs figure speaks.
+TEST_F(DetectorsTest, DocumentTranslationIsNotAnInstructionPoolOrPairHarvest) {
+  auto docs = Stream(800, 60, [](int i, EventRecord& r, Rng&) {
+    r.prompt.phrase_mask = features::kTranslation | features::kTaskStyle;
+    r.prompt.prefix_hash = 1 + i % 5;  // the wrapper, one per target language
+    r.prompt_tokens = 1400;
+    r.completion_tokens = 1500;
+  });
+  EXPECT_LT(Strength("instruction_pool", docs), 0.1);
+  EXPECT_LT(Strength("datagen_phrases", docs), 0.1);
+  auto pairs = Stream(800, 60, [](int, EventRecord& r, Rng&) {
+    r.prompt.phrase_mask = features::kTranslation;
+    r.prompt_tokens = 45;
+    r.completion_tokens = 60;
+  });
+  EXPECT_GT(Strength("datagen_phrases", pairs), 0.9);
+}
+
 TEST_F(DetectorsTest, CotElicitationNeedsLongAnswers) {
   auto harvester = Stream(80, 60, [](int, EventRecord& r, Rng&) {
     r.system_phrase_mask = features::kCotElicit;
