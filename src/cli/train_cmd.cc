@@ -21,7 +21,7 @@ namespace dg::cli {
 namespace {
 
 struct Args {
-  std::vector<std::string> events;
+  std::vector<std::string> events, sets;
   std::string accounts, labels, out, version = "trained";
   int threads = 2;
   scoring::TrainOptions train;
@@ -32,15 +32,31 @@ struct Label {
   std::string group;  // campaign, else persona, else the label
 };
 
-int Run(Args& a) {
+// One labelled world: its events, registry and labels.
+struct TrainingSet {
+  std::vector<std::string> events;
+  std::string accounts, labels;
+};
+
+struct Collected {
+  uint64_t events = 0;
+  size_t missing = 0;  // labelled accounts with no events
+};
+
+// Scans one labelled world and appends its training examples (features, with the supporting
+// families already multiplied by the harvest gate) to *examples. `set` keeps accounts of
+// different worlds apart.
+Collected CollectExamples(const TrainingSet& ts, int threads, uint64_t set,
+                          std::vector<scoring::TrainingExample>* examples,
+                          std::vector<std::string>* detector_names) {
   simdjson::dom::parser parser;
   simdjson::dom::element labels;
-  if (auto err = parser.load(a.labels).get(labels)) {
-    throw std::runtime_error(fmt::format("{}: {}", a.labels, simdjson::error_message(err)));
+  if (auto err = parser.load(ts.labels).get(labels)) {
+    throw std::runtime_error(fmt::format("{}: {}", ts.labels, simdjson::error_message(err)));
   }
   simdjson::dom::object accounts;
   if (labels["accounts"].get(accounts))
-    throw std::runtime_error(a.labels + ": no \"accounts\" object");
+    throw std::runtime_error(ts.labels + ": no \"accounts\" object");
   std::unordered_map<uint64_t, Label> by_hash;
   for (auto [id, info] : accounts) {
     std::string_view label;
@@ -51,6 +67,21 @@ int Run(Args& a) {
     }
     by_hash[Hash64(id, engine::kHashAccount)] = {label == "attack", std::string(group)};
   }
+  // The hosts of a campaign hidden inside an account (an end user, an abused key) are labelled
+  // benign as accounts but carry the attack's traffic: neither label is true of their whole
+  // state, so they are left out of the fit.
+  simdjson::dom::object campaigns;
+  if (!labels["campaigns"].get(campaigns)) {
+    for (auto [name, info] : campaigns) {
+      simdjson::dom::array hosts;
+      if (info["host_accounts"].get(hosts)) continue;
+      for (auto h : hosts) {
+        std::string_view id;
+        if (!h.get(id)) by_hash.erase(Hash64(id, engine::kHashAccount));
+      }
+    }
+  }
+  auto unit_of = [set](uint64_t account) { return set == 0 ? account : HashMix(account, set); };
 
   // The model decides at every request, not on whole histories: besides each account's final
   // state, it is fitted on the states accounts had at their 3rd, 4th, 8th, 16th... request, so
@@ -61,14 +92,14 @@ int Run(Args& a) {
   std::vector<std::tuple<uint64_t, uint64_t, scoring::TrainingExample>> checkpoints;
   engine::NameTable names;
   engine::EngineOptions eo;
-  eo.threads = a.threads;
+  eo.threads = threads;
   eo.checkpoint = [&](const state::AccountState& s) {
     auto it = by_hash.find(s.account);
     if (it == by_hash.end()) return;
     scoring::TrainingExample ex;
     ex.attack = it->second.attack;
     ex.group = it->second.group;
-    ex.unit = s.account;
+    ex.unit = unit_of(s.account);
     for (const auto& d : engine->scorer().detectors()) {
       ex.x.push_back(d->Strength({s, engine->peers()}));
     }
@@ -77,36 +108,39 @@ int Run(Args& a) {
   };
   engine::Engine eng(eo, names);
   engine = &eng;
-  if (!a.accounts.empty()) {
-    auto reg = engine::LoadAccountRegistry(a.accounts, eng, names);
+  if (!ts.accounts.empty()) {
+    auto reg = engine::LoadAccountRegistry(ts.accounts, eng, names);
     if (!reg.error.empty()) throw std::runtime_error("accounts: " + reg.error);
   }
   engine::ScanOptions so;
-  so.inputs = a.events;
-  so.threads = a.threads;
+  so.inputs = ts.events;
+  so.threads = threads;
   auto stats = engine::RunScan(so, eng, names);
   if (!stats.unreadable.empty()) throw std::runtime_error(stats.unreadable.front());
 
   const auto& detectors = eng.scorer().detectors();
-  std::vector<std::string> names_v;
-  for (const auto& d : detectors) names_v.emplace_back(d->name());
-  std::vector<scoring::TrainingExample> examples;
+  detector_names->clear();
+  for (const auto& d : detectors) detector_names->emplace_back(d->name());
+  std::vector<scoring::TrainingExample> found;
   std::unordered_map<const state::AccountState*, uint32_t> index_of;
   for (const auto& ref : eng.Accounts()) index_of[ref.state] = ref.index;
-  size_t missing = 0;
+  Collected c;
+  c.events = stats.events;
   for (auto [id, info] : accounts) {
     std::string_view label;
     if (info["label"].get(label)) continue;
     const uint64_t h = Hash64(id, engine::kHashAccount);
     const auto* st = eng.FindAccount(h);
     if (!st) {
-      ++missing;
+      ++c.missing;
       continue;
     }
+    auto lab = by_hash.find(h);
+    if (lab == by_hash.end()) continue;  // a host account (above)
     scoring::TrainingExample ex;
-    ex.attack = by_hash[h].attack;
-    ex.group = by_hash[h].group;
-    ex.unit = h;
+    ex.attack = lab->second.attack;
+    ex.group = lab->second.group;
+    ex.unit = unit_of(h);
     // The decision about an account in a linked cluster is also made on the cluster's combined
     // state, so each detector contributes the stronger of the two.
     const engine::ClusterVerdict* cv = eng.Cluster(eng.ClusterOf(index_of.at(st)));
@@ -115,27 +149,55 @@ int Run(Args& a) {
       if (cv) v = std::max(v, d->Strength({cv->combined, eng.peers()}));
       ex.x.push_back(v);
     }
-    examples.push_back(std::move(ex));
+    found.push_back(std::move(ex));
   }
   // Checkpoints arrive from worker threads: order them by account and request count.
   std::sort(checkpoints.begin(), checkpoints.end(), [](const auto& x, const auto& y) {
     return std::tie(std::get<0>(x), std::get<1>(x)) < std::tie(std::get<0>(y), std::get<1>(y));
   });
-  for (auto& c : checkpoints) examples.push_back(std::move(std::get<2>(c)));
+  for (auto& cp : checkpoints) found.push_back(std::move(std::get<2>(cp)));
   // The fit is linear in the weights once the supporting families' strengths are multiplied by
   // the harvest gate (Scorer::Features).
-  for (auto& ex : examples) ex.x = eng.scorer().Features(ex.x);
+  for (auto& ex : found) {
+    ex.x = eng.scorer().Features(ex.x);
+    examples->push_back(std::move(ex));
+  }
+  return c;
+}
+
+int Run(Args& a) {
+  std::vector<TrainingSet> sets;
+  if (!a.events.empty() || !a.labels.empty()) {
+    if (a.events.empty() || a.labels.empty())
+      throw std::runtime_error("--events and --labels go together");
+    sets.push_back({a.events, a.accounts, a.labels});
+  }
+  // A simulate output folder: events.jsonl, accounts.jsonl, labels.json.
+  for (const auto& dir : a.sets) {
+    sets.push_back({{dir + "/events.jsonl"}, dir + "/accounts.jsonl", dir + "/labels.json"});
+  }
+  if (sets.empty()) throw std::runtime_error("nothing to fit: give --events/--labels or --set");
+  std::vector<scoring::TrainingExample> examples;
+  std::vector<std::string> names_v;
+  uint64_t events = 0;
+  size_t missing = 0;
+  for (size_t i = 0; i < sets.size(); ++i) {
+    const Collected c = CollectExamples(sets[i], a.threads, i, &examples, &names_v);
+    events += c.events;
+    missing += c.missing;
+  }
   // Deterministic order regardless of the labels file's key order.
   a.train.version = a.version;
   auto rep = scoring::FitModel(examples, names_v, a.train, scoring::ScoringModel::Builtin());
   std::string comment = fmt::format(
       "distillguard scoring model: score = sigmoid(bias + H + gate * S) (scoring/scorer.h).\n"
-      "Fitted by `distillguard train` on {} events ({} attack / {} benign accounts, {} states: "
+      "Fitted by `distillguard train` on {} events of {} labelled world(s) ({} attack / {} benign "
+      "accounts, {} states: "
       "each account's final one and those at its 3rd, 4th, 8th, 16th... request).\n"
       "Training fit (each account at its highest score): AUROC {:.4f}; flagged {}/{} attack and "
       "{}/{} benign accounts; bias {:.3f} (fitted {:.3f}).",
-      stats.events, rep.attack, rep.benign, rep.examples, rep.auroc, rep.attack_flagged, rep.attack,
-      rep.benign_flagged, rep.benign, rep.model.bias, rep.fitted_bias);
+      events, sets.size(), rep.attack, rep.benign, rep.examples, rep.auroc, rep.attack_flagged,
+      rep.attack, rep.benign_flagged, rep.benign, rep.model.bias, rep.fitted_bias);
   std::string toml = scoring::ModelToToml(rep.model, comment);
   std::string err;
   if (!WriteFileAtomically(a.out, toml, &err)) throw std::runtime_error(err);
@@ -150,9 +212,13 @@ int Run(Args& a) {
 
 RunFn Setup(CLI::App& sub) {
   auto a = std::make_shared<Args>();
-  sub.add_option("--events", a->events, "Exchange-log files")->required();
+  sub.add_option("--events", a->events, "Exchange-log files");
   sub.add_option("--accounts", a->accounts, "Account registry");
-  sub.add_option("--labels", a->labels, "labels.json (accounts -> benign|attack)")->required();
+  sub.add_option("--labels", a->labels, "labels.json (accounts -> benign|attack)");
+  sub.add_option("--set", a->sets,
+                 "A labelled world to fit on as well: a `simulate --out` folder (events.jsonl, "
+                 "accounts.jsonl, labels.json); repeatable, to fit on several scenario families "
+                 "and seeds at once");
   sub.add_option("--out", a->out, "Model file to write (TOML)")->required();
   sub.add_option("--version-name", a->version, "Version string recorded in the model");
   AddGeoipOption(sub);

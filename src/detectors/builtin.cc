@@ -113,14 +113,15 @@ class ExtractionParams final : public Detector {
 // An app serving many end users (a tutoring app, a writing tool, a router's customers) sends
 // its own system prompt and wrappers with every request: the style of its prompts as a whole is
 // the app's design. It is judged per end user (engine end-user slots), and by volume per end user;
-// the prompt-style detectors below say nothing of the account as a whole. People come back to an
+// the prompt-style detectors below say nothing of the account (or of a cluster of such apps, which
+// share their system prompt) as a whole. People come back to an
 // app: an account whose "end users" each send a request or two (a fresh id per request) is not
 // given this exemption, since end users that light are never judged on their own.
 bool AppAsAWhole(const DetectorInput& in) {
   const auto& s = in.state;
   const double users = s.EndUsers();
-  return !in.host && s.members <= 1 && users >= state::kMultiTenantEndUsers &&
-         static_cast<double>(s.requests) >= 3 * users;
+  return !in.host && users >= state::kRelayEndUsers &&
+         static_cast<double>(s.requests) >= state::kRelayRequestsPerEndUser * users;
 }
 
 class CotElicitation final : public Detector {

@@ -139,7 +139,9 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
     const uint64_t n = s.requests;
     if (n == 3 || (n >= 4 && (n & (n - 1)) == 0)) opt_.checkpoint(s);
   }
-  if (r.end_user && s.EndUsers() >= kMultiTenantEndUsers) TrackEndUser(shard, pos, r);
+  // End users are judged on their own from the point where the account's own prompt style stops
+  // judging it (detectors' AppAsAWhole): what the account relays is still looked at.
+  if (r.end_user && s.EndUsers() >= state::kRelayEndUsers) TrackEndUser(shard, pos, r);
   bool newly_flagged = false;
   ScoreState(s, s.verdict, r.ts, &newly_flagged);
   if (newly_flagged) shard.flagged.push_back({r.ts, pos});

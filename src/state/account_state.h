@@ -53,6 +53,12 @@ inline constexpr uint32_t kRotationStartAgents = 3;
 // From this many end users an account is a multi-tenant app (a SaaS app, a router): its end users
 // are judged on their own, and the account as a whole by volume per end user.
 inline constexpr double kMultiTenantEndUsers = 20;
+// From this many end users, each coming back (two requests per end user on average: an app
+// growing its first users shows about three), an account relays for others: its end users are
+// tracked and judged on their own, and its own prompt style (the app's system prompt and
+// wrappers) says nothing of it. A fresh "end user" per request does not make an app.
+inline constexpr double kRelayEndUsers = 5;
+inline constexpr double kRelayRequestsPerEndUser = 2;
 
 struct AccountState {
   uint64_t account = 0;
