@@ -74,9 +74,15 @@ class OutputVolume final : public Detector {
 
  private:
   // The natural unit: an account, a cluster member, or an end user of a multi-tenant account.
+  // Per active day, where a young account's span counts from one hour rather than six: a
+  // harvester running flat out is at its daily rate within its first hour, and someone trying
+  // the API in a burst sends tens of requests, not the hundred it takes for full support.
   static double PerUnitOutput(const state::AccountState& s) {
     const double users = s.EndUsers();
-    return users >= state::kMultiTenantEndUsers ? s.OutputPerDay() / users : s.OutputPerDay();
+    const double span_days = static_cast<double>(s.last_ts - s.first_ts) / kUsPerDay;
+    const double per_day = static_cast<double>(s.output_tokens) / std::max(span_days, 1.0 / 24) /
+                           std::max<uint32_t>(s.members, 1);
+    return users >= state::kMultiTenantEndUsers ? per_day / users : per_day;
   }
 };
 

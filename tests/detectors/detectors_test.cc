@@ -492,6 +492,16 @@ TEST_F(DetectorsTest, OutputVolumeAgainstPeersAndPerEndUser) {
   EXPECT_EQ(by_name_.at("output_volume")->Strength({heavy, few}), 0.0);
 }
 
+// A harvester running flat out is at its daily rate within its first hour: 60 answers of 900
+// tokens in 50 minutes is ~1.5M tokens a day. Someone trying the API in a burst (ten requests in
+// a few minutes) is too few requests to say anything.
+TEST_F(DetectorsTest, OutputVolumeSeesAFlatOutHarvesterInItsFirstHour) {
+  auto bulk = Stream(60, 50, [](int, EventRecord& r, Rng&) { r.completion_tokens = 900; });
+  EXPECT_GT(Strength("output_volume", bulk), 0.4);
+  auto burst = Stream(12, 15, [](int, EventRecord& r, Rng&) { r.completion_tokens = 900; });
+  EXPECT_EQ(Strength("output_volume", burst), 0.0);
+}
+
 TEST_F(DetectorsTest, CoordinatedAccountsOnlyForClustersOfFreshAccounts) {
   AccountState cluster;
   cluster.members = 0;
