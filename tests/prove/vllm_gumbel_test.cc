@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include "prove/detect.h"
 #include "prove/stats.h"
@@ -43,6 +45,41 @@ TEST(VllmPrf, UniformCompatibilityVector) {
   EXPECT_EQ(VllmUniform(VllmPhiloxWord(42, c1, 8)), expect(13375724));
   EXPECT_GT(VllmUniform(0), 0.0f);
   EXPECT_LT(VllmUniform(0xFFFFFFFFu), 1.0f);
+}
+
+std::vector<int64_t> SplitInts(const std::string& s) {
+  std::vector<int64_t> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) out.push_back(std::stoll(item));
+  return out;
+}
+
+// Widths 1, 3, 4, 6 and 16 (several absorbed blocks), 64-bit keys, tokens in all four output
+// words and at 2^32 - 1: words from vLLM's own PRF code (see the data file's header).
+TEST(VllmPrf, MatchesUpstreamVectorsAcrossWidthsAndKeys) {
+  std::ifstream in(std::string(DG_SOURCE_DIR) + "/tests/prove/data/vllm_philox_vectors.tsv");
+  ASSERT_TRUE(in);
+  std::string line;
+  int cases = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::stringstream ss(line);
+    std::string key, ctx, toks, words;
+    std::getline(ss, key, '\t');
+    std::getline(ss, ctx, '\t');
+    std::getline(ss, toks, '\t');
+    std::getline(ss, words, '\t');
+    const uint64_t k = std::stoull(key);
+    auto c = SplitInts(ctx), t = SplitInts(toks), w = SplitInts(words);
+    ASSERT_EQ(t.size(), w.size()) << line;
+    for (size_t i = 0; i < t.size(); ++i) {
+      EXPECT_EQ(VllmPhiloxWord(k, c, t[i]), static_cast<uint32_t>(w[i]))
+          << line << " token " << t[i];
+    }
+    ++cases;
+  }
+  EXPECT_EQ(cases, 6);
 }
 
 TEST(VllmPrf, DependsOnKeyContextTokenAndWidth) {
