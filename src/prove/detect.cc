@@ -134,7 +134,7 @@ bool ReadTokenJsonl(const std::string& path, const Scheme& scheme, std::vector<T
     }
     if (why.empty()) {
       for (simdjson::dom::element v : arr) {
-        int64_t t;
+        int64_t t = 0;
         std::string tw;
         if (v.get_int64().get(t)) {
           why = fmt::format("\"tokens\"[{}] is not an integer", text.tokens.size());

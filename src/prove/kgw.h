@@ -6,9 +6,10 @@
 // Design: torch's CPU generator is MT19937 seeded with the low 32 bits of the seed, and its
 // randperm (n < 2^32/20) a forward Fisher-Yates shuffle: for i in [0, n-1) swap r[i] with
 // r[i + random() % (n - i)], random() one 32-bit MT19937 output. Positions [0, G) are final after
-// G steps, so the green list needs only G draws. That torch detail was read from PyTorch's source
-// text, not run against torch here: docs/PROVE.md lists it as unverified. The p-value is the exact
-// binomial tail with p = G / V (Hugging Face's own detector uses a normal approximation).
+// G steps, so the green list needs only G draws. Checked bit for bit against PyTorch 1.13.1's own
+// randperm (tests/prove/data/kgw_torch_vectors.tsv); PyTorch 2.x is unverified (docs/PROVE.md).
+// The p-value is the exact binomial tail with p = G / V (transformers' detector uses a normal
+// approximation).
 #pragma once
 
 #include <cstdint>
