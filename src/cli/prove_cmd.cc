@@ -1,0 +1,205 @@
+// `distillguard prove detect|radioactivity`: watermark forensics on token sequences (prove/).
+// detect scores each text and the pooled corpus for a provider's watermark; radioactivity scores a
+// suspect model's outputs for traces of having trained on watermarked text. Both read
+// pre-tokenised JSONL; tokenising raw text in C++ (--tokenizer/--texts) is not built yet.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/command.h"
+#include "common/json_writer.h"
+#include "prove/detect.h"
+#include "prove/kgw.h"
+
+namespace dg::cli {
+namespace {
+
+struct Args {
+  prove::SchemeOptions scheme;
+  std::string dedup = "pair";
+  std::string tokens, suspect, watermarked;
+  bool json = false;
+};
+
+void AddSchemeOptions(CLI::App* c, Args* a) {
+  c->add_option("--scheme", a->scheme.scheme, "Watermark scheme: vllm-gumbel or hf-kgw")
+      ->required()
+      ->check(CLI::IsMember({"vllm-gumbel", "hf-kgw"}));
+  c->add_option("--key", a->scheme.key,
+                "Watermark key (vllm-gumbel: the 64-bit key; hf-kgw: hashing_key, transformers' "
+                "default is 15485863)")
+      ->required();
+  c->add_option("--context-width", a->scheme.context_width,
+                "vllm-gumbel: previous output tokens the PRF sees (vLLM default 4). hf-kgw is "
+                "lefthash: always 1")
+      ->capture_default_str();
+  c->add_option("--gamma", a->scheme.gamma, "hf-kgw: green-list fraction (default 0.25)")
+      ->capture_default_str();
+  c->add_option("--vocab-size", a->scheme.vocab_size,
+                "hf-kgw: the model's vocabulary size V (required for hf-kgw)");
+  c->add_option("--dedup", a->dedup,
+                "Score each repeated (window, token) tuple once (pair, default), each window once "
+                "(context: vLLM's own detector), or everything (none: invalid p-values)")
+      ->check(CLI::IsMember({"pair", "context", "none"}))
+      ->capture_default_str();
+  c->add_flag("--json", a->json, "Print JSON instead of a table");
+}
+
+prove::Dedup ParseDedup(const std::string& s) {
+  if (s == "context") return prove::Dedup::kContext;
+  if (s == "none") return prove::Dedup::kNone;
+  return prove::Dedup::kPair;
+}
+
+// Reads a token file; bad lines go to stderr. False on a fatal error.
+bool Load(const std::string& path, const prove::Scheme& scheme,
+          std::vector<prove::TokenText>* texts, int64_t* bad_lines) {
+  std::vector<std::string> errors;
+  std::string err;
+  if (!prove::ReadTokenJsonl(path, scheme, texts, &errors, &err)) {
+    fmt::print(stderr, "distillguard prove: {}\n", err);
+    return false;
+  }
+  for (const auto& e : errors) fmt::print(stderr, "distillguard prove: skipped {}\n", e);
+  if (!errors.empty()) {
+    fmt::print(stderr, "distillguard prove: {} bad line(s) in {} skipped\n", errors.size(), path);
+  }
+  *bad_lines += static_cast<int64_t>(errors.size());
+  return true;
+}
+
+void TallyJson(JsonWriter& w, const prove::Tally& t, double log10_p) {
+  w.Field("scored", t.scored);
+  w.Key("statistic").Double(t.statistic, 12);
+  w.Key("log10_p").Double(log10_p, 10);
+}
+
+int RunDetect(const Args& a) {
+  std::string err;
+  auto scheme = prove::MakeScheme(a.scheme, &err);
+  if (!scheme) {
+    fmt::print(stderr, "distillguard prove detect: {}\n", err);
+    return 2;
+  }
+  std::vector<prove::TokenText> texts;
+  int64_t bad = 0;
+  if (!Load(a.tokens, *scheme, &texts, &bad)) return 2;
+  prove::Accumulator acc(*scheme, ParseDedup(a.dedup));
+  std::string out;
+  JsonWriter w(out);
+  if (a.json)
+    w.BeginObject().Key("texts").BeginArray();
+  else
+    out += fmt::format("{:<24} {:>10} {:>16} {:>14}\n", "id", "scored", "statistic", "log10_p");
+  for (const auto& t : texts) {
+    prove::Tally tally = acc.AddText(t.tokens);
+    double lp = acc.Log10P(tally);
+    if (a.json) {
+      w.BeginObject().Field("id", t.id);
+      TallyJson(w, tally, lp);
+      w.EndObject();
+    } else {
+      out += fmt::format("{:<24} {:>10} {:>16.6f} {:>14.4f}\n", t.id, tally.scored, tally.statistic,
+                         lp);
+    }
+  }
+  double plp = acc.Log10P(acc.pooled());
+  if (a.json) {
+    w.EndArray().Key("pooled").BeginObject();
+    TallyJson(w, acc.pooled(), plp);
+    w.EndObject().Field("scheme", std::string(scheme->name())).Field("bad_lines", bad);
+    w.EndObject();
+    out += "\n";
+  } else {
+    out += fmt::format("{:<24} {:>10} {:>16.6f} {:>14.4f}\n", "pooled", acc.pooled().scored,
+                       acc.pooled().statistic, plp);
+    if (bad > 0) out += fmt::format("({} bad line(s) skipped)\n", bad);
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int RunRadioactivity(const Args& a) {
+  std::string err;
+  auto scheme = prove::MakeScheme(a.scheme, &err);
+  if (!scheme) {
+    fmt::print(stderr, "distillguard prove radioactivity: {}\n", err);
+    return 2;
+  }
+  int64_t bad = 0;
+  prove::Accumulator acc(*scheme, ParseDedup(a.dedup));
+  int64_t windows = -1;
+  if (!a.watermarked.empty()) {
+    std::vector<prove::TokenText> wm;
+    if (!Load(a.watermarked, *scheme, &wm, &bad)) return 2;
+    prove::FingerprintSet allowed;
+    for (const auto& t : wm) {
+      prove::ForEachTuple(*scheme, t.tokens, [&](std::span<const int64_t> window, int64_t) {
+        allowed.insert(prove::WindowPrint(window));
+      });
+    }
+    windows = static_cast<int64_t>(allowed.size());
+    acc.RestrictWindows(std::move(allowed));
+  }
+  std::vector<prove::TokenText> suspect;
+  if (!Load(a.suspect, *scheme, &suspect, &bad)) return 2;
+  for (const auto& t : suspect) acc.AddText(t.tokens);
+  double plp = acc.Log10P(acc.pooled());
+  std::string out;
+  if (a.json) {
+    JsonWriter w(out);
+    w.BeginObject().Field("scheme", std::string(scheme->name()));
+    w.Field("suspect_texts", static_cast<int64_t>(suspect.size()));
+    if (windows >= 0) w.Field("watermarked_windows", windows);
+    w.Key("pooled").BeginObject();
+    TallyJson(w, acc.pooled(), plp);
+    w.EndObject().Field("bad_lines", bad).EndObject();
+    out += "\n";
+  } else {
+    out += fmt::format("scheme {}: {} suspect text(s)", scheme->name(), suspect.size());
+    if (windows >= 0) out += fmt::format(", {} distinct watermarked window(s)", windows);
+    out += fmt::format("\nscored tuples {}  statistic {:.6f}  log10_p {:.4f}\n",
+                       acc.pooled().scored, acc.pooled().statistic, plp);
+    if (bad > 0) out += fmt::format("({} bad line(s) skipped)\n", bad);
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+RunFn Setup(CLI::App& sub) {
+  auto a = std::make_shared<Args>();
+  sub.require_subcommand(1);
+  sub.footer(
+      "Input is pre-tokenised JSONL, one {\"id\": \"...\", \"tokens\": [ids]} per line. Tokenising "
+      "raw text in C++ (--tokenizer F --texts FILE) is a later step and not available yet. "
+      "Statistics and their assumptions: docs/PROVE.md.");
+  CLI::App* detect = sub.add_subcommand(
+      "detect", "Per text and pooled: scored tokens, statistic and exact log10 p-value");
+  AddSchemeOptions(detect, a.get());
+  detect->add_option("--tokens", a->tokens, "JSONL of {\"id\", \"tokens\": [ids]}")
+      ->required()
+      ->check(CLI::ExistingFile);
+  CLI::App* radio = sub.add_subcommand(
+      "radioactivity",
+      "Pooled p-value that a suspect model learned from watermarked text (each (window, token) "
+      "tuple scored once across all its outputs)");
+  AddSchemeOptions(radio, a.get());
+  radio->add_option("--suspect", a->suspect, "The suspect model's outputs, token JSONL")
+      ->required()
+      ->check(CLI::ExistingFile);
+  radio
+      ->add_option("--watermarked", a->watermarked,
+                   "Watermarked outputs it may have trained on: only their windows are scored")
+      ->check(CLI::ExistingFile);
+  return [a, detect, radio]() -> int {
+    if (detect->parsed()) return RunDetect(*a);
+    if (radio->parsed()) return RunRadioactivity(*a);
+    return 1;
+  };
+}
+
+}  // namespace
+DG_REGISTER_COMMAND(prove, "prove", "Watermark and radioactivity forensics on token sequences",
+                    Setup);
+}  // namespace dg::cli
