@@ -167,16 +167,17 @@ double Scorer::Gate(double strongest_harvest) const {
   return detectors::Ramp(strongest_harvest, model_.gate_low, model_.gate_high);
 }
 
-double Scorer::GateOf(const std::vector<double>& strengths) const {
-  double strongest = 0;
+double Scorer::GateOf(const std::vector<double>& strengths, double outside_harvest) const {
+  double strongest = outside_harvest;
   for (size_t i = 0; i < detectors_.size() && i < strengths.size(); ++i) {
     if (harvest_[i] && weights_[i] > 0) strongest = std::max(strongest, strengths[i]);
   }
   return Gate(strongest);
 }
 
-std::vector<double> Scorer::Features(const std::vector<double>& strengths) const {
-  const double gate = GateOf(strengths);
+std::vector<double> Scorer::Features(const std::vector<double>& strengths,
+                                     double outside_harvest) const {
+  const double gate = GateOf(strengths, outside_harvest);
   std::vector<double> f(strengths);
   for (size_t i = 0; i < f.size() && i < detectors_.size(); ++i) {
     if (!harvest_[i]) f[i] *= gate;
@@ -184,15 +185,16 @@ std::vector<double> Scorer::Features(const std::vector<double>& strengths) const
   return f;
 }
 
-std::vector<double> Scorer::Contributions(const std::vector<double>& strengths) const {
-  std::vector<double> c = Features(strengths);
+std::vector<double> Scorer::Contributions(const std::vector<double>& strengths,
+                                          double outside_harvest) const {
+  std::vector<double> c = Features(strengths, outside_harvest);
   for (size_t i = 0; i < c.size() && i < detectors_.size(); ++i) c[i] *= weights_[i];
   return c;
 }
 
-double Scorer::ScoreOf(const std::vector<double>& strengths) const {
+double Scorer::ScoreOf(const std::vector<double>& strengths, double outside_harvest) const {
   double logit = model_.bias;
-  for (double c : Contributions(strengths)) logit += c;
+  for (double c : Contributions(strengths, outside_harvest)) logit += c;
   return 1.0 / (1.0 + std::exp(-logit));
 }
 

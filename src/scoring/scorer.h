@@ -67,16 +67,18 @@ class Scorer {
                double outside_harvest = 0) const;
   // The strongest harvest strength among `strengths` (x255, as Score() writes them).
   double StrongestHarvest(const std::array<uint8_t, state::kMaxDetectors>& strengths) const;
-  // The score of given strengths (in detectors() order).
-  double ScoreOf(const std::vector<double>& strengths) const;
+  // The score of given strengths (in detectors() order), as Score() computes it.
+  double ScoreOf(const std::vector<double>& strengths, double outside_harvest = 0) const;
   // The harvest gate of given strengths, in [0, 1].
-  double GateOf(const std::vector<double>& strengths) const;
+  double GateOf(const std::vector<double>& strengths, double outside_harvest = 0) const;
   // What each detector adds to the logit for given strengths: weight x strength, times the gate
   // for the supporting families.
-  std::vector<double> Contributions(const std::vector<double>& strengths) const;
+  std::vector<double> Contributions(const std::vector<double>& strengths,
+                                    double outside_harvest = 0) const;
   // The fit's features: strengths with the supporting families' multiplied by the gate, so that
   // the logit is bias + sum(weight_i * feature_i).
-  std::vector<double> Features(const std::vector<double>& strengths) const;
+  std::vector<double> Features(const std::vector<double>& strengths,
+                               double outside_harvest = 0) const;
   // The model's weight of detector `i` (in detectors() order).
   double WeightOf(size_t i) const { return weights_[i]; }
   detectors::Family FamilyOf(size_t i) const { return detectors_[i]->family(); }

@@ -84,6 +84,46 @@ TEST_F(ScorerTest, ConcealmentRaisesHarvestEvidence) {
   EXPECT_FALSE(scorer_.Flags(scorer_.ScoreOf(weak)));
 }
 
+// A quiet member of a linked cluster that harvests: the cluster's harvest evidence opens the
+// member's gate (it adds nothing to the member's harvest sum), so the member's own rotation
+// counts. Without it the same member stays at `none`.
+TEST_F(ScorerTest, AClustersHarvestOpensItsMembersGate) {
+  const auto member = With({{"client_rotation", 1.0}});
+  EXPECT_EQ(scorer_.GateOf(member), 0.0);
+  EXPECT_EQ(scorer_.GateOf(member, 0.9), 1.0);
+  EXPECT_GT(scorer_.ScoreOf(member, 0.9), scorer_.ScoreOf(member));
+  EXPECT_DOUBLE_EQ(scorer_.ScoreOf(With({}), 0.9), scorer_.ScoreOf(With({})));
+}
+
+// Score() on a real state and ScoreOf() on its strengths agree.
+TEST_F(ScorerTest, ScoreOfAgreesWithScore) {
+  state::AccountState s;
+  for (int i = 0; i < 80; ++i) {
+    engine::EventRecord r;
+    r.ts = 1'700'000'000LL * kUsPerSec + i * 60LL * kUsPerSec;
+    r.prompt.chars = 80;
+    r.prompt.exact_hash = 1000 + i;
+    r.prompt.prefix_hash = 7;
+    r.prompt_tokens = 30;
+    r.completion_tokens = 700;
+    r.user_agent = 1 + i % 5;
+    r.ip_prefix = 100 + i % 7;
+    r.asn = 10 + i % 4;
+    s.Update(r);
+  }
+  detectors::PeerBaselines peers;
+  peers.median_output_per_day = 20'000;
+  peers.peers = 500;
+  std::array<uint8_t, state::kMaxDetectors> st{};
+  for (double outside : {0.0, 0.5}) {
+    const double score = scorer_.Score({s, peers}, &st, outside);
+    std::vector<double> v;
+    for (size_t i = 0; i < scorer_.detectors().size(); ++i)
+      v.push_back(scorer_.detectors()[i]->Strength({s, peers}));
+    EXPECT_NEAR(score, scorer_.ScoreOf(v, outside), 1e-9) << outside;
+  }
+}
+
 // The founding case's naive harvester: ~300x the peer median, templated, around the clock.
 TEST_F(ScorerTest, ExtremeHarvestFlags) {
   EXPECT_TRUE(
