@@ -32,8 +32,10 @@ std::vector<EvidenceItem> DetectorEvidence(const engine::Engine& e, const state:
   }
   // Weights are what each detector added to the logit: supporting families count in proportion
   // to the harvest evidence beside them (the gate), and the detail says so when it held them back.
-  const std::vector<double> contrib = scorer.Contributions(strengths);
-  const double gate = scorer.GateOf(strengths);
+  // The account's linked cluster may have opened its gate (Verdict::cluster_harvest).
+  const double outside = v.cluster_harvest / 255.0;
+  const std::vector<double> contrib = scorer.Contributions(strengths, outside);
+  const double gate = scorer.GateOf(strengths, outside);
   for (size_t i = 0; i < n; ++i) {
     const auto& d = *scorer.detectors()[i];
     if (scorer.WeightOf(i) == 0 || strengths[i] <= 0.05) continue;
