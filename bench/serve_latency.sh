@@ -9,7 +9,7 @@ set -euo pipefail
 BIN=$(realpath "$1")
 SECS=${2:-10}
 CONNS=${3:-4}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 command -v wrk >/dev/null || { echo "wrk not installed (apt-get install wrk)"; exit 1; }
 T=$(mktemp -d /tmp/dg-bench.XXXXXX)
 PID=""
