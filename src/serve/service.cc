@@ -490,18 +490,23 @@ void Service::TailLoop() {
 // ---------------------------------------------------------------------------------------------
 // HTTP.
 
-bool Service::Authorized(const HttpRequest& req) const {
-  const std::string h = req.Header("authorization");
-  const std::string want = "Bearer " + cfg_.admin_token;
-  if (h.size() != want.size()) return false;
-  unsigned diff = 0;  // constant time
-  for (size_t i = 0; i < h.size(); ++i) diff |= static_cast<unsigned char>(h[i] ^ want[i]);
+// Token comparison whose time does not depend on where the strings differ (only on the length
+// of the presented one), so a client cannot find a token byte by byte.
+static bool TokenEquals(std::string_view got, std::string_view want) {
+  unsigned diff = got.size() == want.size() ? 0u : 1u;
+  for (size_t i = 0; i < got.size(); ++i) {
+    diff |= static_cast<unsigned char>(got[i] ^ (want.empty() ? 0 : want[i % want.size()]));
+  }
   return diff == 0;
+}
+
+bool Service::Authorized(const HttpRequest& req) const {
+  return TokenEquals(req.Header("authorization"), "Bearer " + cfg_.admin_token);
 }
 
 bool Service::DecisionAuthorized(const HttpRequest& req) const {
   if (cfg_.decision_token.empty()) return true;
-  return req.Header("x-distillguard-token") == cfg_.decision_token || Authorized(req);
+  return TokenEquals(req.Header("x-distillguard-token"), cfg_.decision_token) || Authorized(req);
 }
 
 HttpResponse Service::BadRequest(std::string_view param, std::string_view message,
