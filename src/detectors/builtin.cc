@@ -171,7 +171,7 @@ class TemplateHarvest final : public Detector {
     // evaluation sweep re-runs its prompts at temperature 0).
     const double harvest =
         std::max(Ramp(distinct, 0.4, 0.8), Ramp(s.Share(s.temp_sampling), 0.5, 0.9));
-    return Support(s.requests, 30, 150) * Ramp(tmpl, 0.5, 0.9) * harvest * single_turn *
+    return Support(s.requests, 20, 80) * Ramp(tmpl, 0.5, 0.9) * harvest * single_turn *
            long_answers * Ramp(s.OutputInputRatio(), 0.5, 1.5);
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
