@@ -56,7 +56,7 @@ class OutputVolume final : public Detector {
     // A baseline needs enough peers to mean anything.
     if (in.peers.median_output_per_day <= 0 || in.peers.peers < kMinPeers) return 0;
     const double ratio = PerUnitOutput(s) / in.peers.median_output_per_day;
-    return Support(s.requests, 20, 100) * Ramp(std::log10(std::max(ratio, 1e-9)), 0.7, 2.0);
+    return Support(s.requests, 10, 60) * Ramp(std::log10(std::max(ratio, 1e-9)), 0.7, 2.0);
   }
   std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
     const auto& s = in.state;

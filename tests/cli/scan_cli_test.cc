@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <set>
 
+#include "common/rng.h"
+#include "common/time.h"
 #include "testutil/testutil.h"
 
 namespace dg {
@@ -240,6 +243,76 @@ TEST_F(ScanCliTest, CountryHopsStandInForMissingAsns) {
                                        (dir_ / "e.jsonl").string()));
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.out.find("/nonexistent/GeoIP.dat"), std::string::npos) << bad.out;
+}
+
+}  // namespace
+}  // namespace dg
+
+namespace dg {
+namespace {
+
+// The founding case's naive harvester: one account pulling ~1.2M output tokens a day around the
+// clock (~0.94 requests a minute, 900-token answers) through one template, one client, among 40
+// ordinary accounts. It must be flagged within its first hour; the ordinary accounts must not.
+TEST_F(ScanCliTest, NaiveBulkHarvesterIsFlaggedWithinItsFirstHour) {
+  const TimeUs t0 = 1'700'000'000LL * kUsPerSec;
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  Rng rng(5);
+  const char* topics[] = {"my garden",        "a birthday card", "my resume", "python lists",
+                          "a trip to Lisbon", "my cat's diet",   "a budget",  "a cover letter"};
+  // Ordinary accounts with some history before the harvester starts (a peer baseline needs 20
+  // accounts with 20 requests each).
+  for (int a = 0; a < 40; ++a) {
+    for (int k = 0; k < 40; ++k) {
+      testutil::ExchangeSpec s;
+      s.ts = t0 + static_cast<TimeUs>(rng.Uniform(0, 36.0 * 3600) * kUsPerSec);
+      s.account = fmt::format("person-{}", a);
+      s.ip = fmt::format("203.0.113.{}", a);
+      s.prompt =
+          fmt::format("Can you help me with {}? Question {} from me", topics[(a + k) % 8], k);
+      s.completion_tokens = 150 + static_cast<int>(rng.Uniform(0, 200));
+      lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+    }
+  }
+  const TimeUs start = t0 + 24 * kUsPerHour;
+  for (int i = 0; i < 150; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = start + static_cast<TimeUs>(i) * 64 * kUsPerSec;
+    s.account = "harvester";
+    s.ip = "192.0.2.10";
+    s.prompt = fmt::format(
+        "Write a detailed encyclopedia entry about the following subject. Subject: entry {} of "
+        "the catalogue, section {}",
+        i, i * 7 % 13);
+    s.completion_tokens = 900;
+    s.prompt_tokens = 40;
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string data;
+  for (const auto& [ts, line] : lines) data += line + "\n";
+  testutil::WriteAll(dir_ / "bulk.jsonl", data);
+  const auto out = dir_ / "r.json";
+  auto r = testutil::Run(
+      fmt::format("{} scan {} --report {} -q", kBin, (dir_ / "bulk.jsonl").string(), out.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  simdjson::dom::parser p;
+  simdjson::dom::element doc = p.load(out.string());
+  bool seen = false;
+  for (auto a : doc["accounts"].get_array()) {
+    const std::string_view id = a["account_id"];
+    if (id != "harvester") {
+      EXPECT_FALSE(bool(a["flagged"])) << id;
+      continue;
+    }
+    seen = true;
+    ASSERT_TRUE(bool(a["flagged"]));
+    const std::string_view at = a["first_flagged_at"];
+    const auto flagged_at = ParseRfc3339(at);
+    ASSERT_TRUE(flagged_at.has_value()) << at;
+    EXPECT_LE(*flagged_at - start, kUsPerHour) << "flagged at " << at;
+  }
+  EXPECT_TRUE(seen);
 }
 
 }  // namespace
