@@ -358,6 +358,8 @@ uint64_t MetricValue(uint16_t port, std::string_view name) {
 }
 
 TEST(ServiceTest, HostileRequestsAreAnsweredAndTheServiceSurvives) {
+  // Raw bytes with an embedded NUL: the length comes from the array, not from a count.
+  static constexpr char kGarbage[] = "\x16\x03\x01\x02\x00\xff\xfe garbage\r\n\r\n";
   auto dir = testutil::TempDir("serve-hostile");
   ServeConfig cfg;
   cfg.listen = "127.0.0.1:0";
@@ -434,7 +436,7 @@ TEST(ServiceTest, HostileRequestsAreAnsweredAndTheServiceSurvives) {
        "method_not_allowed"},
       {"wrong method on report", Req("DELETE", "/v1/report"), 405, "method_not_allowed"},
       {"unknown endpoint", Req("GET", "/v1/nothing"), 404, "not_found"},
-      {"garbage bytes", std::string("\x16\x03\x01\x02\x00\xff\xfe garbage\r\n\r\n", 22), 400,
+      {"garbage bytes", std::string(kGarbage, sizeof(kGarbage) - 1), 400,
        "invalid_http"},
       {"garbage then close", "\x01\x02\x03 not http at all", 400, "invalid_http", true},
       {"request line without version", "GET /healthz\r\n\r\n", 400, "invalid_http"},
