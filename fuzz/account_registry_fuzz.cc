@@ -1,6 +1,6 @@
 // libFuzzer target for the account registry (accounts.jsonl: engine::LoadAccountRegistry, read
 // by `scan --accounts` and the service at start). The input bytes are written as the file and
-// loaded into a fresh engine. Invariants: no crash, exception or sanitizer report; the file is
+// loaded into an empty engine. Invariants: no crash, exception or sanitizer report; the file is
 // readable, so no load error; every non-blank line is either an account or a rejected line
 // (accounts + rejected <= lines); samples never exceed the requested maximum; and the engine
 // still takes a snapshot and loads it back (the registry is part of the checkpoint).
