@@ -1,6 +1,6 @@
 # distillguard: the two commands a new user needs are `make demo` and `make test`.
 # Every target installs missing Debian packages first (scripts/deps.sh).
-.PHONY: all deps build demo test test-release test-asan fuzz-smoke eval eval-peer eval-stress train bench bench-serve format tidy clean
+.PHONY: all deps build demo test test-release test-asan test-tsan fuzz-smoke fuzz eval eval-peer eval-stress train bench bench-serve format tidy clean
 
 JOBS ?= $(shell nproc)
 BIN := build/release/distillguard
@@ -23,7 +23,7 @@ demo: build
 	@$(BIN) scan out/demo/events.jsonl --accounts out/demo/accounts.jsonl --report out/demo/report.json --threads 2
 	@echo "report: out/demo/report.json   labels: out/demo/labels.json"
 
-test: deps test-release test-asan fuzz-smoke
+test: deps test-release test-asan test-tsan fuzz-smoke
 	@echo "make test: all suites passed"
 
 test-release: deps
@@ -36,17 +36,36 @@ test-asan: deps
 	@cmake --build --preset asan -j $(JOBS)
 	@ctest --preset asan
 
-# A short coverage-guided run of every fuzz target over its seed corpus.
-fuzz-smoke: deps
+# ThreadSanitizer over the service tests and the multi-threaded scan test (the tsan test preset's
+# filter); builds only those two test binaries.
+test-tsan: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan -j $(JOBS)
+	@ctest --preset tsan
+
+# Every fuzz target (fuzz/*_fuzz.cc) for FUZZ_SECONDS over its seed corpus (fuzz/corpus/NAME) and
+# a working corpus (build/fuzz/corpus-NAME). `fuzz-smoke` is the short run in `make test`;
+# `make fuzz` the long one (default an hour per target; not in CI): FUZZ_SECONDS=600 make fuzz.
+# A crash stops the loop and leaves its input as build/fuzz/crash-* (add it to fuzz/corpus/NAME).
+define run_fuzzers
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS)
 	@set -e; ls build/fuzz/*_fuzz >/dev/null; for f in build/fuzz/*_fuzz; do \
 	  name=$$(basename $$f _fuzz); mkdir -p build/fuzz/corpus-$$name; \
-	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus-$$name fuzz/corpus/$$name 2>build/fuzz/$$name.log \
+	  echo "fuzz: $$name for $(1)s"; \
+	  $$f -max_total_time=$(1) -print_final_stats=1 -artifact_prefix=build/fuzz/ \
+	    build/fuzz/corpus-$$name fuzz/corpus/$$name 2>build/fuzz/$$name.log \
 	    || { tail -50 build/fuzz/$$name.log; exit 1; }; \
 	  grep -E "stat::number_of_executed_units" build/fuzz/$$name.log || true; \
 	done
+endef
+
+fuzz-smoke: deps
+	$(call run_fuzzers,$(FUZZ_SECONDS))
+
+FUZZ_LONG_SECONDS = $(if $(filter command line environment,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),3600)
+fuzz: deps
+	$(call run_fuzzers,$(FUZZ_LONG_SECONDS))
 
 # The standard scenario on the shared real-prompt corpora: simulate, scan, evaluate; writes the
 # results table the README shows (docs/RESULTS.md).

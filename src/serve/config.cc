@@ -4,7 +4,10 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <cmath>
+#include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 namespace dg::serve {
 
@@ -47,7 +50,22 @@ void Get(const toml::node_view<const toml::node>& t, std::string_view key, T& ou
   } else {
     auto v = n.template value<double>();
     if (!v) throw std::runtime_error(fmt::format("config: {} must be a number", key));
-    out = static_cast<T>(*v);
+    if constexpr (std::is_integral_v<T>) {
+      // Converting a double outside T's range (or inf / nan) to T is undefined behaviour:
+      // refuse it instead (`max_body_bytes = -1`, `threads = 3e12`; found by serve_config_fuzz).
+      // Fractions within range are truncated, as before.
+      const double t = std::trunc(*v);
+      const double lo = static_cast<double>(std::numeric_limits<T>::min());  // 0 or -2^digits
+      const double hi = std::ldexp(1.0, std::numeric_limits<T>::digits);     // exclusive
+      if (!(t >= lo && t < hi)) {
+        throw std::runtime_error(fmt::format("config: {} = {} is out of range [{}, {}]", key, *v,
+                                             std::numeric_limits<T>::min(),
+                                             std::numeric_limits<T>::max()));
+      }
+      out = static_cast<T>(t);
+    } else {
+      out = static_cast<T>(*v);
+    }
   }
 }
 

@@ -1,6 +1,8 @@
 // See http_util.h.
 #include "serve/http_util.h"
 
+#include <zlib.h>
+
 #include "common/json_writer.h"
 
 namespace dg::serve {
@@ -97,6 +99,30 @@ std::string ErrorJson(std::string_view type, std::string_view message, std::stri
   }
   w.EndObject().EndObject();
   return body;
+}
+
+bool Gunzip(std::string_view in, size_t cap, std::string* out) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 32 + 15) != Z_OK) return false;
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  out->clear();
+  char buf[65536];
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof(buf);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) break;
+    out->append(buf, sizeof(buf) - zs.avail_out);
+    if (out->size() > cap) {
+      rc = Z_MEM_ERROR;
+      break;
+    }
+    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) break;
+  }
+  inflateEnd(&zs);
+  return rc == Z_STREAM_END;
 }
 
 }  // namespace dg::serve

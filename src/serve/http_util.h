@@ -81,4 +81,8 @@ void SplitTarget(std::string_view target, std::string_view* path, std::string_vi
 std::string ErrorJson(std::string_view type, std::string_view message, std::string_view param = {},
                       std::string_view code = {});
 
+// Inflates a gzip or zlib body (POST /v1/events) into *out, refusing to grow it beyond `cap`
+// bytes. False for a corrupt, truncated or oversized stream; never throws.
+bool Gunzip(std::string_view in, size_t cap, std::string* out);
+
 }  // namespace dg::serve

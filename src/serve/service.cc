@@ -4,10 +4,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
-#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <chrono>
 #include <cmath>
@@ -20,6 +18,7 @@
 #include "engine/account_registry.h"
 #include "report/report.h"
 #include "scoring/scorer.h"
+#include "serve/decide_body.h"
 #include "serve/http_server.h"
 
 namespace dg::serve {
@@ -35,31 +34,6 @@ HttpResponse Json(int status, std::string body) {
 HttpResponse Error(int status, std::string_view type, std::string_view message,
                    std::string_view code = {}, std::string_view param = {}) {
   return Json(status, ErrorJson(type, message, param, code));
-}
-
-// Inflates a gzip / zlib body, refusing to grow beyond `cap`.
-bool Gunzip(std::string_view in, size_t cap, std::string* out) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 32 + 15) != Z_OK) return false;
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  out->clear();
-  char buf[65536];
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof(buf);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) break;
-    out->append(buf, sizeof(buf) - zs.avail_out);
-    if (out->size() > cap) {
-      rc = Z_MEM_ERROR;
-      break;
-    }
-    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) break;
-  }
-  inflateEnd(&zs);
-  return rc == Z_STREAM_END;
 }
 
 // OpenAI's reset format: "1s", "6m0s", "1h2m3s".
@@ -619,63 +593,12 @@ HttpResponse Service::HandleDecide(const HttpRequest& req) {
   const auto t0 = std::chrono::steady_clock::now();
   if (!DecisionAuthorized(req))
     return Error(401, "invalid_request_error", "decision token required");
-  thread_local simdjson::ondemand::parser parser;
-  simdjson::padded_string body(req.body);
-  DecisionInput in;
-  std::string_view account, key, user, ip, ua;
-  simdjson::ondemand::document doc;
-  if (parser.iterate(body).get(doc) != simdjson::SUCCESS) {
-    return BadRequest({}, "body must be a JSON object", "invalid_body");
+  DecideBody body;
+  if (auto err = ParseDecideBody(req.body, &body)) {
+    return BadRequest(err->param, err->message, err->code);
   }
-  simdjson::ondemand::object obj;
-  if (doc.get_object().get(obj) != simdjson::SUCCESS) {
-    return BadRequest({}, "body must be a JSON object", "invalid_body");
-  }
-  for (auto field : obj) {
-    std::string_view k;
-    if (field.unescaped_key().get(k)) return BadRequest({}, "bad JSON", "invalid_body");
-    auto val = field.value();
-    std::string_view* target = k == "account_id"   ? &account
-                               : k == "api_key_id" ? &key
-                               : k == "end_user"   ? &user
-                               : k == "client_ip"  ? &ip
-                               : k == "user_agent" ? &ua
-                                                   : nullptr;
-    if (target) {
-      if (val.get_string().get(*target)) *target = {};
-      continue;
-    }
-    if (k == "request") {
-      simdjson::ondemand::object r;
-      if (val.get_object().get(r)) continue;
-      for (auto rf : r) {
-        std::string_view rk;
-        if (rf.unescaped_key().get(rk)) break;
-        auto rv = rf.value();
-        int64_t iv;
-        bool bv;
-        // Clamped into int: a client's 1e18 must not wrap into a negative count.
-        auto to_int = [](int64_t v) {
-          return static_cast<int>(std::clamp<int64_t>(v, 0, std::numeric_limits<int>::max()));
-        };
-        if (rk == "n" && !rv.get_int64().get(iv)) in.n = to_int(iv);
-        if ((rk == "max_tokens" || rk == "max_completion_tokens" || rk == "max_output_tokens") &&
-            !rv.get_int64().get(iv)) {
-          in.max_tokens = to_int(iv);
-        }
-        if (rk == "logprobs" && !rv.get_bool().get(bv)) in.logprobs = bv;
-      }
-    }
-  }
-  // Strings are views into the parser's buffer: copy before the next parse on this thread.
-  std::string account_s(account), key_s(key), user_s(user), ip_s(ip), ua_s(ua);
-  if (account_s.empty())
-    return BadRequest("account_id", "account_id is required", "missing_account");
-  in.account_id = account_s;
-  in.api_key_id = key_s;
-  in.end_user = user_s;
-  in.client_ip = ip_s;
-  in.user_agent = ua_s;
+  const std::string& account_s = body.account_id;
+  const DecisionInput in = body.Input();
   Decision d = decider_->Decide(in, EngineLagging(), cfg_.fail_open);
 
   std::string out;

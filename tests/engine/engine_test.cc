@@ -66,6 +66,7 @@ class EngineTest : public ::testing::Test {
 TEST_F(EngineTest, ReportIndependentOfThreadsBlocksAndBatches) {
   const std::string base = ScanToJson({Events()}, Accounts(), {});
   EXPECT_EQ(base, ScanToJson({Events()}, Accounts(), {.threads = 2}));
+  EXPECT_EQ(base, ScanToJson({Events()}, Accounts(), {.threads = 4}));  // also run under TSan
   EXPECT_EQ(base, ScanToJson({Events()}, Accounts(), {.threads = 2, .block_bytes = 64 << 10}));
   EXPECT_EQ(base, ScanToJson({Events()}, Accounts(), {.threads = 1, .batch_max = 97}));
   // One event per batch: every epoch boundary finds the batch already empty.

@@ -143,6 +143,15 @@ action = "degrade"
   ASSERT_EQ(c.policy.detectors.size(), 1u);
   EXPECT_EQ(c.policy.detectors[0].action, Action::kDegrade);
   EXPECT_THROW(LoadConfigText("[policy]\nflagged = \"explode\"\n", c), std::runtime_error);
+  // Numbers outside an integer key's range are refused, not converted (undefined behaviour;
+  // found by fuzz/serve_config_fuzz.cc).
+  EXPECT_THROW(LoadConfigText("[http]\nmax_body_bytes = -1\n", c), std::runtime_error);
+  EXPECT_THROW(LoadConfigText("[http]\nthreads = 3e12\n", c), std::runtime_error);
+  EXPECT_THROW(LoadConfigText("[http]\nthreads = nan\n", c), std::runtime_error);
+  EXPECT_THROW(LoadConfigText("[durability]\nwal_segment_bytes = inf\n", c), std::runtime_error);
+  ServeConfig ok;
+  LoadConfigText("[http]\nthreads = 3.9\nmax_body_bytes = 0\n", ok);
+  EXPECT_EQ(ok.http_threads, 3);
 }
 
 TEST(Decider, VerdictsListsAndThrottle) {
