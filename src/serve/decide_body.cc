@@ -25,7 +25,7 @@ std::optional<DecideBodyError> ParseDecideBody(std::string_view text, DecideBody
   *out = DecideBody{};
   thread_local simdjson::ondemand::parser parser;
   simdjson::padded_string body(text);
-  std::string_view account, key, user, ip, ua;
+  std::string_view account, key, user, ip, ua, body_safety_id, body_user;
   simdjson::ondemand::document doc;
   if (parser.iterate(body).get(doc) != simdjson::SUCCESS) {
     return DecideBodyError{"", "body must be a JSON object", "invalid_body"};
@@ -67,13 +67,17 @@ std::optional<DecideBodyError> ParseDecideBody(std::string_view text, DecideBody
           out->max_tokens = to_int(iv);
         }
         if (rk == "logprobs" && !rv.get_bool().get(bv)) out->logprobs = bv;
+        // The end user the body names (OpenAI's `safety_identifier`, else `user`), as scan reads
+        // it (ingest::Exchange::EndUser): the decision looks up the same end user.
+        if (rk == "safety_identifier" && rv.get_string().get(body_safety_id)) body_safety_id = {};
+        if (rk == "user" && rv.get_string().get(body_user)) body_user = {};
       }
     }
   }
   // Strings are views into the parser's buffer: copy before the next parse on this thread.
   out->account_id = account;
   out->api_key_id = key;
-  out->end_user = user;
+  out->end_user = !user.empty() ? user : !body_safety_id.empty() ? body_safety_id : body_user;
   out->client_ip = ip;
   out->user_agent = ua;
   if (out->account_id.empty()) {

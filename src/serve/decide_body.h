@@ -4,7 +4,9 @@
 // Body: {account_id, api_key_id?, end_user?, client_ip?, user_agent?, request?}; string fields
 // of another type read as absent; in `request`, n / max_tokens (or max_completion_tokens,
 // max_output_tokens) are integers clamped into [0, INT_MAX], logprobs a boolean; other keys are
-// ignored. The parser never throws; a body it refuses yields the error the service answers 400.
+// ignored; `request.safety_identifier`, else `request.user`, names the end user when `end_user`
+// is absent (as scan reads the exchange log). The parser never throws; a body it refuses yields
+// the error the service answers 400.
 #pragma once
 
 #include <optional>

@@ -32,6 +32,22 @@ TEST(DecideBody, ParsesEveryField) {
   EXPECT_EQ(in.max_tokens, 512);
 }
 
+// The end user named only in the request body (the input contract's rule, as scan reads it):
+// `end_user` first, else `request.safety_identifier`, else `request.user`.
+TEST(DecideBody, EndUserFromTheRequestBodyWhenAbsent) {
+  DecideBody b;
+  ASSERT_FALSE(ParseDecideBody(
+      R"({"account_id":"a","request":{"user":"u-1","safety_identifier":"sid-1"}})", &b));
+  EXPECT_EQ(b.end_user, "sid-1");
+  ASSERT_FALSE(ParseDecideBody(R"({"account_id":"a","request":{"user":"u-1"}})", &b));
+  EXPECT_EQ(b.end_user, "u-1");
+  ASSERT_FALSE(
+      ParseDecideBody(R"({"account_id":"a","end_user":"eu","request":{"user":"u-1"}})", &b));
+  EXPECT_EQ(b.end_user, "eu");
+  ASSERT_FALSE(ParseDecideBody(R"({"account_id":"a","request":{"user":7}})", &b));
+  EXPECT_EQ(b.end_user, "");
+}
+
 TEST(DecideBody, ClampsNumbersAndIgnoresWrongTypes) {
   DecideBody b;
   ASSERT_FALSE(ParseDecideBody(
