@@ -149,8 +149,6 @@ class Engine {
       for (const auto& [pos, tracker] : shard.tenants) fn(shard.states[pos].account, *tracker);
     }
   }
-  // An account becomes multi-tenant (tracked per end user) at this many distinct end users.
-  static constexpr double kMultiTenantEndUsers = state::kMultiTenantEndUsers;
 
   // --- Durability (implemented in engine_snapshot.cc) ---
   // Serialises the complete engine state (accounts, linker, clusters, baselines, registry,

@@ -3,11 +3,11 @@
 #include "serve/decide_body.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <string>
 
 #include "serve/http_util.h"
+#include "testutil/testutil.h"
 
 namespace dg::serve {
 namespace {
@@ -72,23 +72,9 @@ TEST(DecideBody, RefusedBodiesNameTheirError) {
   EXPECT_EQ(missing->param, "account_id");
 }
 
-std::string Gzip(const std::string& plain) {
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, plain.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
-  zs.avail_in = static_cast<uInt>(plain.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
 TEST(HttpUtil, GunzipInflatesAndRefusesBadOrOversizedBodies) {
   const std::string plain(200000, 'x');
-  const std::string gz = Gzip(plain);
+  const std::string gz = testutil::Gzip(plain);
   std::string out;
   ASSERT_TRUE(Gunzip(gz, plain.size(), &out));
   EXPECT_EQ(out, plain);

@@ -9,7 +9,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -342,20 +341,6 @@ std::string Req(std::string_view method, std::string_view target, std::string_vi
       method, target, admin ? "Authorization: Bearer t\r\n" : "", extra_headers, body.size(), body);
 }
 
-std::string Gzip(std::string_view plain) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, plain.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
-  zs.avail_in = static_cast<uInt>(plain.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
 uint64_t MetricValue(uint16_t port, std::string_view name) {
   const std::string body = BodyOf(RawExchange(port, Req("GET", "/metrics", {}, {}, false)));
   const std::string key = std::string("\n") + std::string(name) + " ";
@@ -393,7 +378,7 @@ TEST(ServiceTest, HostileRequestsAreAnsweredAndTheServiceSurvives) {
     std::string body_has;  // expected in the answer's body
     bool shut_wr = false;
   };
-  const std::string gz_valid = Gzip("{\"ts\":\"2025-01-01T00:00:00Z\"}\n");
+  const std::string gz_valid = testutil::Gzip("{\"ts\":\"2025-01-01T00:00:00Z\"}\n");
   const std::vector<Case> cases = {
       {"bad escape in authz query", Req("GET", "/v1/authz?gateway=%zz", {}, {}, false), 400,
        R"("param":"gateway")"},
@@ -445,8 +430,7 @@ TEST(ServiceTest, HostileRequestsAreAnsweredAndTheServiceSurvives) {
        "method_not_allowed"},
       {"wrong method on report", Req("DELETE", "/v1/report"), 405, "method_not_allowed"},
       {"unknown endpoint", Req("GET", "/v1/nothing"), 404, "not_found"},
-      {"garbage bytes", std::string(kGarbage, sizeof(kGarbage) - 1), 400,
-       "invalid_http"},
+      {"garbage bytes", std::string(kGarbage, sizeof(kGarbage) - 1), 400, "invalid_http"},
       {"garbage then close", "\x01\x02\x03 not http at all", 400, "invalid_http", true},
       {"request line without version", "GET /healthz\r\n\r\n", 400, "invalid_http"},
       {"header without colon", "GET /healthz HTTP/1.1\r\nbadheader\r\n\r\n", 400, "invalid_http"},

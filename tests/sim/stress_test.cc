@@ -20,25 +20,11 @@
 #include "sim/randomize.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
+#include "testutil/testutil.h"
 
 namespace dg::sim {
 namespace {
 namespace fs = std::filesystem;
-
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-fs::path TempDir(const std::string& name) {
-  fs::path p =
-      fs::temp_directory_path() / ("dg_stress_test_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
 
 std::string ScenarioPath(const std::string& name) {
   return std::string(DG_SOURCE_DIR) + "/scenarios/" + name + ".toml";
@@ -115,7 +101,7 @@ Labels ParseLabels(const fs::path& file) {
   Labels l;
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  std::string text = ReadAll(file);
+  std::string text = testutil::ReadAll(file);
   EXPECT_FALSE(parser.parse(text).get(root));
   simdjson::dom::object accts, camps;
   EXPECT_FALSE(root["accounts"].get_object().get(accts));
@@ -216,20 +202,20 @@ TEST(Randomize, DeterministicPerSeedDifferentAcrossSeeds) {
 
 TEST(Randomize, SimulationIsOneWorldPerSeed) {
   Scenario sc = ParseScenario(kFamily, "family.toml");
-  auto a = TempDir("fam_a"), b = TempDir("fam_b"), c = TempDir("fam_c");
+  auto a = testutil::TempDir("fam_a"), b = testutil::TempDir("fam_b"),
+       c = testutil::TempDir("fam_c");
   RunSim(sc, a, 5);
   RunSim(sc, b, 5);
   RunSim(sc, c, 6);
   for (const char* f : {"events.jsonl", "accounts.jsonl", "labels.json"}) {
-    EXPECT_EQ(ReadAll(a / f), ReadAll(b / f)) << f;
-    EXPECT_NE(ReadAll(a / f), ReadAll(c / f)) << f;
+    EXPECT_EQ(testutil::ReadAll(a / f), testutil::ReadAll(b / f)) << f;
+    EXPECT_NE(testutil::ReadAll(a / f), testutil::ReadAll(c / f)) << f;
   }
   // The world's account count is the randomised one.
   auto la = ParseLabels(a / "labels.json");
   size_t chatty = 0;
   for (auto& [id, p] : la.persona) chatty += p == "chatty";
   EXPECT_EQ(static_cast<int>(chatty), Randomize(sc, 5).populations[0].count);
-  for (auto& d : {a, b, c}) fs::remove_all(d);
 }
 
 TEST(Randomize, AbsentKnobLeavesShippedScenariosUnchanged) {
@@ -239,13 +225,11 @@ TEST(Randomize, AbsentKnobLeavesShippedScenariosUnchanged) {
   }
   // Byte-identical output: the scenario as written vs. passed through Randomize().
   Scenario tiny = LoadScenarioFile(ScenarioPath("tiny"));
-  auto a = TempDir("tiny_plain"), b = TempDir("tiny_rand");
+  auto a = testutil::TempDir("tiny_plain"), b = testutil::TempDir("tiny_rand");
   RunSim(tiny, a, 3);
   RunSim(Randomize(tiny, 3), b, 3);
   for (const char* f : {"events.jsonl", "accounts.jsonl", "labels.json"})
-    EXPECT_EQ(ReadAll(a / f), ReadAll(b / f)) << f;
-  fs::remove_all(a);
-  fs::remove_all(b);
+    EXPECT_EQ(testutil::ReadAll(a / f), testutil::ReadAll(b / f)) << f;
 }
 
 TEST(Randomize, StressScenarioParsesAndIsAFamily) {
@@ -474,14 +458,13 @@ sessions_per_day = 4
 class Knobs : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(TempDir("knobs"));
+    dir_ = new testutil::ScopedTempDir(testutil::TempDir("knobs"));
     RunSim(ParseScenario(kKnobs, "knobs.toml"), *dir_, 1);
     events_ = new std::vector<Ev>(ParseEvents(*dir_ / "events.jsonl"));
     labels_ = new Labels(ParseLabels(*dir_ / "labels.json"));
   }
   static void TearDownTestSuite() {
-    fs::remove_all(*dir_);
-    delete dir_;
+    delete dir_;  // removes the directory
     delete events_;
     delete labels_;
   }
@@ -493,11 +476,11 @@ class Knobs : public ::testing::Test {
         m[e.account].push_back(&e);
     return m;
   }
-  static fs::path* dir_;
+  static testutil::ScopedTempDir* dir_;
   static std::vector<Ev>* events_;
   static Labels* labels_;
 };
-fs::path* Knobs::dir_ = nullptr;
+testutil::ScopedTempDir* Knobs::dir_ = nullptr;
 std::vector<Ev>* Knobs::events_ = nullptr;
 Labels* Knobs::labels_ = nullptr;
 
