@@ -272,7 +272,8 @@ Report Build(const engine::Engine& e) {
             {"end_users", 0.0, 0.0,
              fmt::format("{} of ~{:.0f} end users show extraction on their own (the account is "
                          "judged as a whole separately): {}",
-                         a.flagged_end_users.size(), s.EndUsers(), ids)});
+                         a.flagged_end_users.size(), s.EndUsers(), ids),
+             "harvest"});
       }
     }
     r.accounts.push_back(std::move(a));
@@ -354,9 +355,7 @@ void WriteEvidence(JsonWriter& w, const std::vector<EvidenceItem>& ev) {
   for (const auto& e : ev) {
     w.BeginObject();
     w.Field("detector", e.detector);
-    w.Field("family", !e.family.empty()           ? std::string_view(e.family)
-                      : e.detector == "end_users" ? std::string_view("harvest")
-                                                  : std::string_view("coordination"));
+    w.Field("family", e.family);
     w.Key("weight").Double(e.weight, 4);
     w.Key("strength").Double(e.strength, 4);
     w.Field("detail", e.detail);

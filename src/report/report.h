@@ -18,9 +18,9 @@ struct EvidenceItem {
   double strength = 0;  // the detector's strength in [0, 1]
   std::string detail;
   // The evidence family (detectors::FamilyName): harvest, pace, concealment or coordination.
-  // Empty for items that are not a detector's: links, membership and known indicators are
-  // coordination, an account's flagged end users harvest.
-  std::string family;
+  // Items that are not a detector's are coordination (links, membership, known indicators)
+  // unless they say otherwise (an account's flagged end users: harvest).
+  std::string family = "coordination";
 };
 
 struct EndUserEntry {
