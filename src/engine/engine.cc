@@ -65,12 +65,20 @@ void Engine::Flush() {
   if (!batch_.empty()) ProcessBatch();
 }
 
-const EndUserTracker* Engine::EndUsersOf(uint64_t account_hash) const {
+const UnitTracker* Engine::EndUsersOf(uint64_t account_hash) const {
   const Shard& shard = shards_[ShardOf(account_hash)];
   auto it = shard.by_account.find(account_hash);
   if (it == shard.by_account.end()) return nullptr;
   auto t = shard.tenants.find(it->second);
   return t == shard.tenants.end() ? nullptr : t->second.get();
+}
+
+const UnitTracker* Engine::KeysOf(uint64_t account_hash) const {
+  const Shard& shard = shards_[ShardOf(account_hash)];
+  auto it = shard.by_account.find(account_hash);
+  if (it == shard.by_account.end()) return nullptr;
+  auto t = shard.keyed.find(it->second);
+  return t == shard.keyed.end() ? nullptr : t->second.get();
 }
 
 const AccountState* Engine::FindAccount(uint64_t account_hash) const {
@@ -141,65 +149,92 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
   }
   // End users are judged on their own from the point where the account's own prompt style stops
   // judging it (detectors' AppAsAWhole): what the account relays is still looked at.
-  if (r.end_user && s.EndUsers() >= state::kRelayEndUsers) TrackEndUser(shard, pos, r);
+  if (r.end_user && s.EndUsers() >= state::kRelayEndUsers) {
+    auto& tracker = shard.tenants[pos];
+    if (!tracker) tracker = std::make_unique<UnitTracker>();
+    TrackUnit(*tracker, r.end_user, s, r);
+  }
+  // Keys are judged on their own from the account's second key on.
+  bool may_flag = true;
+  if (r.api_key) {
+    if (!s.first_api_key) s.first_api_key = r.api_key;
+    auto it = shard.keyed.find(pos);
+    if (it == shard.keyed.end() && r.api_key != s.first_api_key)
+      it = shard.keyed.emplace(pos, std::make_unique<UnitTracker>()).first;
+    if (it != shard.keyed.end()) {
+      TrackUnit(*it->second, r.api_key, s, r);
+      may_flag = !DefersToKeys(*it->second);
+    }
+  }
   bool newly_flagged = false;
-  ScoreState(s, s.verdict, r.ts, &newly_flagged);
+  ScoreState(s, s.verdict, r.ts, &newly_flagged, nullptr, nullptr, may_flag);
   if (newly_flagged) shard.flagged.push_back({r.ts, pos});
+}
+
+bool Engine::DefersToKeys(const UnitTracker& keys) {
+  uint32_t in_use = 0, flagged = 0;
+  for (const auto& e : keys.counts.entries()) in_use += e.count >= kKeyActiveRequests;
+  for (const auto& sl : keys.slots) flagged += sl.state.verdict.flagged;
+  return in_use >= 2 && flagged < 2 && keys.counts.TopShare() >= kKeyDominantShare;
 }
 
 void Engine::ScoreState(const AccountState& s, state::Verdict& v, TimeUs ts, bool* newly_flagged,
                         const AccountState* host,
-                        std::array<uint8_t, state::kMaxDetectors>* strengths_out) {
+                        std::array<uint8_t, state::kMaxDetectors>* strengths_out, bool may_flag) {
   if (s.requests < opt_.min_requests_to_score) return;
   std::array<uint8_t, state::kMaxDetectors> local;
   auto& strengths = strengths_out ? *strengths_out : local;
   const double score = scorer_.Score({s, peers_, host}, &strengths, v.cluster_harvest / 255.0);
   v.score = static_cast<float>(score);
+  // While an account defers to its keys its level stays below the one the policy acts on.
+  const uint8_t level =
+      may_flag ? scorer_.LevelOf(score)
+               : std::min<uint8_t>(scorer_.LevelOf(score), scorer_.model().flag_level - 1);
   if (v.score > v.peak_score) {
     v.peak_score = v.score;
     v.peak_strength = strengths;
-    v.level = scorer_.LevelOf(score);
+    v.level = level;
   }
   const bool flags = host ? scorer_.FlagsEndUser(score) : scorer_.Flags(score);
-  if (!v.flagged && flags) {
+  if (!v.flagged && flags && may_flag) {
     v.flagged = true;
     v.first_flagged_at = ts;
+    v.level = std::max(v.level, level);
     *newly_flagged = true;
   }
 }
 
-void Engine::TrackEndUser(Shard& shard, uint32_t pos, const EventRecord& r) {
-  auto& tracker = shard.tenants[pos];
-  if (!tracker) tracker = std::make_unique<EndUserTracker>();
-  tracker->counts.Add(r.end_user);
-  const uint32_t guaranteed = tracker->counts.Guaranteed(r.end_user);
-  EndUserTracker::Slot* slot = nullptr;
-  EndUserTracker::Slot* lightest = nullptr;
-  for (auto& sl : tracker->slots) {
-    if (sl.end_user == r.end_user) {
+void Engine::TrackUnit(UnitTracker& tracker, uint64_t unit, const AccountState& host,
+                       const EventRecord& r) {
+  tracker.counts.Add(unit);
+  const uint32_t guaranteed = tracker.counts.Guaranteed(unit);
+  UnitTracker::Slot* slot = nullptr;
+  UnitTracker::Slot* lightest = nullptr;
+  for (auto& sl : tracker.slots) {
+    if (sl.unit == unit) {
       slot = &sl;
       break;
     }
-    if (sl.state.verdict.flagged) continue;  // a flagged end user keeps its slot
+    if (sl.state.verdict.flagged) continue;  // a flagged unit keeps its slot
     if (!lightest || sl.seen < lightest->seen) lightest = &sl;
   }
   if (!slot) {
-    if (guaranteed < EndUserTracker::kPromote) return;
-    if (tracker->slots.size() < EndUserTracker::kSlots) {
-      slot = &tracker->slots.emplace_back();
+    if (guaranteed < UnitTracker::kPromote) return;
+    if (tracker.slots.size() < UnitTracker::kSlots) {
+      slot = &tracker.slots.emplace_back();
     } else if (lightest && lightest->seen < guaranteed) {
       slot = lightest;
     } else {
       return;
     }
-    slot->end_user = r.end_user;
+    slot->unit = unit;
     slot->state = AccountState{};
-    slot->state.account = r.end_user;
+    slot->state.account = unit;
   }
   slot->seen = guaranteed;
   slot->state.Update(r);
   bool newly = false;
-  ScoreState(slot->state, slot->state.verdict, r.ts, &newly, /*host=*/&shard.states[pos]);
+  ScoreState(slot->state, slot->state.verdict, r.ts, &newly, &host);
 }
 
 void Engine::Barrier(bool final) {
@@ -424,6 +459,10 @@ void Engine::ScoreClusters(const std::vector<uint32_t>& roots,
       auto [si, pos] = directory_[m];
       AccountState& s = shards_[si].states[pos];
       if (s.verdict.flagged || !MemberJoinsVerdict(s, cv.combined)) continue;
+      // An account judged key by key is contained by its flagged keys, not flagged whole.
+      if (auto k = shards_[si].keyed.find(pos);
+          k != shards_[si].keyed.end() && DefersToKeys(*k->second))
+        continue;
       s.verdict.flagged = true;
       s.verdict.flagged_by_cluster = true;
       s.verdict.first_flagged_at = max_ts_;

@@ -71,26 +71,35 @@ class EngineObserver {
   virtual void OnBarrier(TimeUs at) {}
 };
 
-// Multi-tenant accounts (SaaS apps, resellers, routers) are judged per end user as well: the
-// heaviest end users (Space-Saving over end-user ids) each get a full state and verdict, so a
-// campaign hidden among a reseller's customers is surfaced by end-user id without condemning
-// the account.
-// Heavy end users are found with a Space-Saving table over all of the account's end users; one
-// whose guaranteed count reaches kPromote gets a state slot (taking over the lightest
-// unflagged slot if all kSlots are used). Slots are allocated as end users are promoted: an app
-// that passes a `user` field but has no heavy end user costs its Space-Saving table (1 KiB),
-// not kSlots states.
-struct EndUserTracker {
+// Parts of an account judged on their own: the end users of a multi-tenant account (SaaS apps,
+// resellers, routers) and the API keys of an account that uses several (a company's keys). The
+// heaviest units (Space-Saving over their ids) each get a full state and verdict, so a campaign
+// hidden among a reseller's customers, or one abused key of a company, is surfaced by its id
+// without condemning the account.
+// A unit whose guaranteed count reaches kPromote gets a state slot (taking over the lightest
+// unflagged slot if all kSlots are used). Slots are allocated as units are promoted: an app that
+// passes a `user` field but has no heavy end user costs its Space-Saving table (1 KiB), not
+// kSlots states.
+struct UnitTracker {
   static constexpr size_t kSlots = 16;
   static constexpr uint32_t kPromote = 5;
   struct Slot {
-    uint64_t end_user = 0;
+    uint64_t unit = 0;  // hash of the end-user id or of the API key id
     uint32_t seen = 0;  // guaranteed request count when last updated
     state::AccountState state;
   };
   state::TopK<64> counts;
   std::vector<Slot> slots;  // at most kSlots
 };
+using EndUserTracker = UnitTracker;
+
+// An account that uses several API keys is judged key by key while one key carries most of its
+// traffic: a company's abused key is flagged on its own (report `flagged_api_keys`, decisions
+// per key) and the company's account is not flagged whole for it. The account is judged whole
+// again when no key carries most of its traffic (harvest spread over keys) or when two of its keys
+// are flagged (a second key taking over from a contained one).
+inline constexpr double kKeyDominantShare = 0.5;
+inline constexpr uint32_t kKeyActiveRequests = 2;  // a key counts as in use from this many
 
 struct ClusterVerdict {
   state::AccountState combined;
@@ -141,12 +150,21 @@ class Engine {
   // Looks an account up by hash; nullptr if never seen.
   const state::AccountState* FindAccount(uint64_t account_hash) const;
   // Per-end-user tracking of a multi-tenant account; nullptr if it has none.
-  const EndUserTracker* EndUsersOf(uint64_t account_hash) const;
+  const UnitTracker* EndUsersOf(uint64_t account_hash) const;
+  // Per-key tracking of an account that uses several API keys; nullptr if it has none.
+  const UnitTracker* KeysOf(uint64_t account_hash) const;
   // Calls fn(account_hash, tracker) for every multi-tenant account (few; not in a fixed order).
   template <typename Fn>
   void ForEachEndUserTracker(Fn&& fn) const {
     for (const auto& shard : shards_) {
       for (const auto& [pos, tracker] : shard.tenants) fn(shard.states[pos].account, *tracker);
+    }
+  }
+  // Calls fn(account_hash, tracker) for every account tracked key by key.
+  template <typename Fn>
+  void ForEachKeyTracker(Fn&& fn) const {
+    for (const auto& shard : shards_) {
+      for (const auto& [pos, tracker] : shard.keyed) fn(shard.states[pos].account, *tracker);
     }
   }
 
@@ -180,7 +198,8 @@ class Engine {
       TimeUs ts;
       uint32_t pos;
     };
-    std::unordered_map<uint32_t, std::unique_ptr<EndUserTracker>> tenants;  // by position
+    std::unordered_map<uint32_t, std::unique_ptr<UnitTracker>> tenants;  // by position
+    std::unordered_map<uint32_t, std::unique_ptr<UnitTracker>> keyed;    // by position
     std::vector<Created> created;  // accounts created this epoch
     std::vector<Flag> flagged;     // accounts flagged in this batch
   };
@@ -192,13 +211,19 @@ class Engine {
   void ProcessBatch();
   void EmitFlags();
   void ProcessEvent(Shard& shard, const EventRecord& r);
-  void TrackEndUser(Shard& shard, uint32_t pos, const EventRecord& r);
+  // Adds `r` to the tracker's slot for `unit` (promoting it if heavy enough) and scores the slot.
+  void TrackUnit(UnitTracker& tracker, uint64_t unit, const state::AccountState& host,
+                 const EventRecord& r);
+  // Whether an account's own flag waits for its keys (kKeyDominantShare above).
+  static bool DefersToKeys(const UnitTracker& keys);
   // Scores `s` into `v` (an account's own verdict, an end user's, or a cluster's).
   // `host`: set when `s` is an end user's slot, to the account serving it (the end user is
   // compared with it, and flagged from the model's end-user level).
+  // `may_flag`: false while the account defers to its keys (scored, not flagged).
   void ScoreState(const state::AccountState& s, state::Verdict& v, TimeUs ts, bool* newly_flagged,
                   const state::AccountState* host = nullptr,
-                  std::array<uint8_t, state::kMaxDetectors>* strengths = nullptr);
+                  std::array<uint8_t, state::kMaxDetectors>* strengths = nullptr,
+                  bool may_flag = true);
   void Barrier(bool final = false);
   // `roots`: clusters to consider; `merged`: those whose membership changed (sorted).
   void ScoreClusters(const std::vector<uint32_t>& roots, const std::vector<uint32_t>& merged);

@@ -47,12 +47,12 @@ DG_SNAPSHOT_ACCESS(LinkerPosters, linking::Linker::posters_);
 
 constexpr char kMagic[8] = {'D', 'G', 'E', 'N', 'G', 'S', 'N', '1'};
 constexpr uint32_t kVersion =
-    11;  // 2: implied singleton member lists; 3: posted-indicator signature; 4: ASN vote;
+    12;  // 2: implied singleton member lists; 3: posted-indicator signature; 4: ASN vote;
          // 5: user-agent set, end-user slots on demand, prevalence; 6: parameter profile
          // (a kind more, quiet holders in postings); 7: network hops within sessions;
          // 8: address changes within sessions, agent/network combinations; 9: client countries;
          // 10: network hops across borders; 11: a cluster's harvest strength in its members'
-         // verdicts
+         // verdicts; 12: per-key trackers, an account's first key
 
 class Writer {
  public:
@@ -160,7 +160,7 @@ void Engine::SaveSnapshot(std::string& out) const {
   w.Str(opt_.model.version);
   w.Pod<uint64_t>(sizeof(state::AccountState));
   w.Pod<uint64_t>(sizeof(EventRecord));
-  w.Pod<uint64_t>(sizeof(EndUserTracker::Slot));
+  w.Pod<uint64_t>(sizeof(UnitTracker::Slot));
 
   // Counters and global state.
   w.Pod(epoch_);
@@ -189,11 +189,13 @@ void Engine::SaveSnapshot(std::string& out) const {
     w.PodVec(s.touched);
     w.PodVec(s.created);
     // Per-tenant trackers of multi-tenant accounts, by position.
-    w.Pod<uint64_t>(s.tenants.size());
-    for (uint32_t pos : SortedKeys(s.tenants)) {
-      w.Pod(pos);
-      w.Pod(s.tenants.at(pos)->counts);
-      w.PodVec(s.tenants.at(pos)->slots);
+    for (const auto* trackers : {&s.tenants, &s.keyed}) {
+      w.Pod<uint64_t>(trackers->size());
+      for (uint32_t pos : SortedKeys(*trackers)) {
+        w.Pod(pos);
+        w.Pod(trackers->at(pos)->counts);
+        w.PodVec(trackers->at(pos)->slots);
+      }
     }
   }
   w.PodVec(directory_);
@@ -279,7 +281,7 @@ bool Engine::LoadSnapshot(std::string_view data, std::string* error) {
   if (epoch != opt_.epoch) return fail("epoch length differs from the engine's options");
   if (model != opt_.model.version) return fail("scoring model version differs");
   if (state_size != sizeof(state::AccountState) || event_size != sizeof(EventRecord) ||
-      tracker_size != sizeof(EndUserTracker::Slot)) {
+      tracker_size != sizeof(UnitTracker::Slot)) {
     return fail("written by an incompatible build (state layout differs)");
   }
 
@@ -311,19 +313,21 @@ bool Engine::LoadSnapshot(std::string_view data, std::string* error) {
       return fail("truncated shard");
     }
     if (s.slots.size() != s.states.size()) return fail("inconsistent shard");
-    uint64_t tenants = 0;
-    if (!r.Count(tenants, sizeof(uint32_t) + sizeof(state::TopK<64>) + sizeof(uint64_t)))
-      return fail("truncated tenants");
-    for (uint64_t i = 0; i < tenants; ++i) {
-      uint32_t pos = 0;
-      auto tracker = std::make_unique<EndUserTracker>();
-      r.Pod(pos);
-      r.Pod(tracker->counts);
-      if (!r.PodVec(tracker->slots)) return fail("truncated tenant");
-      if (pos >= s.states.size() || tracker->slots.size() > EndUserTracker::kSlots) {
-        return fail("bad tenant entry");
+    for (auto* trackers : {&s.tenants, &s.keyed}) {
+      uint64_t count = 0;
+      if (!r.Count(count, sizeof(uint32_t) + sizeof(state::TopK<64>) + sizeof(uint64_t)))
+        return fail("truncated unit trackers");
+      for (uint64_t i = 0; i < count; ++i) {
+        uint32_t pos = 0;
+        auto tracker = std::make_unique<UnitTracker>();
+        r.Pod(pos);
+        r.Pod(tracker->counts);
+        if (!r.PodVec(tracker->slots)) return fail("truncated unit tracker");
+        if (pos >= s.states.size() || tracker->slots.size() > UnitTracker::kSlots) {
+          return fail("bad unit tracker entry");
+        }
+        (*trackers)[pos] = std::move(tracker);
       }
-      s.tenants[pos] = std::move(tracker);
     }
     s.by_account.reserve(s.states.size());
     for (uint32_t i = 0; i < s.states.size(); ++i) s.by_account.emplace(s.states[i].account, i);

@@ -55,6 +55,7 @@ void Featurizer::Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t
   r.account = Hash64(ex.account_id, kHashAccount);
   names_.Note(NameKind::kAccount, r.account, ex.account_id);
   r.api_key = ex.api_key_id.empty() ? 0 : Hash64(ex.api_key_id, kHashApiKey);
+  if (r.api_key) names_.Note(NameKind::kApiKey, r.api_key, ex.api_key_id);
   r.end_user = ex.EndUser().empty() ? 0 : Hash64(ex.EndUser(), kHashEndUser);
   if (r.end_user) names_.Note(NameKind::kEndUser, r.end_user, ex.EndUser());
   r.ip = ex.client_ip.empty() ? 0 : Hash64(ex.client_ip, kHashIp);

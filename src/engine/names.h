@@ -26,6 +26,7 @@ enum class NameKind : uint8_t {
   kAsn,
   kPayment,
   kEmailDomain,
+  kApiKey,
   kCount
 };
 

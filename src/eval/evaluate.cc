@@ -29,6 +29,16 @@ struct StrHash {
 template <typename V>
 using StrMap = std::unordered_map<std::string, V, StrHash, std::equal_to<>>;
 
+// A unit inside an account (an end user, a key), qualified by its kind: ids of different kinds
+// may coincide.
+std::string UnitId(std::string_view field, std::string_view id) {
+  return fmt::format("{}:{}", field, id);
+}
+
+std::string_view UnitName(std::string_view unit) {
+  return unit == "end_user" ? "end user" : unit == "api_key" ? "API key" : "account";
+}
+
 struct AccountInfo {
   double score = 0;
   bool flagged = false;
@@ -68,7 +78,7 @@ EvalResult Evaluate(const std::string& report_path, const std::string& labels_pa
   simdjson::dom::element labels = Load(lp, labels_path);
 
   StrMap<AccountInfo> acc;
-  StrMap<TimeUs> eu_flag;  // end user -> earliest flag time
+  StrMap<TimeUs> eu_flag;  // unit (UnitId) -> earliest flag time
   simdjson::dom::array accounts;
   if (report["accounts"].get(accounts))
     throw std::runtime_error(report_path + ": no \"accounts\" array");
@@ -84,13 +94,16 @@ EvalResult Evaluate(const std::string& report_path, const std::string& labels_pa
     if (info.flagged) info.flagged_at = ParseTime(a["first_flagged_at"]);
     std::string_view cl;
     info.cluster = a["cluster_id"].get(cl) ? std::string(id) : std::string(cl);
-    simdjson::dom::array eus;
-    if (!a["flagged_end_users"].get(eus)) {
+    // Units flagged on their own; ids are qualified by kind ("end_user:…", "api_key:…").
+    for (auto [list, field] : {std::pair{"flagged_end_users", "end_user"},
+                               std::pair{"flagged_api_keys", "api_key_id"}}) {
+      simdjson::dom::array eus;
+      if (a[list].get(eus)) continue;
       for (auto eu : eus) {
         std::string_view u;
-        if (eu["end_user"].get(u)) continue;
+        if (eu[field].get(u)) continue;
         TimeUs t = ParseTime(eu["first_flagged_at"]);
-        auto [it, ins] = eu_flag.try_emplace(std::string(u), t);
+        auto [it, ins] = eu_flag.try_emplace(UnitId(field, u), t);
         if (!ins) it->second = std::min(it->second, t);
       }
     }
@@ -134,7 +147,7 @@ EvalResult Evaluate(const std::string& report_path, const std::string& labels_pa
   }
   struct Campaign {
     std::string description;
-    std::vector<std::string> accounts, end_users;
+    std::vector<std::string> accounts, end_users, api_keys;
   };
   std::map<std::string, Campaign> camps;
   simdjson::dom::object lab_camps;
@@ -153,7 +166,13 @@ EvalResult Evaluate(const std::string& report_path, const std::string& labels_pa
       if (!info["end_users"].get(arr)) {
         for (auto x : arr) {
           std::string_view s;
-          if (!x.get(s)) c.end_users.emplace_back(s);
+          if (!x.get(s)) c.end_users.emplace_back(UnitId("end_user", s));
+        }
+      }
+      if (!info["api_keys"].get(arr)) {
+        for (auto x : arr) {
+          std::string_view s;
+          if (!x.get(s)) c.api_keys.emplace_back(UnitId("api_key_id", s));
         }
       }
       camps.emplace(std::string(name), std::move(c));
@@ -170,6 +189,7 @@ EvalResult Evaluate(const std::string& report_path, const std::string& labels_pa
   StrMap<std::string> eu_campaign;
   for (const auto& [name, c] : camps) {
     for (const auto& u : c.end_users) eu_campaign.emplace(u, name);
+    for (const auto& k : c.api_keys) eu_campaign.emplace(k, name);
   }
   StrMap<std::string> acct_campaign;
   for (const auto& [name, c] : camps) {
@@ -185,10 +205,13 @@ EvalResult Evaluate(const std::string& report_path, const std::string& labels_pa
     const auto out = static_cast<uint64_t>(ex.completion_tokens);
     const std::string* camp = nullptr;
     TimeUs flagged_at = INT64_MAX;
-    if (!ex.EndUser().empty()) {
-      if (auto it = eu_campaign.find(ex.EndUser()); it != eu_campaign.end()) {
+    for (auto [field, id] :
+         {std::pair{"end_user", ex.EndUser()}, std::pair{"api_key_id", ex.api_key_id}}) {
+      if (camp || id.empty() || eu_campaign.empty()) continue;
+      const std::string unit = UnitId(field, id);
+      if (auto it = eu_campaign.find(unit); it != eu_campaign.end()) {
         camp = &it->second;
-        if (auto f = eu_flag.find(ex.EndUser()); f != eu_flag.end()) flagged_at = f->second;
+        if (auto f = eu_flag.find(unit); f != eu_flag.end()) flagged_at = f->second;
         if (auto a = acc.find(ex.account_id); a != acc.end() && a->second.flagged) {
           flagged_at = std::min(flagged_at, a->second.flagged_at);
         }
@@ -232,10 +255,13 @@ EvalResult Evaluate(const std::string& report_path, const std::string& labels_pa
     CampaignResult cr;
     cr.name = name;
     cr.description = c.description;
-    cr.by_end_user = c.accounts.empty() && !c.end_users.empty();
+    cr.by_end_user = c.accounts.empty() && (!c.end_users.empty() || !c.api_keys.empty());
     if (cr.by_end_user) {
-      cr.units = c.end_users.size();
-      for (const auto& u : c.end_users) cr.flagged += eu_flag.count(u) > 0;
+      cr.unit = c.end_users.empty() ? "api_key" : "end_user";
+      for (const auto* units : {&c.end_users, &c.api_keys}) {
+        cr.units += units->size();
+        for (const auto& u : *units) cr.flagged += eu_flag.count(u) > 0;
+      }
       cr.largest_cluster_share = 0;
     } else {
       cr.units = c.accounts.size();
@@ -339,7 +365,7 @@ std::string ToJson(const EvalResult& r) {
   for (const auto& c : r.campaigns) {
     w.BeginObject();
     w.Field("campaign", c.name);
-    w.Field("unit", std::string(c.by_end_user ? "end_user" : "account"));
+    w.Field("unit", c.unit);
     w.Field("units", c.units);
     w.Field("flagged", c.flagged);
     w.Field("detected", c.detected);
@@ -372,8 +398,8 @@ std::string ToMarkdown(const EvalResult& r) {
                  "|\n|---|---|---|---|---|---|\n");
   for (const auto& c : r.campaigns) {
     fmt::format_to(
-        it, "| {} | {} | {}/{} | {} | {} | {:.2f}% |\n", c.name,
-        c.by_end_user ? "end user" : "account", c.flagged, c.units, c.detected ? "yes" : "no",
+        it, "| {} | {} | {}/{} | {} | {} | {:.2f}% |\n", c.name, UnitName(c.unit), c.flagged,
+        c.units, c.detected ? "yes" : "no",
         c.by_end_user ? std::string("n/a") : fmt::format("{:.0f}%", 100 * c.largest_cluster_share),
         100 * c.leak);
   }
@@ -384,8 +410,8 @@ std::string ToMarkdown(const EvalResult& r) {
       it,
       "\n| overall | value |\n|---|---|\n| AUROC of score | {:.4f} |\n| benign false-positive "
       "rate | {:.3f}% ({}/{}) |\n| campaigns detected | {}/{} |\n| purity of clusters with "
-      "attack accounts | {:.1f}% (min {:.1f}%, {} clusters) |\n| end users flagged outside "
-      "campaigns | {} (of {} flagged end users) |\n| events | {} |\n",
+      "attack accounts | {:.1f}% (min {:.1f}%, {} clusters) |\n| end users and keys flagged "
+      "outside campaigns | {} (of {} flagged end users and keys) |\n| events | {} |\n",
       r.auroc, r.benign ? 100.0 * r.benign_flagged / r.benign : 0.0, r.benign_flagged, r.benign,
       r.campaigns_detected, r.campaigns.size(), 100 * r.attack_cluster_purity,
       100 * r.min_attack_cluster_purity, r.attack_clusters, r.benign_end_users_flagged,

@@ -4,9 +4,10 @@
 // persona, false positives; overall AUROC of `score`, benign false-positive rate, campaigns
 // detected and the purity of clusters that hold attack accounts.
 //
-// A campaign hidden inside another account is given by its `end_users`: its units are those end
-// users, its traffic their events, and an end user counts as flagged from the earlier of its own
-// entry in the host account's `flagged_end_users` and the host account's own flag.
+// A campaign hidden inside another account is given by its `end_users` or `api_keys`: its units
+// are those end users (keys), its traffic their events, and a unit counts as flagged from the
+// earlier of its own entry in the host account's `flagged_end_users` (`flagged_api_keys`) and the
+// host account's own flag. The host account is benign: flagged whole, it is a false positive.
 #pragma once
 
 #include <string>
@@ -16,8 +17,9 @@ namespace dg::eval {
 
 struct CampaignResult {
   std::string name, description;
-  bool by_end_user = false;
-  size_t units = 0, flagged = 0;  // accounts (or end users)
+  bool by_end_user = false;  // hidden in a host account: its units are end users or keys
+  std::string unit = "account";  // "account", "end_user" or "api_key"
+  size_t units = 0, flagged = 0;
   double largest_cluster_share = 0;
   double leak = 1.0;
   uint64_t output_tokens = 0, leaked_tokens = 0;
@@ -35,7 +37,8 @@ struct EvalResult {
   double auroc = 0;  // NaN when a class is empty
   size_t benign = 0, benign_flagged = 0, attack = 0, attack_flagged = 0;
   size_t campaigns_detected = 0;
-  // End users flagged inside accounts (SaaS apps, resellers) that no campaign lists.
+  // End users and keys flagged inside accounts (SaaS apps, resellers, companies), and of those
+  // the ones no campaign lists.
   size_t end_users_flagged = 0, benign_end_users_flagged = 0;
   double attack_cluster_purity = 1.0, min_attack_cluster_purity = 1.0;
   size_t attack_clusters = 0;

@@ -15,6 +15,13 @@
 namespace dg::report {
 namespace {
 
+// Distinct keys in an account's key tracker (at most its Space-Saving capacity).
+size_t KeysSeen(const engine::UnitTracker& keys) {
+  return static_cast<size_t>(std::count_if(keys.counts.entries().begin(),
+                                           keys.counts.entries().end(),
+                                           [](const auto& en) { return en.count > 0; }));
+}
+
 using engine::NameKind;
 
 // Evidence is what drove the verdict: each detector's strength when the score peaked (figures
@@ -249,30 +256,50 @@ Report Build(const engine::Engine& e) {
                        a.cluster_id, e.linker().ClusterSize(ref.index),
                        cv ? cv->verdict.peak_score : 0.0f)});
     }
-    if (const auto* tracker = e.EndUsersOf(s.account)) {
+    // Units flagged on their own: end users of a multi-tenant account, keys of a multi-key one.
+    auto flagged_units = [&](const engine::UnitTracker* tracker, NameKind kind) {
+      std::vector<EndUserEntry> out;
+      if (!tracker) return out;
       for (const auto& slot : tracker->slots) {
         const auto& v = slot.state.verdict;
-        if (!slot.seen || !v.flagged) continue;  // only end users flagged on their own
+        if (!slot.seen || !v.flagged) continue;
         EndUserEntry eu;
-        eu.end_user = names.Get(NameKind::kEndUser, slot.end_user);
+        eu.end_user = names.Get(kind, slot.unit);
         eu.score = v.peak_score;
         eu.first_flagged_at = v.first_flagged_at;
         eu.requests = slot.state.requests;
         eu.output_tokens = slot.state.output_tokens;
         eu.evidence = DetectorEvidence(e, slot.state, v, &s);
-        a.flagged_end_users.push_back(std::move(eu));
+        out.push_back(std::move(eu));
       }
-      std::sort(
-          a.flagged_end_users.begin(), a.flagged_end_users.end(),
-          [](const EndUserEntry& x, const EndUserEntry& y) { return x.end_user < y.end_user; });
-      if (!a.flagged_end_users.empty()) {
-        std::string ids;
-        for (const auto& eu : a.flagged_end_users) ids += (ids.empty() ? "" : ", ") + eu.end_user;
+      std::sort(out.begin(), out.end(), [](const EndUserEntry& x, const EndUserEntry& y) {
+        return x.end_user < y.end_user;
+      });
+      return out;
+    };
+    auto ids_of = [](const std::vector<EndUserEntry>& units) {
+      std::string ids;
+      for (const auto& u : units) ids += (ids.empty() ? "" : ", ") + u.end_user;
+      return ids;
+    };
+    a.flagged_end_users = flagged_units(e.EndUsersOf(s.account), NameKind::kEndUser);
+    if (!a.flagged_end_users.empty()) {
+      a.evidence.push_back(
+          {"end_users", 0.0, 0.0,
+           fmt::format("{} of ~{:.0f} end users show extraction on their own (the account is "
+                       "judged as a whole separately): {}",
+                       a.flagged_end_users.size(), s.EndUsers(), ids_of(a.flagged_end_users)),
+           "harvest"});
+    }
+    if (const auto* keys = e.KeysOf(s.account)) {
+      a.flagged_api_keys = flagged_units(keys, NameKind::kApiKey);
+      if (!a.flagged_api_keys.empty()) {
         a.evidence.push_back(
-            {"end_users", 0.0, 0.0,
-             fmt::format("{} of ~{:.0f} end users show extraction on their own (the account is "
-                         "judged as a whole separately): {}",
-                         a.flagged_end_users.size(), s.EndUsers(), ids),
+            {"api_keys", 0.0, 0.0,
+             fmt::format("{} of the account's {} API keys show extraction on their own (one key "
+                         "carrying most of an account's traffic is judged alone; the account is "
+                         "flagged whole when two keys are): {}",
+                         a.flagged_api_keys.size(), KeysSeen(*keys), ids_of(a.flagged_api_keys)),
              "harvest"});
       }
     }
@@ -437,11 +464,13 @@ bool WriteJson(const Report& r, const engine::Engine& e, const engine::ScanStats
     WriteTime(w, "first_flagged_at", a.flagged ? a.first_flagged_at : -1);
     w.Field("cluster_id", a.cluster_id);
     WriteEvidence(w, a.evidence);
-    if (!a.flagged_end_users.empty()) {
-      w.Key("flagged_end_users").BeginArray();
-      for (const auto& eu : a.flagged_end_users) {
+    auto write_units = [&](const char* key, const char* id_field,
+                           const std::vector<EndUserEntry>& units) {
+      if (units.empty()) return;
+      w.Key(key).BeginArray();
+      for (const auto& eu : units) {
         w.BeginObject();
-        w.Field("end_user", eu.end_user);
+        w.Field(id_field, eu.end_user);
         w.Key("score").Double(eu.score, 4);
         WriteTime(w, "first_flagged_at", eu.first_flagged_at);
         w.Field("requests", eu.requests);
@@ -450,7 +479,9 @@ bool WriteJson(const Report& r, const engine::Engine& e, const engine::ScanStats
         w.EndObject();
       }
       w.EndArray();
-    }
+    };
+    write_units("flagged_end_users", "end_user", a.flagged_end_users);
+    write_units("flagged_api_keys", "api_key_id", a.flagged_api_keys);
     w.Key("stats").BeginObject();
     w.Field("requests", s.requests);
     w.Field("output_tokens", s.output_tokens);

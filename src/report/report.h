@@ -23,8 +23,9 @@ struct EvidenceItem {
   std::string family = "coordination";
 };
 
+// An end user or API key flagged on its own within its account.
 struct EndUserEntry {
-  std::string end_user;
+  std::string end_user;  // the end-user id, or the API key id (flagged_api_keys)
   double score = 0;
   TimeUs first_flagged_at = -1;
   uint64_t requests = 0, output_tokens = 0;
@@ -42,6 +43,8 @@ struct AccountEntry {
   std::vector<EvidenceItem> evidence;
   // End users of a multi-tenant account flagged on their own (the account may stay unflagged).
   std::vector<EndUserEntry> flagged_end_users;
+  // API keys of an account using several flagged on their own (the account may stay unflagged).
+  std::vector<EndUserEntry> flagged_api_keys;
 };
 
 struct ClusterEntry {

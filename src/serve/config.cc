@@ -149,6 +149,9 @@ void Apply(const toml::table& root, ServeConfig& c) {
   s.clear();
   Get(p, "end_user_flagged", s);
   if (!s.empty()) pol.end_user_flagged_action = ParseAction(s);
+  s.clear();
+  Get(p, "api_key_flagged", s);
+  if (!s.empty()) pol.api_key_flagged_action = ParseAction(s);
   GetLimit(p["throttled"], pol.throttled);
   auto lim = p["limits"];
   GetLimit(lim["account_requests"], pol.account_requests);

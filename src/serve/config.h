@@ -46,6 +46,9 @@ struct Policy {
   // The request's end user flagged on its own within a multi-tenant account (floor; the
   // account and its other end users are judged as they are).
   Action end_user_flagged_action = Action::kThrottle;
+  // The request's API key flagged on its own within an account that uses several (floor; the
+  // account and its other keys are judged as they are).
+  Action api_key_flagged_action = Action::kThrottle;
   std::vector<DetectorRule> detectors;
   // What a throttled account may still send: conforming requests pass degraded, the rest get
   // 429 with retry-after.

@@ -19,7 +19,7 @@ Action Max(Action a, Action b) {
 // Bucket keys: kind-seeded so an account and a key with the same text never share a bucket.
 uint64_t Key(std::string_view s, uint64_t kind) { return Hash64(s, kind); }
 constexpr uint64_t kAcctReq = 0xa1, kAcctTok = 0xa2, kKeyReq = 0xa3, kUserReq = 0xa4,
-                   kThrottled = 0xa5, kThrottledEndUser = 0xa6;
+                   kThrottled = 0xa5, kThrottledEndUser = 0xa6, kThrottledApiKey = 0xa7;
 
 }  // namespace
 
@@ -104,6 +104,18 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
       d.reasons.push_back("flagged:end_user");
     }
   }
+  // A key flagged on its own within its account (one abused key of a company): contained alone.
+  uint64_t api_key_key = 0;
+  bool api_key_flagged = false;
+  if (!in.api_key_id.empty()) {
+    AccountVerdict k;
+    api_key_key = VerdictView::ApiKeyKey(account, Hash64(in.api_key_id, engine::kHashApiKey));
+    if (view_.Find(api_key_key, &k) && k.flagged) {
+      api_key_flagged = true;
+      d.action = Max(d.action, p.api_key_flagged_action);
+      d.reasons.push_back("flagged:api_key");
+    }
+  }
   if (engine_lagging) {
     d.reasons.push_back("engine_lagging");
     if (!fail_open) d.action = Max(d.action, Action::kThrottle);
@@ -134,11 +146,12 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
     // Throttled by verdict: conforming requests pass degraded.
     RateInfo info;
     // Throttled for its end user alone: the allowance is the end user's, not the account's.
-    const bool own =
-        end_user_flagged && !(d.known && (d.verdict.flagged || d.verdict.cluster_flagged));
-    GcraResult r = buckets_.Take(
-        own ? HashMix(end_user_key, kThrottledEndUser) : Key(in.account_id, kThrottled),
-        p.throttled, 1, now);
+    const bool account_wide = d.known && (d.verdict.flagged || d.verdict.cluster_flagged);
+    const uint64_t bucket = account_wide       ? Key(in.account_id, kThrottled)
+                            : api_key_flagged  ? HashMix(api_key_key, kThrottledApiKey)
+                            : end_user_flagged ? HashMix(end_user_key, kThrottledEndUser)
+                                               : Key(in.account_id, kThrottled);
+    GcraResult r = buckets_.Take(bucket, p.throttled, 1, now);
     if (p.throttled.enabled()) info = {true, p.throttled.burst, r.remaining, r.reset_s};
     if (!d.requests.set) d.requests = info;
     if (p.throttled.enabled() && r.allowed) {

@@ -383,7 +383,8 @@ void Service::Publish(bool force) {
     consider(ref.state->account, v);
   }
   // End users flagged on their own within multi-tenant accounts.
-  eng.ForEachEndUserTracker([&](uint64_t account, const engine::EndUserTracker& tracker) {
+  // End users and keys flagged on their own within their accounts.
+  auto publish_units = [&](uint64_t account, const engine::UnitTracker& tracker, auto key_of) {
     for (const auto& slot : tracker.slots) {
       const auto& ev = slot.state.verdict;
       if (!ev.flagged) continue;
@@ -392,8 +393,14 @@ void Service::Publish(bool force) {
       u.level = ev.level;
       u.flagged = true;
       u.strength = ev.peak_strength;
-      consider(VerdictView::EndUserKey(account, slot.end_user), u);
+      consider(key_of(account, slot.unit), u);
     }
+  };
+  eng.ForEachEndUserTracker([&](uint64_t account, const engine::UnitTracker& tracker) {
+    publish_units(account, tracker, &VerdictView::EndUserKey);
+  });
+  eng.ForEachKeyTracker([&](uint64_t account, const engine::UnitTracker& tracker) {
+    publish_units(account, tracker, &VerdictView::ApiKeyKey);
   });
   // Accounts flagged before their first barrier have no linker index yet.
   for (uint64_t a : dirty_) {

@@ -40,6 +40,10 @@ class VerdictView {
   static uint64_t EndUserKey(uint64_t account, uint64_t end_user) {
     return HashMix(account ^ 0x656e642d75736572ULL, end_user);
   }
+  // The key an API key's own verdict is published under, likewise within its account.
+  static uint64_t ApiKeyKey(uint64_t account, uint64_t api_key) {
+    return HashMix(account ^ 0x6170692d6b657973ULL, api_key);
+  }
   // Returns false if the account is unknown.
   bool Find(uint64_t account, AccountVerdict* out) const {
     auto m = shards_[ShardOf(account)].load(std::memory_order_acquire);

@@ -94,6 +94,9 @@ struct AccountState {
   uint32_t asn_votes = 0;
   Hll<8> prompts;  // distinct prompts (exact normalised hash)
   Hll<7> end_user_hll;
+  // The first API key the account used (hash; 0 = none yet). The engine tracks the account key
+  // by key from the event that shows a second one (engine::UnitTracker).
+  uint64_t first_api_key = 0;
   Hll<5> ip_prefix_hll;
   // The set of distinct user agents, order-free: a 64-bit Bloom filter (two bits per agent) says
   // whether an agent was seen, and agent_set sums a mix of each new agent's hash. A client that
