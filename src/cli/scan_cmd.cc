@@ -2,9 +2,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include "cli/command.h"
 #include "cli/progress.h"
@@ -116,8 +118,10 @@ RunFn Setup(CLI::App& sub) {
       ->check(CLI::IsMember(formats))
       ->default_val("auto");
   sub.add_option("--report", args->report_path, "Write the JSON report here");
-  sub.add_option("--threads", args->scan.threads, "Worker threads")
-      ->default_val(1)
+  // The report is the same for any thread count, so the default is the machine's cores.
+  const int cores = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 256u));
+  sub.add_option("--threads", args->scan.threads, "Worker threads (default: the machine's cores)")
+      ->default_val(cores)
       ->check(CLI::Range(1, 256));
   sub.add_option("--max-line-bytes", args->scan.max_line_bytes, "Reject lines longer than this")
       ->default_val(1 << 20)

@@ -1,7 +1,6 @@
 // `distillguard train`: fits the scoring model on labelled traffic (events + registry + labels,
 // e.g. from `distillguard simulate`) and writes it as a versioned TOML model file.
 #include <fmt/format.h>
-#include <simdjson.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -15,6 +14,7 @@
 #include "common/hash.h"
 #include "engine/account_registry.h"
 #include "engine/scan.h"
+#include "eval/labels.h"
 #include "scoring/train.h"
 
 namespace dg::cli {
@@ -49,37 +49,17 @@ struct Collected {
 Collected CollectExamples(const TrainingSet& ts, int threads, uint64_t set,
                           std::vector<scoring::TrainingExample>* examples,
                           std::vector<std::string>* detector_names) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element labels;
-  if (auto err = parser.load(ts.labels).get(labels)) {
-    throw std::runtime_error(fmt::format("{}: {}", ts.labels, simdjson::error_message(err)));
-  }
-  simdjson::dom::object accounts;
-  if (labels["accounts"].get(accounts))
-    throw std::runtime_error(ts.labels + ": no \"accounts\" object");
+  const eval::Labels labels = eval::LoadLabels(ts.labels);
   std::unordered_map<uint64_t, Label> by_hash;
-  for (auto [id, info] : accounts) {
-    std::string_view label;
-    if (info["label"].get(label)) continue;
-    std::string_view group;
-    if (info["campaign"].get(group) || group.empty()) {
-      if (info["persona"].get(group)) group = label;
-    }
-    by_hash[Hash64(id, core::kHashAccount)] = {label == "attack", std::string(group)};
+  for (const auto& a : labels.accounts) {
+    by_hash[Hash64(a.id, core::kHashAccount)] = {a.attack,
+                                                 a.campaign.empty() ? a.persona : a.campaign};
   }
   // The hosts of a campaign hidden inside an account (an end user, an abused key) are labelled
   // benign as accounts but carry the attack's traffic: neither label is true of their whole
   // state, so they are left out of the fit.
-  simdjson::dom::object campaigns;
-  if (!labels["campaigns"].get(campaigns)) {
-    for (auto [name, info] : campaigns) {
-      simdjson::dom::array hosts;
-      if (info["host_accounts"].get(hosts)) continue;
-      for (auto h : hosts) {
-        std::string_view id;
-        if (!h.get(id)) by_hash.erase(Hash64(id, core::kHashAccount));
-      }
-    }
+  for (const auto& c : labels.campaigns) {
+    for (const auto& h : c.host_accounts) by_hash.erase(Hash64(h, core::kHashAccount));
   }
   auto unit_of = [set](uint64_t account) { return set == 0 ? account : HashMix(account, set); };
 
@@ -126,10 +106,8 @@ Collected CollectExamples(const TrainingSet& ts, int threads, uint64_t set,
   for (const auto& ref : eng.Accounts()) index_of[ref.state] = ref.index;
   Collected c;
   c.events = stats.events;
-  for (auto [id, info] : accounts) {
-    std::string_view label;
-    if (info["label"].get(label)) continue;
-    const uint64_t h = Hash64(id, core::kHashAccount);
+  for (const auto& a : labels.accounts) {
+    const uint64_t h = Hash64(a.id, core::kHashAccount);
     const auto* st = eng.FindAccount(h);
     if (!st) {
       ++c.missing;

@@ -8,10 +8,10 @@
 #include <future>
 #include <memory>
 #include <mutex>
-#include <queue>
 
 #include "common/worker_pool.h"
 #include "engine/featurizer.h"
+#include "engine/reorder.h"
 #include "ingest/input.h"
 #include "ingest/parser.h"
 
@@ -25,36 +25,9 @@ struct ParsedBlock {
   uint64_t lines = 0;
 };
 
-class BlockSink final : public ingest::ExchangeSink {
- public:
-  BlockSink(Featurizer& f, uint16_t source) : featurizer_(f), source_(source) {}
-  void Reset(ParsedBlock* out) { out_ = out; }
-  void OnExchange(const ingest::Exchange& ex, uint64_t line) override {
-    out_->records.emplace_back();
-    featurizer_.Featurize(ex, source_, line, out_->records.back());
-    out_->records.back().seq =
-        (static_cast<uint64_t>(source_) << 48) | (line << 8) | (out_->records.size() & 0xff);
-  }
-  void OnReject(uint64_t line, ingest::RejectReason reason, std::string_view detail) override {
-    out_->rejects.push_back({std::string(), line, reason, std::string(detail)});
-  }
-
- private:
-  Featurizer& featurizer_;
-  uint16_t source_;
-  ParsedBlock* out_ = nullptr;
-};
-
 struct Worker {
   std::unique_ptr<ingest::BlockParser> parser;
   std::unique_ptr<Featurizer> featurizer;
-};
-
-struct ByTime {
-  bool operator()(const EventRecord& a, const EventRecord& b) const {
-    if (a.ts != b.ts) return a.ts > b.ts;
-    return a.seq > b.seq;
-  }
 };
 
 // One round of a source: up to nworkers blocks read and parsed together.
@@ -79,14 +52,9 @@ struct Source {
   Round rounds[2];
   int cur = 0;
   std::future<void> next;  // the background round in flight, if any
-  // Reorder buffer: records that arrive in (ts, seq) order (nearly all of them) queue in
-  // `in_order`; only late ones pay for the heap. Releasing merges the two, so the output order
-  // is the same as one heap's.
-  std::deque<EventRecord> in_order;
-  std::priority_queue<EventRecord, std::vector<EventRecord>, ByTime> pending;
-  std::deque<EventRecord> released;
-  TimeUs max_ts = INT64_MIN;
-  TimeUs released_ts = INT64_MIN;
+  explicit Source(TimeUs lateness) : reorder(lateness) {}
+  ReorderBuffer reorder;
+  std::deque<EventRecord> released;   // out of the reorder buffer, waiting for the merge
   uint64_t bytes = 0, raw_bytes = 0;  // reader position of the rounds consumed so far
   bool exhausted = false;
   bool reader_done = false;  // the reader will give nothing more (rounds may still be pending)
@@ -122,7 +90,7 @@ ScanStats RunScan(const ScanOptions& opt, Engine& engine, NameTable& names,
     struct stat st;
     if (path != "-" && ::stat(path.c_str(), &st) == 0)
       total_raw += static_cast<uint64_t>(st.st_size);
-    auto src = std::make_unique<Source>();
+    auto src = std::make_unique<Source>(opt.lateness);
     src->path = path;
     src->index = static_cast<uint16_t>(i);
     src->reader = std::make_unique<ingest::BlockReader>(std::move(stream), opt.block_bytes,
@@ -180,8 +148,7 @@ ScanStats RunScan(const ScanOptions& opt, Engine& engine, NameTable& names,
       pb.records.clear();
       pb.rejects.clear();
       pb.lines = round.blocks[i].n_lines + round.blocks[i].oversized.size();
-      BlockSink sink(*s.workers[i].featurizer, s.index);
-      sink.Reset(&pb);
+      RecordSink sink(*s.workers[i].featurizer, s.index, &pb.records, &pb.rejects);
       s.workers[i].parser->Parse(round.blocks[i], sink);
     });
   };
@@ -215,37 +182,9 @@ ScanStats RunScan(const ScanOptions& opt, Engine& engine, NameTable& names,
       ParsedBlock& pb = round.parsed[i];
       stats.lines += pb.lines;
       for (auto& r : pb.rejects) add_reject(s.path, std::move(r));
-      for (const auto& r : pb.records) {
-        if (r.ts < s.max_ts) {
-          if (r.ts < s.released_ts) {
-            ++stats.late_beyond;
-          } else {
-            ++stats.late_reordered;
-          }
-        }
-        s.max_ts = std::max(s.max_ts, r.ts);
-        if (s.in_order.empty() || ByTime()(r, s.in_order.back())) {
-          s.in_order.push_back(r);
-        } else {
-          s.pending.push(r);
-        }
-      }
+      for (const auto& r : pb.records) s.reorder.Add(r, stats.late_reordered, stats.late_beyond);
     }
-    const TimeUs watermark = s.exhausted ? INT64_MAX : s.max_ts - opt.lateness;
-    for (;;) {
-      const bool heap = !s.pending.empty() &&
-                        (s.in_order.empty() || ByTime()(s.in_order.front(), s.pending.top()));
-      if (heap) {
-        if (s.pending.top().ts > watermark) break;
-        s.released.push_back(s.pending.top());
-        s.pending.pop();
-      } else {
-        if (s.in_order.empty() || s.in_order.front().ts > watermark) break;
-        s.released.push_back(s.in_order.front());
-        s.in_order.pop_front();
-      }
-      s.released_ts = std::max(s.released_ts, s.released.back().ts);
-    }
+    s.reorder.Release(s.exhausted, [&](const EventRecord& r) { s.released.push_back(r); });
   };
 
   // Background rounds refer to the lambdas above: wait for them before those go out of scope

@@ -15,6 +15,7 @@
 
 #include "common/json_writer.h"
 #include "common/time.h"
+#include "eval/labels.h"
 #include "ingest/input.h"
 #include "ingest/parser.h"
 #include "scoring/train.h"
@@ -73,9 +74,9 @@ class Sink final : public ingest::ExchangeSink {
 EvalResult Evaluate(const std::string& report_path, const std::string& labels_path,
                     const std::vector<std::string>& event_paths) {
   EvalResult r;
-  simdjson::dom::parser rp, lp;
+  simdjson::dom::parser rp;
   simdjson::dom::element report = Load(rp, report_path);
-  simdjson::dom::element labels = Load(lp, labels_path);
+  const Labels labels = LoadLabels(labels_path);
 
   StrMap<AccountInfo> acc;
   StrMap<TimeUs> eu_flag;  // unit (UnitId) -> earliest flag time
@@ -125,58 +126,25 @@ EvalResult Evaluate(const std::string& report_path, const std::string& labels_pa
     }
   }
 
-  // Labels.
-  simdjson::dom::object lab_accounts;
-  if (labels["accounts"].get(lab_accounts))
-    throw std::runtime_error(labels_path + ": no \"accounts\" object");
+  // Labels (file order, so that the maps below iterate as they always have).
   struct Label {
     bool attack;
     std::string persona, campaign;
   };
   StrMap<Label> lab;
-  for (auto [id, info] : lab_accounts) {
-    std::string_view label, persona, campaign;
-    if (info["label"].get(label) || (label != "attack" && label != "benign")) {
-      throw std::runtime_error(
-          fmt::format("{}: account {} has no label benign|attack", labels_path, id));
-    }
-    if (info["persona"].get(persona)) persona = label;
-    if (info["campaign"].get(campaign)) campaign = {};
-    lab.emplace(std::string(id),
-                Label{label == "attack", std::string(persona), std::string(campaign)});
-  }
+  for (const auto& a : labels.accounts) lab.emplace(a.id, Label{a.attack, a.persona, a.campaign});
   struct Campaign {
     std::string description;
     std::vector<std::string> accounts, end_users, api_keys;
   };
   std::map<std::string, Campaign> camps;
-  simdjson::dom::object lab_camps;
-  if (!labels["campaigns"].get(lab_camps)) {
-    for (auto [name, info] : lab_camps) {
-      Campaign c;
-      std::string_view d;
-      if (!info["description"].get(d)) c.description = std::string(d);
-      simdjson::dom::array arr;
-      if (!info["accounts"].get(arr)) {
-        for (auto x : arr) {
-          std::string_view s;
-          if (!x.get(s)) c.accounts.emplace_back(s);
-        }
-      }
-      if (!info["end_users"].get(arr)) {
-        for (auto x : arr) {
-          std::string_view s;
-          if (!x.get(s)) c.end_users.emplace_back(UnitId("end_user", s));
-        }
-      }
-      if (!info["api_keys"].get(arr)) {
-        for (auto x : arr) {
-          std::string_view s;
-          if (!x.get(s)) c.api_keys.emplace_back(UnitId("api_key_id", s));
-        }
-      }
-      camps.emplace(std::string(name), std::move(c));
-    }
+  for (const auto& lc : labels.campaigns) {
+    Campaign c;
+    c.description = lc.description;
+    c.accounts = lc.accounts;
+    for (const auto& u : lc.end_users) c.end_users.push_back(UnitId("end_user", u));
+    for (const auto& k : lc.api_keys) c.api_keys.push_back(UnitId("api_key_id", k));
+    camps.emplace(lc.name, std::move(c));
   }
   // Campaigns named only on accounts.
   for (const auto& [id, l] : lab) {

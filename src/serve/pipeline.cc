@@ -10,26 +10,6 @@ namespace {
 
 constexpr char kMagic[8] = {'D', 'G', 'P', 'I', 'P', 'E', '0', '1'};
 
-// Same record numbering as the scan driver's BlockSink.
-class Sink final : public ingest::ExchangeSink {
- public:
-  Sink(engine::Featurizer& f, std::vector<core::EventRecord>& out, engine::ScanStats& stats)
-      : f_(f), out_(out), stats_(stats) {}
-  void OnExchange(const ingest::Exchange& ex, uint64_t line) override {
-    out_.emplace_back();
-    f_.Featurize(ex, 0, line, out_.back());
-    out_.back().seq = (line << 8) | (out_.size() & 0xff);
-  }
-  void OnReject(uint64_t, ingest::RejectReason reason, std::string_view) override {
-    stats_.rejected.Add(reason);
-  }
-
- private:
-  engine::Featurizer& f_;
-  std::vector<core::EventRecord>& out_;
-  engine::ScanStats& stats_;
-};
-
 template <typename T>
 void Put(std::string& out, const T& v) {
   static_assert(std::is_trivially_copyable_v<T>);
@@ -45,7 +25,7 @@ bool Take(std::string_view& in, T& v) {
 
 }  // namespace
 
-Pipeline::Pipeline(PipelineOptions options) : opt_(std::move(options)) {
+Pipeline::Pipeline(PipelineOptions options) : opt_(std::move(options)), reorder_(opt_.lateness) {
   engine_ = std::make_unique<engine::Engine>(opt_.engine, names_);
   ingest::ParserOptions po;
   po.format = opt_.format;
@@ -86,26 +66,13 @@ void Pipeline::Apply(uint64_t seq, std::string_view body) {
   stats_.raw_bytes += len;
 
   records_.clear();
-  Sink sink(*featurizer_, records_, stats_);
+  rejects_.clear();
+  engine::RecordSink sink(*featurizer_, 0, &records_, &rejects_);
   parser_->Parse(block_, sink);
-  for (const auto& r : records_) {
-    if (r.ts < max_ts_) {
-      if (r.ts < released_ts_) {
-        ++stats_.late_beyond;
-      } else {
-        ++stats_.late_reordered;
-      }
-    }
-    max_ts_ = std::max(max_ts_, r.ts);
-    pending_.push(r);
-    ++stats_.events;
-  }
-  const TimeUs watermark = max_ts_ == INT64_MIN ? INT64_MIN : max_ts_ - opt_.lateness;
-  while (!pending_.empty() && pending_.top().ts <= watermark) {
-    released_ts_ = std::max(released_ts_, pending_.top().ts);
-    engine_->Push(pending_.top());
-    pending_.pop();
-  }
+  for (const auto& r : rejects_) stats_.rejected.Add(r.reason);
+  for (const auto& r : records_) reorder_.Add(r, stats_.late_reordered, stats_.late_beyond);
+  stats_.events += records_.size();
+  reorder_.Release(false, [&](const core::EventRecord& r) { engine_->Push(r); });
 }
 
 engine::ScanStats Pipeline::CurrentStats() const {
@@ -120,8 +87,8 @@ std::string Pipeline::Checkpoint() {
   const engine::ScanStats s = CurrentStats();
   Put(out, next_seq_);
   Put(out, next_line_);
-  Put(out, max_ts_);
-  Put(out, released_ts_);
+  Put(out, reorder_.max_ts());
+  Put(out, reorder_.released_ts());
   Put(out, s.events);
   Put(out, s.lines);
   Put(out, s.blank_lines);
@@ -130,12 +97,9 @@ std::string Pipeline::Checkpoint() {
   Put(out, s.late_reordered);
   Put(out, s.late_beyond);
   Put(out, s.rejected);
-  auto copy = pending_;
-  Put<uint64_t>(out, copy.size());
-  while (!copy.empty()) {
-    Put(out, copy.top());
-    copy.pop();
-  }
+  const std::vector<core::EventRecord> pending = reorder_.Pending();
+  Put<uint64_t>(out, pending.size());
+  for (const auto& r : pending) Put(out, r);
   std::string eng;
   engine_->SaveSnapshot(eng);
   Put<uint64_t>(out, eng.size());
@@ -151,8 +115,9 @@ bool Pipeline::Restore(std::string_view data, std::string* error) {
   data.remove_prefix(sizeof(kMagic));
   engine::ScanStats s;
   uint64_t n = 0;
-  bool ok = Take(data, next_seq_) && Take(data, next_line_) && Take(data, max_ts_) &&
-            Take(data, released_ts_) && Take(data, s.events) && Take(data, s.lines) &&
+  TimeUs max_ts = 0, released_ts = 0;
+  bool ok = Take(data, next_seq_) && Take(data, next_line_) && Take(data, max_ts) &&
+            Take(data, released_ts) && Take(data, s.events) && Take(data, s.lines) &&
             Take(data, s.blank_lines) && Take(data, s.bytes) && Take(data, s.raw_bytes) &&
             Take(data, s.late_reordered) && Take(data, s.late_beyond) && Take(data, s.rejected) &&
             Take(data, n);
@@ -160,12 +125,9 @@ bool Pipeline::Restore(std::string_view data, std::string* error) {
     *error = "checkpoint: truncated header";
     return false;
   }
-  pending_ = {};
-  for (uint64_t i = 0; i < n; ++i) {
-    core::EventRecord r;
-    Take(data, r);
-    pending_.push(r);
-  }
+  std::vector<core::EventRecord> pending(n);
+  for (auto& r : pending) Take(data, r);
+  reorder_.Restore(max_ts, released_ts, pending);
   uint64_t len = 0;
   if (!Take(data, len) || len != data.size()) {
     *error = "checkpoint: truncated engine snapshot";
@@ -191,11 +153,7 @@ std::string Pipeline::Report(TimeUs generated_at, bool final) {
   engine::Engine scratch(eo, names);
   std::string err;
   if (!scratch.LoadSnapshot(snap, &err)) return "{\"error\":\"snapshot copy failed\"}";
-  auto copy = pending_;
-  while (!copy.empty()) {
-    scratch.Push(copy.top());
-    copy.pop();
-  }
+  for (const auto& r : reorder_.Pending()) scratch.Push(r);
   scratch.Finish();
   auto rep = report::Build(scratch);
   return report::ToJson(rep, scratch, s, generated_at);

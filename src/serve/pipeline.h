@@ -1,11 +1,11 @@
-// Pipeline: the serve-side twin of the scan driver, fed one accepted body (a block of JSONL) at
-// a time instead of file blocks, on one ingest thread.
+// Pipeline: the serve-side driver of the engine, fed one accepted body (a block of JSONL) at a
+// time instead of file blocks, on one ingest thread.
 //
 // A body becomes an ingest::Block whose first line number continues the previous body's, so the
 // stream of bodies is numbered exactly as `scan` numbers the concatenated file, and it goes
-// through the same BlockParser + Featurizer and the same reorder buffer rules (watermark = latest
-// ts seen minus the lateness; released in (ts, seq) order) into Engine::Push. Hence serve and
-// scan of the same events agree.
+// through the same BlockParser + Featurizer, the same RecordSink and the same ReorderBuffer
+// (engine/reorder.h, shared with the scan driver) into Engine::Push. Hence serve and scan of the
+// same events agree byte for byte.
 //
 // Checkpoint() serialises everything needed to continue as if never interrupted: the WAL
 // position it includes, line counter, scan statistics, the reorder buffer's pending records and
@@ -16,13 +16,13 @@
 #pragma once
 
 #include <memory>
-#include <queue>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/engine.h"
 #include "engine/featurizer.h"
+#include "engine/reorder.h"
 #include "engine/scan.h"
 #include "ingest/parser.h"
 
@@ -56,15 +56,9 @@ class Pipeline {
   const engine::ScanStats& stats() const { return stats_; }
   uint64_t next_seq() const { return next_seq_; }
   uint64_t next_line() const { return next_line_; }
-  size_t pending() const { return pending_.size(); }
+  size_t pending() const { return reorder_.pending(); }
 
  private:
-  struct ByTime {
-    bool operator()(const core::EventRecord& a, const core::EventRecord& b) const {
-      if (a.ts != b.ts) return a.ts > b.ts;
-      return a.seq > b.seq;
-    }
-  };
   engine::ScanStats CurrentStats() const;
 
   PipelineOptions opt_;
@@ -73,9 +67,9 @@ class Pipeline {
   std::unique_ptr<ingest::BlockParser> parser_;
   std::unique_ptr<engine::Featurizer> featurizer_;
   ingest::Block block_;
-  std::vector<core::EventRecord> records_;
-  std::priority_queue<core::EventRecord, std::vector<core::EventRecord>, ByTime> pending_;
-  TimeUs max_ts_ = INT64_MIN, released_ts_ = INT64_MIN;
+  std::vector<core::EventRecord> records_;     // one body's, reused
+  std::vector<ingest::RejectSample> rejects_;  // one body's, reused
+  engine::ReorderBuffer reorder_;
   uint64_t next_seq_ = 1, next_line_ = 1;
   uint64_t blank_base_ = 0;  // blank lines counted before the last restore
   engine::ScanStats stats_;

@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace dg::engine {
+namespace dg::core {
 namespace {
 
 TEST(NameTable, KeepsEveryNameThroughGrowth) {
@@ -54,4 +54,4 @@ TEST(NameTable, SortedByHash) {
 }
 
 }  // namespace
-}  // namespace dg::engine
+}  // namespace dg::core
