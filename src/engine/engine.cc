@@ -171,11 +171,17 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
   if (newly_flagged) shard.flagged.push_back({r.ts, pos});
 }
 
-bool Engine::DefersToKeys(const UnitTracker& keys) {
+bool Engine::DefersToKeys(const UnitTracker& keys) const {
   uint32_t in_use = 0, flagged = 0;
+  bool clean = false;
   for (const auto& e : keys.counts.entries()) in_use += e.count >= kKeyActiveRequests;
-  for (const auto& sl : keys.slots) flagged += sl.state.verdict.flagged;
-  return in_use >= 2 && flagged < 2 && keys.counts.TopShare() >= kKeyDominantShare;
+  for (const auto& sl : keys.slots) {
+    flagged += sl.state.verdict.flagged;
+    clean |= !sl.state.verdict.flagged && sl.state.requests >= kKeyCleanRequests &&
+             !scorer_.FlagsEndUser(sl.state.verdict.peak_score);
+  }
+  if (in_use < 2 || flagged >= 2) return false;
+  return clean || keys.counts.TopShare() >= kKeyDominantShare;
 }
 
 void Engine::ScoreState(const AccountState& s, state::Verdict& v, TimeUs ts, bool* newly_flagged,
