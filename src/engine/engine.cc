@@ -164,11 +164,23 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
     if (it != shard.keyed.end()) {
       TrackUnit(*it->second, r.api_key, s, r);
       may_flag = !DefersToKeys(*it->second);
+      if (!may_flag && s.verdict.flagged) RescopeToKeys(s, *it->second);
     }
   }
   bool newly_flagged = false;
   ScoreState(s, s.verdict, r.ts, &newly_flagged, nullptr, nullptr, may_flag);
   if (newly_flagged) shard.flagged.push_back({r.ts, pos});
+}
+
+void Engine::RescopeToKeys(AccountState& s, const UnitTracker& keys) const {
+  // Only the account's own verdict is rescoped: a cluster's or a known indicator's stands.
+  if (s.verdict.flagged_by_cluster || s.verdict.flagged_by_indicator) return;
+  bool key_flagged = false;
+  for (const auto& sl : keys.slots) key_flagged |= sl.state.verdict.flagged;
+  if (!key_flagged) return;
+  s.verdict.flagged = false;
+  s.verdict.first_flagged_at = -1;
+  s.verdict.level = std::min<uint8_t>(s.verdict.level, scorer_.model().flag_level - 1);
 }
 
 bool Engine::DefersToKeys(const UnitTracker& keys) const {

@@ -345,6 +345,33 @@ TEST(ApiKeyTest, AbusedKeyInsideACompanyIsFlaggedWithoutTheAccount) {
   std::filesystem::remove_all(dir);
 }
 
+// The leaked key is drained from midnight, before any developer arrives: the account, seen with
+// one key, is flagged whole; once the developers' keys show it is a company, the flag moves to
+// the key and the account's is withdrawn.
+TEST(ApiKeyTest, AccountFlaggedBeforeItsOtherKeysAppearIsRescopedToTheLeakedKey) {
+  auto dir = testutil::TempDir("apikey-rescope");
+  Rng rng(13);
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  const TimeUs t0 = *ParseRfc3339("2025-04-01T00:00:00Z");
+  AddKeyHarvest(lines, t0, "key-leaked-9", rng, 2400, 40);
+  AddCompanyTraffic(lines, t0 + 8 * 3600 * kUsPerSec, 6, rng);
+  const auto rep = ScanLines(dir, lines);
+  ASSERT_EQ(rep.accounts.size(), 1u);
+  const auto& a = rep.accounts[0];
+  EXPECT_FALSE(a.flagged);
+  ASSERT_EQ(a.flagged_api_keys.size(), 1u);
+  EXPECT_EQ(a.flagged_api_keys[0].end_user, "key-leaked-9");
+  // Seen only up to the developers' arrival, the account is flagged whole.
+  std::vector<std::pair<TimeUs, std::string>> night;
+  for (auto& l : lines) {
+    if (l.first < t0 + 8 * 3600 * kUsPerSec) night.push_back(l);
+  }
+  const auto early = ScanLines(dir, night);
+  ASSERT_EQ(early.accounts.size(), 1u);
+  EXPECT_TRUE(early.accounts[0].flagged);
+  std::filesystem::remove_all(dir);
+}
+
 // The company alone, with the same keys and no harvester: nothing flagged, no key either.
 TEST(ApiKeyTest, CompanyKeysWithoutAHarvesterAreNotFlagged) {
   auto dir = testutil::TempDir("apikey-benign");
