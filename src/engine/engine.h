@@ -21,15 +21,18 @@
 
 #include "common/chunked_vector.h"
 #include "common/worker_pool.h"
+#include "core/event.h"
+#include "core/names.h"
 #include "detectors/detector.h"
-#include "engine/event.h"
-#include "engine/names.h"
 #include "linking/indicators.h"
 #include "linking/linker.h"
 #include "scoring/scorer.h"
 #include "state/account_state.h"
 
 namespace dg::engine {
+
+// The shared types of core/ (EventRecord, hash kinds, names) are used unqualified here.
+using namespace core;
 
 struct EngineOptions {
   int threads = 1;

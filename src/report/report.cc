@@ -22,7 +22,7 @@ size_t KeysSeen(const engine::UnitTracker& keys) {
                                            [](const auto& en) { return en.count > 0; }));
 }
 
-using engine::NameKind;
+using core::NameKind;
 
 // Evidence is what drove the verdict: each detector's strength when the score peaked (figures
 // in the detail are the account's current ones), plus any detector strong now.
@@ -62,8 +62,7 @@ std::vector<EvidenceItem> DetectorEvidence(const engine::Engine& e, const state:
   return out;
 }
 
-std::string IndicatorValueName(const engine::NameTable& names, linking::IndicatorKind k,
-                               uint64_t v) {
+std::string IndicatorValueName(const core::NameTable& names, linking::IndicatorKind k, uint64_t v) {
   switch (k) {
     case linking::kPayment:
       return names.Get(NameKind::kPayment, v);

@@ -163,7 +163,7 @@ TEST(Decider, VerdictsListsAndThrottle) {
   AccountVerdict v;
   v.flagged = true;
   v.level = 3;
-  view.Update({{Hash64("bad", engine::kHashAccount), v}});
+  view.Update({{Hash64("bad", core::kHashAccount), v}});
   FixedClock clock(1'000'000'000);
   Decider d(p, view, {}, clock);
   DecisionInput in;
@@ -193,13 +193,13 @@ TEST(Decider, VerdictsListsAndThrottle) {
 TEST(Decider, FlaggedEndUserIsContainedAloneWithinItsAccount) {
   Policy p;
   VerdictView view;
-  const uint64_t router = Hash64("router", engine::kHashAccount);
+  const uint64_t router = Hash64("router", core::kHashAccount);
   AccountVerdict quiet;  // the router: judged as a whole, not flagged
   AccountVerdict eu;
   eu.flagged = true;
   eu.level = 2;
   view.Update({{router, quiet},
-               {VerdictView::EndUserKey(router, Hash64("pool-9", engine::kHashEndUser)), eu}});
+               {VerdictView::EndUserKey(router, Hash64("pool-9", core::kHashEndUser)), eu}});
   FixedClock clock(1'000'000'000);
   Decider d(p, view, {}, clock);
   DecisionInput in;
@@ -545,7 +545,7 @@ TEST(ServiceTest, ReplyOnceAnswersOnce) {
 }
 
 std::string ScanReport(const std::string& path, const std::string& accounts, TimeUs lateness) {
-  engine::NameTable names;
+  core::NameTable names;
   engine::EngineOptions eo;
   engine::Engine eng(eo, names);
   if (!accounts.empty()) engine::LoadAccountRegistry(accounts, eng, names);
@@ -626,12 +626,12 @@ TEST(Pipeline, CheckpointRestoreMatchesScan) {
 }
 
 TEST(EngineSnapshot, RejectsCorruption) {
-  engine::NameTable names;
+  core::NameTable names;
   engine::Engine eng({}, names);
   std::string snap;
   eng.SaveSnapshot(snap);
   std::string err;
-  engine::NameTable names2;
+  core::NameTable names2;
   engine::Engine other({}, names2);
   EXPECT_TRUE(other.LoadSnapshot(snap, &err)) << err;
   snap[snap.size() / 2] ^= 1;
