@@ -295,9 +295,9 @@ Report Build(const engine::Engine& e) {
       if (!a.flagged_api_keys.empty()) {
         a.evidence.push_back(
             {"api_keys", 0.0, 0.0,
-             fmt::format("{} of the account's {} API keys show extraction on their own (one key "
-                         "carrying most of an account's traffic is judged alone; the account is "
-                         "flagged whole when two keys are): {}",
+             fmt::format("{} of the account's {} API keys show extraction on their own (keys are "
+                         "judged alone while another key is clean or one carries most of the "
+                         "traffic; the account is flagged whole when two keys are): {}",
                          a.flagged_api_keys.size(), KeysSeen(*keys), ids_of(a.flagged_api_keys)),
              "harvest"});
       }

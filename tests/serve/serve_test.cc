@@ -114,6 +114,7 @@ geoip = "none"
 shadow = true
 flagged = "block"
 end_user_flagged = "degrade"
+api_key_flagged = "block"
 levels = { medium = "degrade" }
 [policy.throttled]
 rate = 2.0
@@ -135,6 +136,7 @@ action = "degrade"
   EXPECT_TRUE(c.policy.shadow);
   EXPECT_EQ(c.policy.flagged_action, Action::kBlock);
   EXPECT_EQ(c.policy.end_user_flagged_action, Action::kDegrade);
+  EXPECT_EQ(c.policy.api_key_flagged_action, Action::kBlock);
   EXPECT_EQ(c.policy.level_action[2], Action::kDegrade);
   EXPECT_EQ(c.policy.throttled.rate, 2.0);
   EXPECT_EQ(c.policy.account_requests.burst, 200);
@@ -221,6 +223,43 @@ TEST(Decider, FlaggedEndUserIsContainedAloneWithinItsAccount) {
   blocking.end_user_flagged_action = Action::kBlock;
   Decider strict(blocking, view, {}, clock);
   in.account_id = "router";
+  EXPECT_EQ(strict.Decide(in, false, true).action, Action::kBlock);
+}
+
+// An API key flagged on its own inside a company's account is contained alone: requests on that
+// key are throttled, the company's other keys and the account pass.
+TEST(Decider, FlaggedApiKeyIsContainedAloneWithinItsAccount) {
+  Policy p;
+  VerdictView view;
+  const uint64_t acme = Hash64("acme", engine::kHashAccount);
+  AccountVerdict quiet;  // the company: deferring to its keys, not flagged
+  AccountVerdict key;
+  key.flagged = true;
+  key.level = 2;
+  view.Update({{acme, quiet},
+               {VerdictView::ApiKeyKey(acme, Hash64("key-leaked-9", engine::kHashApiKey)), key}});
+  FixedClock clock(1'000'000'000);
+  Decider d(p, view, {}, clock);
+  DecisionInput in;
+  in.account_id = "acme";
+  in.api_key_id = "key-leaked-9";
+  auto first = d.Decide(in, false, true);
+  EXPECT_EQ(first.action, Action::kDegrade);  // within its throttled allowance
+  EXPECT_NE(std::find(first.reasons.begin(), first.reasons.end(), "flagged:api_key"),
+            first.reasons.end());
+  EXPECT_EQ(d.Decide(in, false, true).action, Action::kThrottle);
+  in.api_key_id = "key-dev-1";
+  EXPECT_EQ(d.Decide(in, false, true).action, Action::kAllow);
+  in.api_key_id = {};
+  EXPECT_EQ(d.Decide(in, false, true).action, Action::kAllow);
+  // The same key id under another account is another key.
+  in.account_id = "other-co";
+  in.api_key_id = "key-leaked-9";
+  EXPECT_EQ(d.Decide(in, false, true).action, Action::kAllow);
+  Policy blocking;
+  blocking.api_key_flagged_action = Action::kBlock;
+  Decider strict(blocking, view, {}, clock);
+  in.account_id = "acme";
   EXPECT_EQ(strict.Decide(in, false, true).action, Action::kBlock);
 }
 
