@@ -28,6 +28,7 @@ void Engine::SetRegistry(uint64_t account, const state::RegistryInfo& info) {
   Shard& shard = shards_[ShardOf(account)];
   auto it = shard.by_account.find(account);
   if (it != shard.by_account.end()) {
+    if (!shard.states.loaded(it->second)) RestoreAt(ShardOf(account), it->second);
     shard.states[it->second].registry = info;
   } else {
     shard.registry[account] = info;
@@ -84,7 +85,7 @@ const UnitTracker* Engine::KeysOf(uint64_t account_hash) const {
 const AccountState* Engine::FindAccount(uint64_t account_hash) const {
   const Shard& shard = shards_[ShardOf(account_hash)];
   auto it = shard.by_account.find(account_hash);
-  return it == shard.by_account.end() ? nullptr : &shard.states[it->second];
+  return it == shard.by_account.end() ? nullptr : shard.states.get(it->second);
 }
 
 void Engine::EmitFlags() {
@@ -106,6 +107,7 @@ void Engine::EmitFlags() {
 }
 
 void Engine::ProcessBatch() {
+  if (evict_) RestoreBatch();
   const size_t t = static_cast<size_t>(pool_.threads());
   if (t == 1) {
     for (const auto& r : batch_) ProcessEvent(shards_[ShardOf(r.account)], r);
@@ -375,6 +377,7 @@ void Engine::Barrier(bool final) {
   if (final) merged = roots;
   ScoreClusters(roots, merged);
   EmitFlags();
+  if (evict_) EvictIdle();
   if (observer_) observer_->OnBarrier(max_ts_);
 }
 
@@ -424,6 +427,7 @@ bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) co
 
 void Engine::ScoreClusters(const std::vector<uint32_t>& roots,
                            const std::vector<uint32_t>& merged) {
+  if (evict_) RestoreMembers(roots);
   for (uint32_t root : roots) {
     const auto& members = linker_.Members(root);
     if (members.size() < 2) continue;
@@ -478,7 +482,7 @@ std::vector<Engine::AccountRef> Engine::Accounts() const {
   out.reserve(directory_.size());
   for (uint32_t i = 0; i < directory_.size(); ++i) {
     auto [si, pos] = directory_[i];
-    out.push_back({&shards_[si].states[pos], i});
+    out.push_back({shards_[si].states.get(pos), i});
   }
   return out;
 }
