@@ -25,7 +25,7 @@ def main():
     agents = ["OpenAI/Python 1.54.3", "OpenAI/NodeJS 4.67.1", "curl/8.5.0"]
     for a in range(n):
         start = rng.uniform(0, days * 86400 - 7200)
-        ip = f"10.{a // 65536 % 256}.{a // 256 % 256}.{a % 256}"
+        ip = f"{11 + a // 65536 % 200}.{a // 256 % 256}.{a % 256}.7"  # a /24 of its own
         agent = agents[a % len(agents)]
         for i in range(per):
             ts = start + rng.uniform(0, 7200)

@@ -23,12 +23,11 @@ Engine::Engine(EngineOptions options, NameTable& names)
 Engine::~Engine() = default;
 
 void Engine::SetRegistry(uint64_t account, const state::RegistryInfo& info) {
-  // The shard's registry map holds only accounts not seen yet: an account's first event moves its
-  // entry into its state (one copy per account, not two).
+  // The shard's registry map holds only accounts not seen yet (or evicted): an account's first
+  // event (or its restore) moves its entry into its state (one copy per account, not two).
   Shard& shard = shards_[ShardOf(account)];
   auto it = shard.by_account.find(account);
-  if (it != shard.by_account.end()) {
-    if (!shard.states.loaded(it->second)) RestoreAt(ShardOf(account), it->second);
+  if (it != shard.by_account.end() && shard.states.loaded(it->second)) {
     shard.states[it->second].registry = info;
   } else {
     shard.registry[account] = info;

@@ -160,6 +160,11 @@ void Engine::RestoreAt(uint32_t si, uint32_t pos) {
     s->cluster = shard.slots[pos].index == UINT32_MAX ? 0 : shard.slots[pos].index;
   }
   if (!ev.read_only && s->verdict.flagged && ev.stats.evicted_flagged) --ev.stats.evicted_flagged;
+  // Registry facts given while it was evicted (SetRegistry keeps them with the unseen accounts').
+  if (auto reg = shard.registry.find(s->account); reg != shard.registry.end()) {
+    s->registry = reg->second;
+    shard.registry.erase(reg);
+  }
   shard.states.Put(pos, std::move(s));
   if (tenants) shard.tenants[pos] = std::move(tenants);
   if (keyed) shard.keyed[pos] = std::move(keyed);

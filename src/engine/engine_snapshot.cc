@@ -324,7 +324,9 @@ bool Engine::LoadSnapshot(std::string_view data, std::string* error) {
 
   if (!r.Pod(n) || n != kShards) return fail("shard count differs");
   for (Shard& s : shards_) {
+    auto registry = std::move(s.registry);  // read above
     s = Shard{};
+    s.registry = std::move(registry);
     uint64_t n_states = 0;
     if (!r.Count(n_states, 1 + sizeof(uint64_t))) return fail("truncated shard");
     std::vector<std::pair<uint64_t, uint32_t>> evicted;  // account hash, position
