@@ -3,6 +3,8 @@
 // serve component is compiled into dg_core (DG_WITH_SERVE), so the CLI links either way.
 #ifdef DG_WITH_SERVE
 #include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <memory>
@@ -78,6 +80,15 @@ int Run(CLI::App& sub, Flags& f) {
   if (cfg.admin_token.empty()) {
     if (const char* t = std::getenv("DISTILLGUARD_ADMIN_TOKEN")) cfg.admin_token = t;
   }
+  // SIGINT/SIGTERM (stop) and SIGHUP (policy reload) are taken by Service::Wait's sigwait: block
+  // them before Start() creates the service's threads, which inherit the mask, so that none of
+  // them gets the default action (SIGHUP's is to terminate).
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   SystemClock clock;
   try {
     serve::Service svc(cfg, clock);
