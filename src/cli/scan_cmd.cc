@@ -47,7 +47,7 @@ long ProcStatusKb(const char* field) {
 }
 
 int Run(const Args& args) {
-  engine::NameTable names;
+  core::NameTable names;
   engine::EngineOptions eo;
   eo.threads = args.scan.threads;
   linking::IndicatorList indicators;

@@ -23,7 +23,7 @@ namespace dg::serve {
 namespace {
 
 std::string ScanReport(const std::string& path, const std::string& accounts, TimeUs lateness) {
-  engine::NameTable names;
+  core::NameTable names;
   engine::Engine eng(engine::EngineOptions{}, names);
   engine::LoadAccountRegistry(accounts, eng, names);
   engine::ScanOptions so;

@@ -3,7 +3,7 @@
 # [policy] changes, SIGHUP makes the new policy decide (an account added to the block list is
 # blocked) while the engine keeps its state (accounts known, events processed) and the process
 # keeps running; a broken file on SIGHUP is refused and the policy in force stays.
-# Usage: tests/e2e/serve_reload.sh path/to/distillguard
+# Usage: tests/integration/serve_reload.sh path/to/distillguard
 set -euo pipefail
 BIN=$(realpath "$1")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

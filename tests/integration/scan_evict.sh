@@ -3,7 +3,7 @@
 # prompt corpora when ../shared/data/corpora exists, else the built-in generator) gives the same
 # report byte for byte as `scan` without eviction, while accounts really leave memory (the
 # eviction line on stderr must show evictions and restores).
-# Usage: tests/e2e/scan_evict.sh path/to/distillguard
+# Usage: tests/integration/scan_evict.sh path/to/distillguard
 set -euo pipefail
 BIN=$(realpath "$1")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
