@@ -126,18 +126,30 @@ int main(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--port") a.port = std::atoi(v.c_str());
-    else if (k == "--rate") a.rate = std::atof(v.c_str());
-    else if (k == "--seconds") a.seconds = std::atoi(v.c_str());
-    else if (k == "--conns") a.conns = std::atoi(v.c_str());
-    else if (k == "--window") a.window = std::atoi(v.c_str());
-    else if (k == "--events") a.events = v;
-    else if (k == "--events-rate") a.events_rate = std::atof(v.c_str());
-    else if (k == "--batch") a.batch = std::atoi(v.c_str());
-    else if (k == "--accounts") a.accounts = v;
-    else if (k == "--admin-token") a.admin_token = v;
-    else if (k == "--decision-token") a.decision_token = v;
-    else if (k == "--pid") a.pid = std::atoi(v.c_str());
+    if (k == "--port")
+      a.port = std::atoi(v.c_str());
+    else if (k == "--rate")
+      a.rate = std::atof(v.c_str());
+    else if (k == "--seconds")
+      a.seconds = std::atoi(v.c_str());
+    else if (k == "--conns")
+      a.conns = std::atoi(v.c_str());
+    else if (k == "--window")
+      a.window = std::atoi(v.c_str());
+    else if (k == "--events")
+      a.events = v;
+    else if (k == "--events-rate")
+      a.events_rate = std::atof(v.c_str());
+    else if (k == "--batch")
+      a.batch = std::atoi(v.c_str());
+    else if (k == "--accounts")
+      a.accounts = v;
+    else if (k == "--admin-token")
+      a.admin_token = v;
+    else if (k == "--decision-token")
+      a.decision_token = v;
+    else if (k == "--pid")
+      a.pid = std::atoi(v.c_str());
     else {
       std::fprintf(stderr, "soak_load: unknown option %s\n", k.c_str());
       return 2;
@@ -190,17 +202,18 @@ int main(int argc, char** argv) {
         local_err = 0;
       };
       for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
-        const auto due = t0 + std::chrono::nanoseconds(static_cast<int64_t>(
-                                  (static_cast<double>(i) + static_cast<double>(c) / a.conns) *
-                                  1e9 / per_conn));
+        const auto due =
+            t0 + std::chrono::nanoseconds(static_cast<int64_t>(
+                     (static_cast<double>(i) + static_cast<double>(c) / a.conns) * 1e9 / per_conn));
         if (due > Clock::now()) std::this_thread::sleep_until(due);
         const std::string& acct = accounts[(i * a.conns + c) % accounts.size()];
         const std::string body = "{\"account_id\":\"" + acct +
                                  "\",\"api_key_id\":\"k1\",\"request\":{\"n\":1,\"max_tokens\":"
                                  "256,\"logprobs\":false}}";
-        std::string req = "POST /v1/decide HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                          "Content-Type: application/json\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\n";
+        std::string req =
+            "POST /v1/decide HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/json\r\nContent-Length: " +
+            std::to_string(body.size()) + "\r\n";
         if (!a.decision_token.empty()) req += "x-distillguard-token: " + a.decision_token + "\r\n";
         req += "\r\n" + body;
         if (fd < 0) fd = Connect(a.port);
@@ -254,7 +267,9 @@ int main(int argc, char** argv) {
     });
   }
 
-  std::printf("| t (s) | decisions | rate/s | p50 µs | p99 µs | max µs | errors | events posted | server RSS MiB |\n");
+  std::printf(
+      "| t (s) | decisions | rate/s | p50 µs | p99 µs | max µs | errors | events posted | server "
+      "RSS MiB |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   std::fflush(stdout);
   std::vector<uint32_t> all;
@@ -288,17 +303,19 @@ int main(int argc, char** argv) {
   stop = true;
   for (auto& th : threads) th.join();
   const double p50 = Pct(all, 0.50), p99 = Pct(all, 0.99), p999 = Pct(all, 0.999);
-  std::printf("\nwhole run: %zu decisions in %d s (%.0f/s, target %.0f/s), p50 %.0f µs, p99 %.0f µs, "
-              "p99.9 %.0f µs, errors %llu; %llu events posted (%llu failed posts)\n",
-              all.size(), a.seconds, static_cast<double>(all.size()) / a.seconds, a.rate, p50, p99,
-              p999, static_cast<unsigned long long>(total_err),
-              static_cast<unsigned long long>(events_posted.load()),
-              static_cast<unsigned long long>(event_errors.load()));
+  std::printf(
+      "\nwhole run: %zu decisions in %d s (%.0f/s, target %.0f/s), p50 %.0f µs, p99 %.0f µs, "
+      "p99.9 %.0f µs, errors %llu; %llu events posted (%llu failed posts)\n",
+      all.size(), a.seconds, static_cast<double>(all.size()) / a.seconds, a.rate, p50, p99, p999,
+      static_cast<unsigned long long>(total_err),
+      static_cast<unsigned long long>(events_posted.load()),
+      static_cast<unsigned long long>(event_errors.load()));
   if (rss_warm > 0) {
-    std::printf("server RSS: %.1f MiB after the first window, %.1f MiB at the end, max %.1f MiB "
-                "(end / first = %.2f)\n",
-                rss_warm / 1024.0, rss_end / 1024.0, rss_max / 1024.0,
-                static_cast<double>(rss_end) / static_cast<double>(rss_warm));
+    std::printf(
+        "server RSS: %.1f MiB after the first window, %.1f MiB at the end, max %.1f MiB "
+        "(end / first = %.2f)\n",
+        rss_warm / 1024.0, rss_end / 1024.0, rss_max / 1024.0,
+        static_cast<double>(rss_end) / static_cast<double>(rss_warm));
   }
   return total_err == 0 && event_errors.load() == 0 ? 0 : 1;
 }
