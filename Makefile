@@ -1,6 +1,6 @@
 # distillguard: the two commands a new user needs are `make demo` and `make test`.
 # Every target installs missing Debian packages first (scripts/deps.sh).
-.PHONY: all deps build demo test test-release test-asan test-tsan fuzz-smoke fuzz eval eval-peer eval-stress train bench bench-serve format tidy clean
+.PHONY: all deps build demo test test-release test-asan test-tsan fuzz-smoke fuzz eval eval-peer eval-stress train bench bench-serve bench-soak bench-evict format tidy clean
 
 JOBS ?= $(shell nproc)
 BIN := build/release/distillguard
@@ -130,6 +130,17 @@ bench: build
 bench-serve: build
 	@scripts/deps.sh --with-bench
 	@bash bench/serve_latency.sh $(BIN)
+
+# Soak: `serve` for SOAK_SECONDS (default 600) at 10,000 decisions/s with event ingest and
+# eviction on; a table of p50/p99 decision latency, errors and RSS per minute (bench/soak.sh).
+# SOAK_SECONDS=60 make bench-soak for a short run.
+bench-soak: build
+	@bash bench/soak.sh $(BIN)
+
+# Eviction: RSS of scan with and without --evict-idle on churning populations of 1x and 4x the
+# accounts with the same active set (bench/evict_memory.sh); reports compared byte for byte.
+bench-evict: build
+	@bash bench/evict_memory.sh $(BIN)
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc')

@@ -7,7 +7,7 @@ dg_layer(common PUBLIC fmt::fmt simdjson::simdjson PkgConfig::XXHASH Threads::Th
 dg_layer(core PUBLIC common)
 dg_layer(features PUBLIC core PRIVATE common PkgConfig::HS PkgConfig::GEOIP SOURCES ${CMAKE_BINARY_DIR}/generated/phrase_db.cc)
 dg_layer(ingest PUBLIC common PRIVATE ZLIB::ZLIB PkgConfig::ZSTD)
-dg_layer(state PUBLIC common core PRIVATE features)
+dg_layer(state PUBLIC common core PRIVATE features PkgConfig::SQLITE)
 dg_layer(detectors PUBLIC core state)
 dg_layer(scoring PUBLIC detectors PRIVATE tomlplusplus::tomlplusplus SOURCES ${CMAKE_BINARY_DIR}/generated/default_model.cc)
 dg_layer(linking PRIVATE common core)

@@ -1,9 +1,12 @@
 // `distillguard scan FILE… [--accounts FILE] [--format F] [--report FILE]`: the batch driver.
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -28,9 +31,22 @@ struct Args {
   std::string indicators_path;
   std::string export_indicators_path;
   double lateness_s = 300;
+  double evict_idle_s = 0;
+  std::string evict_dir;
   size_t summary_items = 10;
   bool quiet = false;
+  bool memory_stats = false;
 };
+
+// "VmRSS: N kB" style fields of /proc/self/status, in KiB (-1 if unavailable).
+long ProcStatusKb(const char* field) {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(field, 0) == 0)
+      return std::strtol(line.c_str() + std::strlen(field), nullptr, 10);
+  }
+  return -1;
+}
 
 int Run(const Args& args) {
   core::NameTable names;
@@ -48,6 +64,24 @@ int Run(const Args& args) {
   }
   if (!args.model_path.empty()) eo.model = scoring::ScoringModel::FromFile(args.model_path);
   engine::Engine eng(eo, names);
+  if (args.evict_idle_s > 0) {
+    // Idle accounts go to a scratch SQLite store in --evict-dir while the scan runs; the report
+    // is the same as without (every account is restored before it is built).
+    if (args.evict_dir.empty()) {
+      fmt::print(stderr, "distillguard: --evict-idle needs --evict-dir\n");
+      return 2;
+    }
+    ::mkdir(args.evict_dir.c_str(), 0755);
+    engine::EvictOptions ev;
+    ev.idle = static_cast<TimeUs>(args.evict_idle_s * kUsPerSec);
+    ev.path = args.evict_dir + "/scan-evicted.db";
+    ev.durable = false;
+    std::string err;
+    if (!eng.EnableEviction(ev, &err)) {
+      fmt::print(stderr, "distillguard: {}\n", err);
+      return 2;
+    }
+  }
   if (!args.accounts.empty()) {
     auto reg = engine::LoadAccountRegistry(args.accounts, eng, names);
     if (!reg.error.empty()) {
@@ -76,6 +110,24 @@ int Run(const Args& args) {
   }
   for (const auto& u : stats.unreadable) fmt::print(stderr, "distillguard: {}\n", u);
 
+  if (args.memory_stats) {
+    // The engine's footprint while streaming (bench/evict_memory.sh): before RestoreAll and the
+    // report, which hold every account at once.
+    const auto es = eng.evict_stats();
+    fmt::print(stderr,
+               "memory: rss_kb={} peak_rss_kb={} resident_accounts={} evicted_accounts={}\n",
+               ProcStatusKb("VmRSS:"), ProcStatusKb("VmHWM:"), es.resident, es.evicted);
+  }
+  if (eng.evicting()) {
+    const auto es = eng.evict_stats();
+    if (!args.quiet) {
+      fmt::print(stderr,
+                 "eviction: {} evictions, {} restores, {} accounts resident of {} at the end\n",
+                 es.evictions, es.restores, es.resident, es.resident + es.evicted);
+    }
+    eng.RestoreAll();
+    if (es.errors) fmt::print(stderr, "distillguard: {} eviction store errors\n", es.errors);
+  }
   auto rep = report::Build(eng);
   TimeUs now = SystemClock().Now();
   if (!args.generated_at.empty()) {
@@ -139,6 +191,12 @@ RunFn Setup(CLI::App& sub) {
                  "Known indicators (JSONL: type, value, operator, source, note) to attribute");
   sub.add_option("--export-indicators", args->export_indicators_path,
                  "Write the indicators of flagged clusters here, in the same format");
+  sub.add_option("--evict-idle", args->evict_idle_s,
+                 "Move accounts idle this many seconds of event time out of memory (0 = never)")
+      ->check(CLI::NonNegativeNumber);
+  sub.add_option("--evict-dir", args->evict_dir, "Directory for the eviction store (SQLite)");
+  sub.add_flag("--memory-stats", args->memory_stats,
+               "Print the process's memory once the events are processed (before the report)");
   sub.add_flag("-q,--quiet", args->quiet, "No summary on stdout");
   AddGeoipOption(sub);
   return [args] { return Run(*args); };

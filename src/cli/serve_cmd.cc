@@ -1,6 +1,8 @@
 // `distillguard serve --config FILE [flags]`: the live service (see serve/service.h and
 // docs/SERVE.md). Every TOML option has a flag; flags override the file.
 #include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <memory>
@@ -41,6 +43,7 @@ int Run(CLI::App& sub, Flags& f) {
   DG_OVERRIDE("--model", model_path);
   DG_OVERRIDE("--accounts", accounts_path);
   DG_OVERRIDE("--lateness", lateness_s);
+  DG_OVERRIDE("--evict-idle", evict_idle_s);
   DG_OVERRIDE("--max-body-bytes", max_body_bytes);
   DG_OVERRIDE("--max-line-bytes", max_line_bytes);
   DG_OVERRIDE("--read-timeout", read_timeout_s);
@@ -60,6 +63,8 @@ int Run(CLI::App& sub, Flags& f) {
   DG_OVERRIDE("--account-header", account_header);
   DG_OVERRIDE("--shadow", policy.shadow);
 #undef DG_OVERRIDE
+  cfg.config_path = f.config;
+  if (given("--shadow")) cfg.shadow_flag = c.policy.shadow ? 1 : 0;
   // --geoip (set while parsing) wins over the file's engine.geoip.
   if (!given("--geoip") && !cfg.geoip_path.empty()) {
     std::error_code ec;
@@ -73,6 +78,15 @@ int Run(CLI::App& sub, Flags& f) {
   if (cfg.admin_token.empty()) {
     if (const char* t = std::getenv("DISTILLGUARD_ADMIN_TOKEN")) cfg.admin_token = t;
   }
+  // SIGINT/SIGTERM (stop) and SIGHUP (policy reload) are taken by Service::Wait's sigwait: block
+  // them before Start() creates the service's threads, which inherit the mask, so that none of
+  // them gets the default action (SIGHUP's is to terminate).
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   SystemClock clock;
   try {
     serve::Service svc(cfg, clock);
@@ -110,6 +124,8 @@ RunFn Setup(CLI::App& sub) {
   sub.add_option("--model", c.model_path, "Scoring model file (TOML)");
   sub.add_option("--accounts", c.accounts_path, "Account registry (accounts.jsonl)");
   sub.add_option("--lateness", c.lateness_s, "Seconds a record may arrive late and be reordered");
+  sub.add_option("--evict-idle", c.evict_idle_s,
+                 "Seconds idle (event time) before an account's state moves to disk (0 = never)");
   sub.add_option("--max-body-bytes", c.max_body_bytes, "Largest request body (decompressed)");
   sub.add_option("--max-line-bytes", c.max_line_bytes, "Reject event lines longer than this");
   sub.add_option("--read-timeout", c.read_timeout_s, "Seconds to read a request");

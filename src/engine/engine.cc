@@ -23,11 +23,11 @@ Engine::Engine(EngineOptions options, NameTable& names)
 Engine::~Engine() = default;
 
 void Engine::SetRegistry(uint64_t account, const state::RegistryInfo& info) {
-  // The shard's registry map holds only accounts not seen yet: an account's first event moves its
-  // entry into its state (one copy per account, not two).
+  // The shard's registry map holds only accounts not seen yet (or evicted): an account's first
+  // event (or its restore) moves its entry into its state (one copy per account, not two).
   Shard& shard = shards_[ShardOf(account)];
   auto it = shard.by_account.find(account);
-  if (it != shard.by_account.end()) {
+  if (it != shard.by_account.end() && shard.states.loaded(it->second)) {
     shard.states[it->second].registry = info;
   } else {
     shard.registry[account] = info;
@@ -84,7 +84,7 @@ const UnitTracker* Engine::KeysOf(uint64_t account_hash) const {
 const AccountState* Engine::FindAccount(uint64_t account_hash) const {
   const Shard& shard = shards_[ShardOf(account_hash)];
   auto it = shard.by_account.find(account_hash);
-  return it == shard.by_account.end() ? nullptr : &shard.states[it->second];
+  return it == shard.by_account.end() ? nullptr : shard.states.get(it->second);
 }
 
 void Engine::EmitFlags() {
@@ -106,6 +106,7 @@ void Engine::EmitFlags() {
 }
 
 void Engine::ProcessBatch() {
+  if (evict_) RestoreBatch();
   const size_t t = static_cast<size_t>(pool_.threads());
   if (t == 1) {
     for (const auto& r : batch_) ProcessEvent(shards_[ShardOf(r.account)], r);
@@ -393,6 +394,7 @@ void Engine::Barrier(bool final) {
   if (final) merged = roots;
   ScoreClusters(roots, merged);
   EmitFlags();
+  if (evict_) EvictIdle();
   if (observer_) observer_->OnBarrier(max_ts_);
 }
 
@@ -442,6 +444,7 @@ bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) co
 
 void Engine::ScoreClusters(const std::vector<uint32_t>& roots,
                            const std::vector<uint32_t>& merged) {
+  if (evict_) RestoreMembers(roots);
   for (uint32_t root : roots) {
     const auto& members = linker_.Members(root);
     if (members.size() < 2) continue;
@@ -496,7 +499,7 @@ std::vector<Engine::AccountRef> Engine::Accounts() const {
   out.reserve(directory_.size());
   for (uint32_t i = 0; i < directory_.size(); ++i) {
     auto [si, pos] = directory_[i];
-    out.push_back({&shards_[si].states[pos], i});
+    out.push_back({shards_[si].states.get(pos), i});
   }
   return out;
 }

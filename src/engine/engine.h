@@ -24,6 +24,7 @@
 #include "core/event.h"
 #include "core/names.h"
 #include "detectors/detector.h"
+#include "engine/state_table.h"
 #include "linking/indicators.h"
 #include "linking/linker.h"
 #include "scoring/scorer.h"
@@ -61,6 +62,29 @@ struct EngineOptions {
   // reaches 3 and each power of two from 4, the states the model decides on mid-stream. Called
   // from worker threads when threads > 1.
   std::function<void(const state::AccountState&)> checkpoint;
+};
+
+// Idle-account eviction (engine_evict.cc): an account with no event for `idle` of event time
+// leaves memory at a barrier, its state (with its end-user and key trackers and its verdict)
+// written to an EvictStore (SQLite) at `path`, and is restored, unchanged, before its next event
+// is processed or when it is linked into a cluster. Accounts in a cluster of two or more stay
+// resident (cluster verdicts recombine their members). Reports are the same with and without
+// eviction: call RestoreAll() before building one.
+struct EvictOptions {
+  TimeUs idle = 0;  // 0 = never evict
+  std::string path;
+  // true (serve): synchronous=FULL, and a restored account's row is kept until a checkpoint no
+  // longer names it (EvictCheckpointBegin/Done), so a restart from the last checkpoint finds every
+  // row it needs. false (scan): a scratch store, emptied on open, rows deleted once restored.
+  bool durable = true;
+};
+
+struct EvictStats {
+  uint64_t resident = 0;  // accounts whose state is in memory
+  uint64_t evicted = 0;   // accounts whose state is in the store
+  uint64_t evictions = 0, restores = 0;
+  uint64_t evicted_flagged = 0;  // of the evicted accounts, those flagged
+  uint64_t errors = 0;  // store failures (the accounts concerned stay resident, or restart empty)
 };
 
 // Verdict changes, delivered on the thread that calls Push/Finish, in a deterministic order
@@ -139,7 +163,8 @@ class Engine {
     const state::AccountState* state;
     uint32_t index;  // linker index
   };
-  // All accounts, in linker-index order (first-seen order).
+  // All accounts, in linker-index order (first-seen order). With eviction on, `state` is null
+  // for an evicted account (RestoreAll() first when every state is needed).
   std::vector<AccountRef> Accounts() const;
   const state::AccountState& AccountAt(uint32_t index) const;
   uint32_t ClusterOf(uint32_t index) const { return linker_.Find(index); }
@@ -155,7 +180,7 @@ class Engine {
   uint64_t late_events() const { return late_; }
   // Readable names (account ids, networks, …) used for evidence.
   NameTable& mutable_names() { return names_; }
-  // Looks an account up by hash; nullptr if never seen.
+  // Looks an account up by hash; nullptr if never seen (or evicted).
   const state::AccountState* FindAccount(uint64_t account_hash) const;
   // Per-end-user tracking of a multi-tenant account; nullptr if it has none.
   const UnitTracker* EndUsersOf(uint64_t account_hash) const;
@@ -184,6 +209,31 @@ class Engine {
   // options. Returns false (and sets *error) on a corrupt or incompatible snapshot.
   bool LoadSnapshot(std::string_view data, std::string* error);
 
+  // --- Idle-account eviction (implemented in engine_evict.cc; see EvictOptions) ---
+  // Opens the store and turns eviction on (before LoadSnapshot when restoring).
+  bool EnableEviction(const EvictOptions& options, std::string* error);
+  // A scratch copy of `live` (loaded from its snapshot) reads evicted accounts from live's store,
+  // never writing to it or evicting.
+  void ShareEvictStore(const Engine& live);
+  bool evicting() const { return evict_ != nullptr; }
+  // Brings every evicted account back into memory (before a report).
+  void RestoreAll();
+  // Deletes store rows no evicted account names (rows written after the checkpoint restored
+  // from, or superseded before it): call after LoadSnapshot or on a fresh start.
+  bool PruneEvictStore(std::string* error);
+  // Around a durable checkpoint: rows superseded before Begin() are deleted by Done(), once the
+  // checkpoint that no longer names them is on disk.
+  void EvictCheckpointBegin();
+  void EvictCheckpointDone();
+  // Reads every evicted account's state back in turn, without keeping it (start-up: publish the
+  // verdicts of accounts that are on disk). Returns how many were read.
+  uint64_t ForEachEvicted(const std::function<void(const state::AccountState&, const UnitTracker*,
+                                                   const UnitTracker*)>& fn);
+  // Counts resident and evicted accounts (walks every shard).
+  EvictStats evict_stats() const;
+  // The running counters only (resident and evicted left 0; cheap); all 0 when eviction is off.
+  EvictStats evict_counters() const;
+
  private:
   struct Slot {
     uint32_t index = UINT32_MAX;  // linker index, assigned at the barrier
@@ -195,7 +245,7 @@ class Engine {
     // Registry entries of this shard's accounts not seen yet (moved into the state on the first
     // event; per shard, so that shard workers erase from their own map).
     std::unordered_map<uint64_t, state::RegistryInfo> registry;
-    ChunkedVector<state::AccountState> states;  // stable addresses, no doubling slack
+    StateTable states;  // stable addresses, resident or evicted (state_table.h)
     std::vector<Slot> slots;
     std::vector<uint32_t> touched;  // positions touched this epoch
     struct Created {
@@ -243,6 +293,12 @@ class Engine {
   void MatchKnownIndicators(state::AccountState& s);
   bool MemberJoinsVerdict(const state::AccountState& member,
                           const state::AccountState& combined) const;
+  // Eviction hooks (engine_evict.cc; no-ops when eviction is off).
+  struct Evictor;
+  void RestoreBatch();                                      // accounts of the pending batch
+  void RestoreMembers(const std::vector<uint32_t>& roots);  // members of clusters to score
+  void RestoreAt(uint32_t shard, uint32_t pos);
+  void EvictIdle();  // at the end of a barrier
 
   EngineOptions opt_;
   NameTable& names_;
@@ -260,6 +316,7 @@ class Engine {
   uint64_t events_ = 0, late_ = 0;
   EngineObserver* observer_ = nullptr;
   std::vector<std::pair<TimeUs, const state::AccountState*>> cluster_flags_;  // at the barrier
+  std::shared_ptr<Evictor> evict_;  // null when eviction is off
 };
 
 }  // namespace dg::engine

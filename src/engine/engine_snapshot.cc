@@ -3,8 +3,9 @@
 //
 // Layout: magic "DGENGSN1", format version, compatibility fields (epoch length, model version),
 // then sections in a fixed order: counters, peer baselines, registry, shards (account states are
-// trivially copyable and written raw, as are the per-tenant trackers; the by-account index is
-// rebuilt on load), directory,
+// trivially copyable and written raw, each after a tag byte: 1 resident, 0 evicted followed by
+// the account hash and its EvictStore row instead; as are the per-tenant trackers; the by-account
+// index is rebuilt on load), directory,
 // cluster verdicts, the pending batch, the linker (union-find, members, postings, pair weights)
 // and the name table; finally an XXH3 checksum of everything before it. Hash maps are written in
 // key order so that equal states give equal bytes.
@@ -47,12 +48,12 @@ DG_SNAPSHOT_ACCESS(LinkerPosters, linking::Linker::posters_);
 
 constexpr char kMagic[8] = {'D', 'G', 'E', 'N', 'G', 'S', 'N', '1'};
 constexpr uint32_t kVersion =
-    12;  // 2: implied singleton member lists; 3: posted-indicator signature; 4: ASN vote;
+    13;  // 2: implied singleton member lists; 3: posted-indicator signature; 4: ASN vote;
          // 5: user-agent set, end-user slots on demand, prevalence; 6: parameter profile
          // (a kind more, quiet holders in postings); 7: network hops within sessions;
          // 8: address changes within sessions, agent/network combinations; 9: client countries;
          // 10: network hops across borders; 11: a cluster's harvest strength in its members'
-         // verdicts; 12: per-key trackers, an account's first key
+         // verdicts; 12: per-key trackers, an account's first key; 13: evicted accounts' stubs
 
 class Writer {
  public:
@@ -184,7 +185,22 @@ void Engine::SaveSnapshot(std::string& out) const {
   // Shards. `flagged` is always empty between batches (EmitFlags drains it).
   w.Pod<uint64_t>(shards_.size());
   for (const Shard& s : shards_) {
-    w.PodVec(s.states);
+    std::vector<uint64_t> hash_of;  // of evicted positions (their state, hence hash, is on disk)
+    w.Pod<uint64_t>(s.states.size());
+    for (size_t i = 0; i < s.states.size(); ++i) {
+      if (const auto* st = s.states.get(i)) {
+        w.Pod<uint8_t>(1);
+        w.Pod(*st);
+        continue;
+      }
+      if (hash_of.empty()) {
+        hash_of.resize(s.states.size());
+        for (const auto& [h, pos] : s.by_account) hash_of[pos] = h;
+      }
+      w.Pod<uint8_t>(0);
+      w.Pod(hash_of[i]);
+      w.Pod(s.states.row(i));
+    }
     w.PodVec(s.slots);
     w.PodVec(s.touched);
     w.PodVec(s.created);
@@ -308,8 +324,32 @@ bool Engine::LoadSnapshot(std::string_view data, std::string* error) {
 
   if (!r.Pod(n) || n != kShards) return fail("shard count differs");
   for (Shard& s : shards_) {
+    auto registry = std::move(s.registry);  // read above
     s = Shard{};
-    if (!r.PodVec(s.states) || !r.PodVec(s.slots) || !r.PodVec(s.touched) || !r.PodVec(s.created)) {
+    s.registry = std::move(registry);
+    uint64_t n_states = 0;
+    if (!r.Count(n_states, 1 + sizeof(uint64_t))) return fail("truncated shard");
+    std::vector<std::pair<uint64_t, uint32_t>> evicted;  // account hash, position
+    for (uint64_t i = 0; i < n_states; ++i) {
+      uint8_t tag = 2;
+      r.Pod(tag);
+      if (tag == 1) {
+        r.Pod(s.states.emplace_back());
+      } else if (tag == 0) {
+        uint64_t h = 0, row = 0;
+        r.Pod(h);
+        r.Pod(row);
+        if (!evict_ || row == 0 || row >= (uint64_t{1} << 62)) {
+          return fail("evicted account without an eviction store");
+        }
+        s.states.push_evicted(row);
+        evicted.emplace_back(h, static_cast<uint32_t>(i));
+      } else {
+        return fail("bad account state tag");
+      }
+      if (!r.ok()) return fail("truncated shard");
+    }
+    if (!r.PodVec(s.slots) || !r.PodVec(s.touched) || !r.PodVec(s.created)) {
       return fail("truncated shard");
     }
     if (s.slots.size() != s.states.size()) return fail("inconsistent shard");
@@ -330,7 +370,15 @@ bool Engine::LoadSnapshot(std::string_view data, std::string* error) {
       }
     }
     s.by_account.reserve(s.states.size());
-    for (uint32_t i = 0; i < s.states.size(); ++i) s.by_account.emplace(s.states[i].account, i);
+    for (uint32_t i = 0; i < s.states.size(); ++i) {
+      if (s.states.loaded(i)) s.by_account.emplace(s.states[i].account, i);
+    }
+    for (auto [h, i] : evicted) s.by_account.emplace(h, i);
+    for (const auto* trackers : {&s.tenants, &s.keyed}) {
+      for (const auto& [pos, t] : *trackers) {
+        if (!s.states.loaded(pos)) return fail("unit tracker of an evicted account");
+      }
+    }
   }
   if (!r.PodVec(directory_)) return fail("truncated directory");
   for (auto [si, pos] : directory_) {

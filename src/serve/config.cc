@@ -104,6 +104,7 @@ void Apply(const toml::table& root, ServeConfig& c) {
   Get(e, "accounts", c.accounts_path);
   Get(e, "geoip", c.geoip_path);
   Get(e, "lateness_s", c.lateness_s);
+  Get(e, "evict_idle_s", c.evict_idle_s);
   Get(e, "max_line_bytes", c.max_line_bytes);
   auto h = t["http"];
   Get(h, "threads", c.http_threads);
@@ -206,6 +207,12 @@ void LoadConfigFile(const std::string& path, ServeConfig& cfg) {
   } catch (const toml::parse_error& e) {
     throw std::runtime_error(fmt::format("{}: {}", path, e.description()));
   }
+}
+
+Policy LoadPolicyFile(const std::string& path) {
+  ServeConfig fresh;
+  LoadConfigFile(path, fresh);
+  return fresh.policy;
 }
 
 }  // namespace dg::serve

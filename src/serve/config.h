@@ -74,6 +74,9 @@ struct ServeConfig {
   std::string accounts_path;
   std::string geoip_path;  // GeoIP country database, or "none" (features::CountryDb)
   double lateness_s = 300;
+  // Accounts with no event for this many seconds (event time) leave memory for
+  // data_dir/evicted.db (SQLite) and come back on their next event; 0 = keep all in memory.
+  double evict_idle_s = 0;
   size_t max_body_bytes = 32u << 20;  // decompressed
   size_t max_line_bytes = 1u << 20;
   double read_timeout_s = 30;
@@ -92,7 +95,13 @@ struct ServeConfig {
   bool log_decisions = true;                           // non-allow decisions to SQLite
   std::string account_header = "openai-organization";  // authz: header naming the account
   Policy policy;
+  // Where the policy is reloaded from (SIGHUP, POST /v1/admin/reload): the --config file.
+  std::string config_path;
+  int shadow_flag = -1;  // --shadow given on the command line (wins over reloads too); -1 = not
 };
+
+// The [policy] section of a TOML file (hot reload). Throws std::runtime_error on a bad file.
+Policy LoadPolicyFile(const std::string& path);
 
 // Loads a TOML file into `cfg` (keys absent from the file keep their values).
 void LoadConfigFile(const std::string& path, ServeConfig& cfg);

@@ -25,7 +25,8 @@ constexpr uint64_t kAcctReq = 0xa1, kAcctTok = 0xa2, kKeyReq = 0xa3, kUserReq = 
 
 Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail_open) {
   Decision d;
-  const Policy& p = policy_;
+  const std::shared_ptr<const Policy> policy = policy_.load(std::memory_order_acquire);
+  const Policy& p = *policy;
   auto finish = [&]() -> Decision {
     d.would = d.action;
     if (d.action == Action::kDegrade) {

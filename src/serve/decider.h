@@ -10,6 +10,8 @@
 // decision is computed and reported as `would`, but the action returned is allow.
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,11 +52,20 @@ class Decider {
  public:
   Decider(const Policy& policy, const VerdictView& view, std::vector<std::string> detector_names,
           const Clock& clock)
-      : policy_(policy), view_(view), detector_names_(std::move(detector_names)), clock_(clock) {}
+      : policy_(std::make_shared<const Policy>(policy)),
+        view_(view),
+        detector_names_(std::move(detector_names)),
+        clock_(clock) {}
   Decision Decide(const DecisionInput& in, bool engine_lagging, bool fail_open);
+  // Hot reload: decisions from now on use `policy`; one in flight finishes with the policy it
+  // started with. Rate-limit buckets (and throttled allowances) carry over.
+  void SetPolicy(const Policy& policy) {
+    policy_.store(std::make_shared<const Policy>(policy), std::memory_order_release);
+  }
+  std::shared_ptr<const Policy> policy() const { return policy_.load(std::memory_order_acquire); }
 
  private:
-  const Policy& policy_;
+  std::atomic<std::shared_ptr<const Policy>> policy_;
   const VerdictView& view_;
   std::vector<std::string> detector_names_;
   const Clock& clock_;

@@ -81,7 +81,27 @@ engine::ScanStats Pipeline::CurrentStats() const {
   return s;
 }
 
+bool Pipeline::EnableEviction(std::string* error) {
+  if (opt_.evict.idle <= 0) return true;
+  return engine_->EnableEviction(opt_.evict, error);
+}
+
+void Pipeline::WithAllAccounts(const std::function<void(const engine::Engine&)>& fn) {
+  engine_->Flush();
+  if (!engine_->evicting()) return fn(*engine_);
+  std::string snap;
+  engine_->SaveSnapshot(snap);
+  core::NameTable names;
+  engine::Engine scratch(opt_.engine, names);
+  scratch.ShareEvictStore(*engine_);
+  std::string err;
+  if (!scratch.LoadSnapshot(snap, &err)) return fn(*engine_);  // not reached: our own snapshot
+  scratch.RestoreAll();
+  fn(scratch);
+}
+
 std::string Pipeline::Checkpoint() {
+  engine_->EvictCheckpointBegin();
   engine_->Flush();
   std::string out(kMagic, sizeof(kMagic));
   const engine::ScanStats s = CurrentStats();
@@ -134,6 +154,7 @@ bool Pipeline::Restore(std::string_view data, std::string* error) {
     return false;
   }
   if (!engine_->LoadSnapshot(data, error)) return false;
+  if (!engine_->PruneEvictStore(error)) return false;
   stats_ = s;
   blank_base_ = s.blank_lines - parser_->blank_lines();
   return true;
@@ -143,18 +164,23 @@ std::string Pipeline::Report(TimeUs generated_at, bool final) {
   engine_->Flush();
   engine::ScanStats s = CurrentStats();
   if (!final) {
-    auto rep = report::Build(*engine_);
-    return report::ToJson(rep, *engine_, s, generated_at);
+    std::string out;
+    WithAllAccounts([&](const engine::Engine& e) {
+      out = report::ToJson(report::Build(e), e, s, generated_at);
+    });
+    return out;
   }
   std::string snap;
   engine_->SaveSnapshot(snap);
   core::NameTable names;
   engine::EngineOptions eo = opt_.engine;
   engine::Engine scratch(eo, names);
+  scratch.ShareEvictStore(*engine_);
   std::string err;
   if (!scratch.LoadSnapshot(snap, &err)) return "{\"error\":\"snapshot copy failed\"}";
   for (const auto& r : reorder_.Pending()) scratch.Push(r);
   scratch.Finish();
+  scratch.RestoreAll();
   auto rep = report::Build(scratch);
   return report::ToJson(rep, scratch, s, generated_at);
 }

@@ -15,6 +15,7 @@
 // leaving the live state untouched.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,7 @@ struct PipelineOptions {
   std::string format = "exchange";
   size_t max_line_bytes = 1 << 20;
   TimeUs lateness = 5 * kUsPerMin;
+  engine::EvictOptions evict;  // idle accounts to disk (evict.idle > 0; see EnableEviction)
 };
 
 class Pipeline {
@@ -45,8 +47,16 @@ class Pipeline {
   // Makes every released event visible in the engine's verdicts (no effect on results).
   void Flush() { engine_->Flush(); }
 
+  // Turns idle-account eviction on (options.evict), before Restore(). On a fresh start (no
+  // checkpoint) call engine().PruneEvictStore() afterwards; Restore() prunes by itself.
+  bool EnableEviction(std::string* error);
+  // Also marks the eviction rows superseded so far for deletion: call
+  // engine().EvictCheckpointDone() once the checkpoint is durably written.
   std::string Checkpoint();
   bool Restore(std::string_view data, std::string* error);
+  // Calls fn with an engine holding every account's state: the live engine, or with eviction on
+  // a scratch copy with the evicted accounts read back (the live state untouched).
+  void WithAllAccounts(const std::function<void(const engine::Engine&)>& fn);
 
   // The report contract for the current state; `final` = as if the input ended now.
   std::string Report(TimeUs generated_at, bool final);

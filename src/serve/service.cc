@@ -54,7 +54,9 @@ constexpr int64_t kDefaultAlertsLimit = 1000, kMaxAlertsLimit = 10000;  // GET /
 // The one method a known endpoint accepts (others get 405), or nullptr: /healthz, /metrics and
 // /v1/authz answer any method (probes and gateway subrequests use several).
 const char* AllowedMethod(std::string_view path) {
-  if (path == "/v1/decide" || path == "/v1/events" || path == "/v1/admin/checkpoint") return "POST";
+  if (path == "/v1/decide" || path == "/v1/events" || path == "/v1/admin/checkpoint" ||
+      path == "/v1/admin/reload")
+    return "POST";
   if (path == "/v1/report" || path == "/v1/alerts" || path.rfind("/v1/accounts/", 0) == 0 ||
       path.rfind("/v1/clusters/", 0) == 0)
     return "GET";
@@ -98,7 +100,13 @@ bool Service::Start(std::string* error) {
   po.format = cfg_.format;
   po.max_line_bytes = cfg_.max_line_bytes;
   po.lateness = static_cast<TimeUs>(cfg_.lateness_s * kUsPerSec);
+  if (cfg_.evict_idle_s > 0) {
+    po.evict.idle = static_cast<TimeUs>(cfg_.evict_idle_s * kUsPerSec);
+    po.evict.path = cfg_.data_dir + "/evicted.db";
+    po.evict.durable = true;
+  }
   pipeline_ = std::make_unique<Pipeline>(po);
+  if (!pipeline_->EnableEviction(error)) return false;
   for (const auto& d : pipeline_->engine().scorer().detectors()) {
     detector_names_.emplace_back(d->name());
   }
@@ -108,6 +116,8 @@ bool Service::Start(std::string* error) {
   if (::access(ckpt.c_str(), F_OK) == 0) {
     if (!ReadFile(ckpt, &data, error)) return false;
     if (!pipeline_->Restore(data, error)) return false;
+  } else if (!pipeline_->engine().PruneEvictStore(error)) {
+    return false;
   }
   if (!cfg_.accounts_path.empty()) {
     auto reg =
@@ -140,6 +150,31 @@ bool Service::Start(std::string* error) {
     fmt::print(stderr, "distillguard serve: replayed {} batches from the log\n", replayed);
   m_processed_seq_ = pipeline_->next_seq() - 1;
   Publish(true);
+  // Accounts on disk keep their verdicts at the gateway: publish them once (Publish() sees only
+  // resident accounts; an evicted account's verdict cannot change until it is restored).
+  if (pipeline_->engine().evicting()) {
+    std::vector<std::pair<uint64_t, AccountVerdict>> changes;
+    auto units = [&](uint64_t account, const engine::UnitTracker* t, auto key_of) {
+      if (!t) return;
+      for (const auto& slot : t->slots) {
+        if (!slot.state.verdict.flagged) continue;
+        const auto v = UnitVerdict(slot.state.verdict);
+        published_[key_of(account, slot.unit)] = v;
+        changes.emplace_back(key_of(account, slot.unit), v);
+      }
+    };
+    pipeline_->engine().ForEachEvicted([&](const state::AccountState& s,
+                                           const engine::UnitTracker* end_users,
+                                           const engine::UnitTracker* keys) {
+      const AccountVerdict v = VerdictOf(s, UINT32_MAX);
+      published_[s.account] = v;
+      changes.emplace_back(s.account, v);
+      units(s.account, end_users, &VerdictView::EndUserKey);
+      units(s.account, keys, &VerdictView::ApiKeyKey);
+    });
+    view_.Update(changes);
+    Publish(true);
+  }
   if (!WriteCheckpoint(error)) return false;
 
   decider_ = std::make_unique<Decider>(cfg_.policy, view_, detector_names_, clock_);
@@ -175,10 +210,19 @@ void Service::Wait(bool signals) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::thread([this, set] {
       int sig = 0;
-      sigwait(&set, &sig);
+      while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+        std::string err;
+        if (ReloadPolicy(&err)) {
+          fmt::print(stderr, "distillguard serve: SIGHUP: policy reloaded from {}\n",
+                     cfg_.config_path);
+        } else {
+          fmt::print(stderr, "distillguard serve: SIGHUP: policy not reloaded: {}\n", err);
+        }
+      }
       std::lock_guard lock(stop_mu_);
       stopped_ = true;
       stop_cv_.notify_all();
@@ -186,6 +230,28 @@ void Service::Wait(bool signals) {
   }
   std::unique_lock lock(stop_mu_);
   stop_cv_.wait(lock, [&] { return stopped_; });
+}
+
+bool Service::ReloadPolicy(std::string* error) {
+  std::lock_guard lock(reload_mu_);
+  auto fail = [&](std::string msg) {
+    ++m_reload_failures_;
+    *error = std::move(msg);
+    return false;
+  };
+  if (cfg_.config_path.empty())
+    return fail("serve was started without --config: nothing to reload");
+  if (!decider_) return fail("the service is not started");
+  Policy p;
+  try {
+    p = LoadPolicyFile(cfg_.config_path);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  if (cfg_.shadow_flag >= 0) p.shadow = cfg_.shadow_flag == 1;  // the command line still wins
+  decider_->SetPolicy(p);
+  ++m_reloads_;
+  return true;
 }
 
 void Service::Stop() {
@@ -338,6 +404,8 @@ void Service::IngestLoop() {
 bool Service::WriteCheckpoint(std::string* error) {
   const std::string blob = pipeline_->Checkpoint();
   if (!WriteFileAtomically(cfg_.data_dir + "/checkpoint.bin", blob, error)) return false;
+  // Eviction rows the previous checkpoint named and this one does not can go now.
+  pipeline_->engine().EvictCheckpointDone();
   {
     std::lock_guard lock(wal_file_mu_);
     wal_.DropBefore(pipeline_->next_seq());
@@ -346,6 +414,15 @@ bool Service::WriteCheckpoint(std::string* error) {
   bytes_since_checkpoint_ = 0;
   ++m_checkpoints_;
   return true;
+}
+
+AccountVerdict Service::UnitVerdict(const state::Verdict& ev) {
+  AccountVerdict u;
+  u.score = ev.peak_score;
+  u.level = ev.level;
+  u.flagged = ev.flagged;
+  u.strength = ev.peak_strength;
+  return u;
 }
 
 AccountVerdict Service::VerdictOf(const state::AccountState& s, uint32_t index) const {
@@ -375,9 +452,12 @@ void Service::Publish(bool force) {
     published_[account] = v;
     changes.emplace_back(account, v);
   };
-  int64_t flagged = 0;
+  const engine::EvictStats ec = eng.evict_counters();
+  int64_t flagged = static_cast<int64_t>(ec.evicted_flagged), resident = 0;
   const auto refs = eng.Accounts();
   for (const auto& ref : refs) {
+    if (!ref.state) continue;  // evicted: its verdict was published and cannot have changed
+    ++resident;
     const AccountVerdict v = VerdictOf(*ref.state, ref.index);
     flagged += v.flagged;
     consider(ref.state->account, v);
@@ -388,12 +468,7 @@ void Service::Publish(bool force) {
     for (const auto& slot : tracker.slots) {
       const auto& ev = slot.state.verdict;
       if (!ev.flagged) continue;
-      AccountVerdict u;
-      u.score = ev.peak_score;
-      u.level = ev.level;
-      u.flagged = true;
-      u.strength = ev.peak_strength;
-      consider(key_of(account, slot.unit), u);
+      consider(key_of(account, slot.unit), UnitVerdict(ev));
     }
   };
   eng.ForEachEndUserTracker([&](uint64_t account, const engine::UnitTracker& tracker) {
@@ -412,6 +487,10 @@ void Service::Publish(bool force) {
   m_events_ = static_cast<int64_t>(pipeline_->stats().events);
   m_accounts_ = static_cast<int64_t>(refs.size());
   m_flagged_ = flagged;
+  m_resident_ = resident;
+  m_evictions_ = static_cast<int64_t>(ec.evictions);
+  m_restores_ = static_cast<int64_t>(ec.restores);
+  m_evict_errors_ = static_cast<int64_t>(ec.errors);
   last_publish_us_ = clock_.Now();
 }
 
@@ -763,6 +842,19 @@ void Service::HandleAdmin(HttpRequest& req, Reply& reply) {
       reply(Json(200, pipeline_->Report(GeneratedAt(), final)));
     });
   }
+  if (p == "/v1/admin/reload" && req.method == "POST") {
+    std::string err;
+    if (!ReloadPolicy(&err)) {
+      return reply(Error(cfg_.config_path.empty() ? 409 : 400, "invalid_request_error", err,
+                         "invalid_config"));
+    }
+    const auto pol = decider_->policy();
+    std::string out;
+    JsonWriter w(out);
+    w.BeginObject().Field("reloaded", true).Field("config", cfg_.config_path);
+    w.Field("shadow", pol->shadow).EndObject();
+    return reply(Json(200, std::move(out)));
+  }
   if (p == "/v1/admin/checkpoint" && req.method == "POST") {
     return RunOnIngest(reply, [this](const Reply& reply) {
       std::string err;
@@ -780,71 +872,75 @@ void Service::HandleAdmin(HttpRequest& req, Reply& reply) {
                               "bad or truncated %-escape in the path", "invalid_encoding"));
     }
     return RunOnIngest(reply, [this, id = *decoded, is_account](const Reply& reply) {
-      pipeline_->Flush();
-      const auto& eng = pipeline_->engine();
-      auto rep = report::Build(eng);
-      std::string out;
-      JsonWriter w(out);
-      auto evidence = [&](const std::vector<report::EvidenceItem>& ev) {
-        w.Key("evidence").BeginArray();
-        for (const auto& e : ev) {
-          w.BeginObject().Field("detector", e.detector).Field("weight", e.weight);
-          w.Field("detail", e.detail).EndObject();
-        }
-        w.EndArray();
-      };
-      auto time_field = [&](const char* k, TimeUs t) {
-        if (t < 0) {
-          w.Key(k).Null();
-        } else {
-          w.Field(k, FormatRfc3339(t));
-        }
-      };
-      if (is_account) {
-        for (const auto& a : rep.accounts) {
-          if (a.account_id != id) continue;
-          w.BeginObject().Field("account_id", a.account_id).Field("score", a.score);
-          w.Field("level", scoring::LevelName(a.level)).Field("flagged", a.flagged);
-          time_field("first_flagged_at", a.first_flagged_at);
-          w.Field("cluster_id", a.cluster_id);
-          evidence(a.evidence);
-          w.Key("stats").BeginObject().Field("requests", a.state->requests);
-          w.Field("output_tokens", a.state->output_tokens).EndObject();
-          w.EndObject();
-          return reply(Json(200, std::move(out)));
-        }
-        // Seen but not yet past its first barrier: answer from the raw state.
-        if (const auto* s = eng.FindAccount(Hash64(id, core::kHashAccount))) {
-          w.BeginObject()
-              .Field("account_id", id)
-              .Field("score", static_cast<double>(s->verdict.peak_score));
-          w.Field("level", scoring::LevelName(s->verdict.level))
-              .Field("flagged", s->verdict.flagged);
-          time_field("first_flagged_at", s->verdict.flagged ? s->verdict.first_flagged_at : -1);
-          w.Key("stats").BeginObject().Field("requests", s->requests);
-          w.Field("output_tokens", s->output_tokens).EndObject();
-          w.EndObject();
-          return reply(Json(200, std::move(out)));
-        }
-        return reply(Error(404, "not_found", "unknown account"));
-      }
-      for (const auto& c : rep.clusters) {
-        if (c.cluster_id != id) continue;
-        w.BeginObject().Field("cluster_id", c.cluster_id);
-        w.Key("accounts").BeginArray();
-        for (const auto& a : c.accounts) w.String(a);
-        w.EndArray();
-        w.Field("score", c.score).Field("level", scoring::LevelName(c.level));
-        w.Field("flagged", c.flagged);
-        time_field("first_flagged_at", c.first_flagged_at);
-        evidence(c.evidence);
-        w.EndObject();
-        return reply(Json(200, std::move(out)));
-      }
-      reply(Error(404, "not_found", "unknown cluster"));
+      // With eviction on, on a copy holding every account (evicted ones read back).
+      pipeline_->WithAllAccounts(
+          [&](const engine::Engine& eng) { AnswerAccountOrCluster(eng, id, is_account, reply); });
     });
   }
   reply(Error(404, "not_found", "no such endpoint"));
+}
+
+void Service::AnswerAccountOrCluster(const engine::Engine& eng, const std::string& id,
+                                     bool is_account, const Reply& reply) {
+  auto rep = report::Build(eng);
+  std::string out;
+  JsonWriter w(out);
+  auto evidence = [&](const std::vector<report::EvidenceItem>& ev) {
+    w.Key("evidence").BeginArray();
+    for (const auto& e : ev) {
+      w.BeginObject().Field("detector", e.detector).Field("weight", e.weight);
+      w.Field("detail", e.detail).EndObject();
+    }
+    w.EndArray();
+  };
+  auto time_field = [&](const char* k, TimeUs t) {
+    if (t < 0) {
+      w.Key(k).Null();
+    } else {
+      w.Field(k, FormatRfc3339(t));
+    }
+  };
+  if (is_account) {
+    for (const auto& a : rep.accounts) {
+      if (a.account_id != id) continue;
+      w.BeginObject().Field("account_id", a.account_id).Field("score", a.score);
+      w.Field("level", scoring::LevelName(a.level)).Field("flagged", a.flagged);
+      time_field("first_flagged_at", a.first_flagged_at);
+      w.Field("cluster_id", a.cluster_id);
+      evidence(a.evidence);
+      w.Key("stats").BeginObject().Field("requests", a.state->requests);
+      w.Field("output_tokens", a.state->output_tokens).EndObject();
+      w.EndObject();
+      return reply(Json(200, std::move(out)));
+    }
+    // Seen but not yet past its first barrier: answer from the raw state.
+    if (const auto* s = eng.FindAccount(Hash64(id, core::kHashAccount))) {
+      w.BeginObject()
+          .Field("account_id", id)
+          .Field("score", static_cast<double>(s->verdict.peak_score));
+      w.Field("level", scoring::LevelName(s->verdict.level)).Field("flagged", s->verdict.flagged);
+      time_field("first_flagged_at", s->verdict.flagged ? s->verdict.first_flagged_at : -1);
+      w.Key("stats").BeginObject().Field("requests", s->requests);
+      w.Field("output_tokens", s->output_tokens).EndObject();
+      w.EndObject();
+      return reply(Json(200, std::move(out)));
+    }
+    return reply(Error(404, "not_found", "unknown account"));
+  }
+  for (const auto& c : rep.clusters) {
+    if (c.cluster_id != id) continue;
+    w.BeginObject().Field("cluster_id", c.cluster_id);
+    w.Key("accounts").BeginArray();
+    for (const auto& a : c.accounts) w.String(a);
+    w.EndArray();
+    w.Field("score", c.score).Field("level", scoring::LevelName(c.level));
+    w.Field("flagged", c.flagged);
+    time_field("first_flagged_at", c.first_flagged_at);
+    evidence(c.evidence);
+    w.EndObject();
+    return reply(Json(200, std::move(out)));
+  }
+  reply(Error(404, "not_found", "unknown cluster"));
 }
 
 HttpResponse Service::Metrics() {
@@ -861,6 +957,17 @@ HttpResponse Service::Metrics() {
   g("distillguard_accounts_flagged", "gauge", "Accounts flagged", m_flagged_.load());
   g("distillguard_wal_syncs_total", "counter", "WAL group commits", m_wal_syncs_.load());
   g("distillguard_checkpoints_total", "counter", "Checkpoints written", m_checkpoints_.load());
+  g("distillguard_accounts_resident", "gauge",
+    "Accounts whose state is in memory (the rest evicted)", m_resident_.load());
+  g("distillguard_evictions_total", "counter", "Idle accounts moved to the eviction store",
+    m_evictions_.load());
+  g("distillguard_restores_total", "counter", "Evicted accounts read back", m_restores_.load());
+  g("distillguard_evict_errors_total", "counter", "Eviction store failures",
+    m_evict_errors_.load());
+  g("distillguard_policy_reloads_total", "counter", "Policy reloads (SIGHUP, /v1/admin/reload)",
+    m_reloads_.load());
+  g("distillguard_policy_reload_failures_total", "counter", "Policy reloads refused (bad file)",
+    m_reload_failures_.load());
   g("distillguard_alerts_total", "counter", "New alerts", m_alerts_.load());
   g("distillguard_auth_failures_total", "counter", "Requests with a bad token",
     m_auth_failures_.load());

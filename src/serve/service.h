@@ -65,7 +65,7 @@ class Service final : public engine::EngineObserver {
   ~Service() override;
   // Recovers state and starts all threads. Returns false (with *error) on failure.
   bool Start(std::string* error);
-  // Blocks until Stop() (or SIGINT/SIGTERM when `signals`).
+  // Blocks until Stop() (or SIGINT/SIGTERM when `signals`; SIGHUP then reloads the policy).
   void Wait(bool signals);
   void Stop();
   uint16_t port() const;
@@ -78,6 +78,10 @@ class Service final : public engine::EngineObserver {
   // wire (400 / 413), and handlers that threw (500, distillguard_request_exceptions_total).
   void CountBadRequest() { ++m_bad_requests_; }
   void CountRequestException() { ++m_request_exceptions_; }
+  // Re-reads the [policy] section of the config file (cfg.config_path) and decides with it from
+  // now on; engine state, verdicts and rate-limit buckets are kept. SIGHUP (when Wait handles
+  // signals) and POST /v1/admin/reload call it. On error the old policy stays.
+  bool ReloadPolicy(std::string* error);
 
   // EngineObserver (ingest thread).
   void OnAccountFlagged(const state::AccountState& account, TimeUs at, bool by_cluster) override;
@@ -114,6 +118,7 @@ class Service final : public engine::EngineObserver {
   void Publish(bool force);
   bool WriteCheckpoint(std::string* error);
   AccountVerdict VerdictOf(const state::AccountState& s, uint32_t index) const;
+  static AccountVerdict UnitVerdict(const state::Verdict& v);  // an end user's or key's own
   TimeUs GeneratedAt() const;
   bool Authorized(const HttpRequest& req) const;
   bool DecisionAuthorized(const HttpRequest& req) const;
@@ -123,6 +128,8 @@ class Service final : public engine::EngineObserver {
   HttpResponse HandleDecide(const HttpRequest& req);
   HttpResponse HandleAuthz(const HttpRequest& req);
   void HandleAdmin(HttpRequest& req, Reply& reply);
+  void AnswerAccountOrCluster(const engine::Engine& eng, const std::string& id, bool is_account,
+                              const Reply& reply);
   HttpResponse Metrics();
 
   ServeConfig cfg_;
@@ -164,6 +171,9 @@ class Service final : public engine::EngineObserver {
   std::array<std::atomic<uint64_t>, kLatBuckets + 1> m_lat_{};  // decision latency histogram
   std::atomic<uint64_t> m_lat_sum_ns_{0};
   std::atomic<int64_t> m_events_{0}, m_accounts_{0}, m_flagged_{0};
+  std::atomic<int64_t> m_resident_{0}, m_evictions_{0}, m_restores_{0}, m_evict_errors_{0};
+  std::atomic<uint64_t> m_reloads_{0}, m_reload_failures_{0};
+  std::mutex reload_mu_;
 };
 
 }  // namespace dg::serve

@@ -183,6 +183,7 @@ TEST(Decider, VerdictsListsAndThrottle) {
   d.Decide(in, true, false);  // fail closed when lagging: the throttled allowance, then 429
   EXPECT_EQ(d.Decide(in, true, false).action, Action::kThrottle);
   p.shadow = true;
+  d.SetPolicy(p);  // the decider keeps its own copy: a change applies through SetPolicy (reload)
   auto shadow = d.Decide(in, true, false);
   EXPECT_EQ(shadow.action, Action::kAllow);
   EXPECT_EQ(shadow.would, Action::kThrottle);
