@@ -3,6 +3,7 @@
 // scored under many keys. Bad lines are reported with line and reason, counted, and skipped.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -34,16 +35,21 @@ int Run(const Args& a) {
   std::vector<std::string> errors;
   std::vector<uint32_t> ids;
   std::string out;
-  int64_t texts = 0, tokens = 0;
+  int64_t texts = 0, tokens = 0, bytes = 0;
+  double encode_s = 0;  // time inside Encode only (for --count, the benchmark's figure)
   auto on_text = [&](tokenize::TextRecord&& r) {
     ids.clear();
     std::string why;
-    if (!tok->Encode(r.text, &ids, &why, opts)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const bool ok = tok->Encode(r.text, &ids, &why, opts);
+    encode_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!ok) {
       errors.push_back(fmt::format("{}: line {}: {}", a.texts, r.line, why));
       return;
     }
     ++texts;
     tokens += static_cast<int64_t>(ids.size());
+    bytes += static_cast<int64_t>(r.text.size());
     if (a.count) return;
     JsonWriter w(out);
     w.BeginObject().Field("id", r.id).Key("tokens").BeginArray();
@@ -59,7 +65,10 @@ int Run(const Args& a) {
     fmt::print(stderr, "distillguard tokenize: {}\n", err);
     return 2;
   }
-  if (a.count) out += fmt::format("{} text(s), {} token(s)\n", texts, tokens);
+  if (a.count) {
+    out += fmt::format("{} text(s), {} token(s), {} byte(s); encode {:.3f} s, {:.0f} tokens/s\n",
+                       texts, tokens, bytes, encode_s, encode_s > 0 ? tokens / encode_s : 0.0);
+  }
   std::fwrite(out.data(), 1, out.size(), stdout);
   for (const auto& e : errors) fmt::print(stderr, "distillguard tokenize: skipped {}\n", e);
   if (!errors.empty()) {
@@ -88,7 +97,8 @@ RunFn Setup(CLI::App& sub) {
                  "encode, tiktoken's allowed_special=\"all\"); text: they are ordinary text")
       ->check(CLI::IsMember({"match", "text"}))
       ->capture_default_str();
-  sub.add_flag("--count", a->count, "Print only the number of texts and tokens");
+  sub.add_flag("--count", a->count,
+               "Print only the numbers of texts, tokens and bytes, and the time spent encoding");
   sub.footer(
       "Output: one {\"id\", \"tokens\": [ids]} per line, the input of `prove --tokens`. "
       "Bad lines go to stderr as FILE: line N: reason and are skipped. See docs/PROVE.md.");

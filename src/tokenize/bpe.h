@@ -39,6 +39,12 @@ class Bpe {
   // dropped without one: Hugging Face's behaviour for a BPE without that byte.
   void set_unknown(std::optional<uint32_t> unk, bool fuse) { unk_ = unk, fuse_unk_ = fuse; }
 
+  // Capacity hints for loading (0: no hint).
+  void Reserve(size_t tokens, size_t merges) {
+    if (tokens) vocab_.reserve(tokens);
+    if (merges) merges_.reserve(merges);
+  }
+
   std::optional<uint32_t> Find(std::string_view bytes) const;
   const Merge* FindMerge(uint32_t left, uint32_t right) const;
   size_t num_tokens() const { return vocab_.size(); }

@@ -216,6 +216,7 @@ class Loader {
     if (m["vocab"].get_object().get(vocab)) return Fail(err, "model: \"vocab\" is not an object");
     boost::unordered_flat_map<std::string_view, uint32_t> ids;  // byte-level text -> id
     ids.reserve(vocab.size());
+    im_.bpe.Reserve(vocab.size(), 0);
     std::string bytes;
     for (auto field : vocab) {
       uint64_t id;
@@ -231,6 +232,7 @@ class Loader {
     }
     array merges;
     if (m["merges"].get_array().get(merges)) return Fail(err, "model: \"merges\" is not an array");
+    im_.bpe.Reserve(0, merges.size());
     uint32_t rank = 0;
     std::string joined;
     for (element me : merges) {

@@ -13,17 +13,21 @@ constexpr std::string_view kWhiteSpaceItems =
     "\\x{9}-\\x{D}\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}"
     "\\x{205F}\\x{3000}";
 
-// JIT stack per thread: the default 32 kB on the machine stack is too small for long look-ahead
-// runs; grows up to 8 MB.
-struct JitStack {
+// Per thread: a JIT stack (the default 32 kB on the machine stack is too small for long look-ahead
+// runs); grows up to 8 MB. The match data holds one offset pair: only the whole match is used
+// (pcre2_match then returns 0 for patterns with groups, and still sets the whole match).
+struct MatchState {
   pcre2_jit_stack* stack = nullptr;
   pcre2_match_context* ctx = nullptr;
-  JitStack() {
+  pcre2_match_data* md = nullptr;
+  MatchState() {
     stack = pcre2_jit_stack_create(64 * 1024, 8 * 1024 * 1024, nullptr);
     ctx = pcre2_match_context_create(nullptr);
+    md = pcre2_match_data_create(1, nullptr);
     if (stack && ctx) pcre2_jit_stack_assign(ctx, nullptr, stack);
   }
-  ~JitStack() {
+  ~MatchState() {
+    if (md) pcre2_match_data_free(md);
     if (ctx) pcre2_match_context_free(ctx);
     if (stack) pcre2_jit_stack_free(stack);
   }
@@ -122,10 +126,10 @@ std::unique_ptr<Regex> Regex::Compile(std::string_view pattern, bool literal, st
 
 bool Regex::FindAll(std::string_view s, std::vector<std::pair<size_t, size_t>>* out,
                     std::string* err) const {
-  thread_local JitStack jit;
-  pcre2_match_data* md = pcre2_match_data_create_from_pattern(code_->code, nullptr);
-  if (!md) {
-    *err = "out of memory (regex match data)";
+  thread_local MatchState state;
+  pcre2_match_data* md = state.md;
+  if (!md || !state.ctx) {
+    *err = "out of memory (regex match state)";
     return false;
   }
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(s.data());
@@ -133,7 +137,7 @@ bool Regex::FindAll(std::string_view s, std::vector<std::pair<size_t, size_t>>* 
   bool ok = true;
   while (pos <= s.size()) {
     const int rc =
-        pcre2_match(code_->code, subject, s.size(), pos, PCRE2_NO_UTF_CHECK, md, jit.ctx);
+        pcre2_match(code_->code, subject, s.size(), pos, PCRE2_NO_UTF_CHECK, md, state.ctx);
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) {
       *err = fmt::format("regex /{}/ failed at byte {}: {}", pattern_, pos, PcreError(rc));
@@ -152,7 +156,6 @@ bool Regex::FindAll(std::string_view s, std::vector<std::pair<size_t, size_t>>* 
       while (pos < s.size() && (static_cast<unsigned char>(s[pos]) & 0xC0) == 0x80) ++pos;
     }
   }
-  pcre2_match_data_free(md);
   return ok;
 }
 

@@ -10,6 +10,7 @@
 // up first, as tiktoken does; only regex matches are encoded (the regex covers all text).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "tokenize/tokenizer_impl.h"
@@ -88,6 +89,9 @@ std::unique_ptr<Tokenizer> Tokenizer::FromTiktoken(std::string_view ranks,
   im->name = std::string(enc->name);
   // Parse: every token's bytes, by rank.
   std::vector<std::pair<std::string, uint32_t>> tokens;
+  const size_t lines = static_cast<size_t>(std::count(ranks.begin(), ranks.end(), '\n')) + 1;
+  tokens.reserve(lines);
+  im->bpe.Reserve(lines, 0);
   size_t pos = 0, lineno = 0;
   std::string bytes;
   while (pos < ranks.size()) {
@@ -128,7 +132,9 @@ std::unique_ptr<Tokenizer> Tokenizer::FromTiktoken(std::string_view ranks,
       return nullptr;
     }
   }
-  // Pair table: every split of a token into two tokens merges into it at its rank.
+  // Pair table: every split of a token into two tokens merges into it at its rank (about three
+  // pairs per token in cl100k/o200k).
+  im->bpe.Reserve(0, tokens.size() * 3);
   for (const auto& [tok, rank] : tokens) {
     const std::string_view t = tok;
     for (size_t k = 1; k < t.size(); ++k) {

@@ -6,7 +6,6 @@
 #include <simdjson.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "tokenize/byte_level.h"
 #include "tokenize/tokenizer_impl.h"
@@ -188,9 +187,15 @@ std::unique_ptr<Tokenizer> Tokenizer::Load(const std::string& path, std::string*
     *err = fmt::format("cannot open {}", path);
     return nullptr;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const std::string data = ss.str();
+  std::string data;
+  in.seekg(0, std::ios::end);
+  data.resize(static_cast<size_t>(std::max<std::streamoff>(in.tellg(), 0)));
+  in.seekg(0);
+  in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  if (!in) {
+    *err = fmt::format("cannot read {}", path);
+    return nullptr;
+  }
   const size_t first = data.find_first_not_of(" \t\r\n");
   std::unique_ptr<Tokenizer> t;
   if (first != std::string::npos && data[first] == '{') {

@@ -14,10 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Tiktoken } from 'js-tiktoken/lite';
-import cl100k from 'js-tiktoken/ranks/cl100k_base';
-import o200k from 'js-tiktoken/ranks/o200k_base';
-import { TokenizerLoader } from '@lenml/tokenizers';
+import { collectPrompts, referenceTokenizers } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -37,80 +34,64 @@ const corpora = path.join(shared, 'data/corpora');
 const dir = opt('--keep', '') || fs.mkdtempSync(path.join(os.tmpdir(), 'dg-tokref-'));
 fs.mkdirSync(dir, { recursive: true });
 
-// Prompts, in a fixed order.
-const prompts = [];
-let index = 0;
-for (const sub of fs.readdirSync(corpora).sort()) {
-  const d = path.join(corpora, sub);
-  if (!fs.statSync(d).isDirectory()) continue;
-  for (const f of fs.readdirSync(d).sort()) {
-    if (!f.endsWith('.jsonl')) continue;
-    const lines = fs.readFileSync(path.join(d, f), 'utf8').split('\n');
-    lines.forEach((line, ln) => {
-      if (!line.trim()) return;
-      const rec = JSON.parse(line);
-      (rec.turns || []).forEach((t, k) => {
-        if (index++ % every === 0) prompts.push({ id: `${sub}/${f}:${ln + 1}:${k}`, text: t });
-      });
-    });
-  }
-}
+const { prompts, total: index } = collectPrompts(corpora, every);
+
+// Edge cases, always checked: empty text, emoji, scripts, normalisation forms, long whitespace
+// runs and words (the heap path of the C++ BPE; kept to ~1,500 characters because js-tiktoken's
+// merge loop is quadratic: 10,000 spaces take it 30 s), digits, contractions, special tokens. Not here:
+// characters where the JS regexes differ from the Rust/Oniguruma ones the models' own
+// tokenizers use (U+0085 and U+FEFF in \s, U+017F in (?i:'s)); see docs/PROVE.md.
+const edge = [
+  '',
+  ' ',
+  '\u{1F468}\u200D\u{1F469}\u200D\u{1F467} family, \u{1F1EB}\u{1F1F7} flag, \u{1F44D}\u{1F3FD} 1\uFE0F\u20E3',
+  '\u4F60\u597D\uFF0C\u4E16\u754C\u3002\u6211\u4EEC\u5728\u5317\u4EAC2024\u5E74\u89C1\u9762',
+  '\u3053\u3093\u306B\u3061\u306F\u3001\u30AB\u30BF\u30AB\u30CA\u3068\u6F22\u5B57 \uD55C\uAD6D\uC5B4 \u0E20\u0E32\u0E29\u0E32\u0E44\u0E17\u0E22',
+  '\u0645\u0631\u062D\u0628\u0627 \u05E9\u05DC\u05D5\u05DD \u0928\u092E\u0938\u094D\u0924\u0947 \u0BA4\u0BAE\u0BBF\u0BB4\u0BCD',
+  'cafe\u0301 A\u030A \u1100\u1161\u11A8 \uFB01 \u2460 \uFF21\uFF22\uFF23',
+  ' '.repeat(1500),
+  '\n'.repeat(1000) + 'x' + '\t'.repeat(200),
+  'a \n \n\n  \r\n\t\t  b   \n',
+  'end with spaces   ',
+  'x'.repeat(1500),
+  'ab'.repeat(600) + ' ' + '\u00E9'.repeat(400),
+  '1234567890123 3.14159 1,000,000 \uFF13\uFF14\uFF15 \u0663\u0664\u0665 \u2166',
+  "I'M HE'S they'Re we'VE you'll it'D 's's's don't",
+  'x=1;y=22;z=333;w=4444 C++ & C# -> code!!! https://example.com/a?b=c#d',
+  'def f(x):\n\treturn x  # comment\n\n    pass\n',
+  '<|endoftext|> and <|endofprompt|><|fim_prefix|>',
+  '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n',
+  '<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|>',
+  '<\uFF5Cbegin\u2581of\u2581sentence\uFF5C>hi<\uFF5Cend\u2581of\u2581sentence\uFF5C>',
+  '<think>x</think> <|endoftext <|im_end',
+  'line\u2028separator\u2029paragraph \u00A0nbsp \u3000ideographic',
+];
+edge.forEach((t, i) => prompts.push({ id: `edge:${i}`, text: t }));
+
 const textsFile = path.join(dir, 'texts.jsonl');
 fs.writeFileSync(textsFile, prompts.map((p) => JSON.stringify(p)).join('\n') + '\n');
 const chars = prompts.reduce((n, p) => n + p.text.length, 0);
-console.log(`${prompts.length} of ${index} prompts (every ${every}), ${chars} characters`);
+console.log(`${prompts.length - edge.length} of ${index} corpus prompts (every ${every}) and ` +
+  `${edge.length} edge cases, ${chars} characters`);
 
-// js-tiktoken's ranks written as standard tiktoken rank files for the C++ loader.
-function writeTiktoken(name, ranks) {
-  const file = path.join(dir, `${name}.tiktoken`);
-  const out = [];
-  for (const line of ranks.bpe_ranks.split('\n')) {
-    if (!line) continue;
-    const [, offset, ...toks] = line.split(' ');
-    toks.forEach((t, i) => out.push(`${t} ${Number.parseInt(offset, 10) + i}`));
-  }
-  fs.writeFileSync(file, out.join('\n') + '\n');
-  return file;
-}
+const tokenizers = referenceTokenizers(root, dir)
+  .filter(([n]) => only.length === 0 || only.includes(n));
 
-function lenml(name) {
-  const d = path.join(root, 'node_modules/@lenml', `tokenizer-${name}`, 'models');
-  const file = path.join(d, 'tokenizer.json');
-  return {
-    file,
-    load: () => {
-      const tok = TokenizerLoader.fromPreTrained({
-        tokenizerJSON: JSON.parse(fs.readFileSync(file, 'utf8')),
-        tokenizerConfig: JSON.parse(fs.readFileSync(path.join(d, 'tokenizer_config.json'), 'utf8')),
-      });
-      return {
-        encode: (t) => tok.encode(t, { add_special_tokens: false }),
-        decode: (ids) => tok.decode(ids),
-      };
-    },
-  };
-}
-
-const tokenizers = [
-  ['cl100k_base', () => ({ file: writeTiktoken('cl100k_base', cl100k),
-    load: () => { const e = new Tiktoken(cl100k); return { encode: (t) => e.encode(t, 'all'), decode: (ids) => e.decode(ids) }; } })],
-  ['o200k_base', () => ({ file: writeTiktoken('o200k_base', o200k),
-    load: () => { const e = new Tiktoken(o200k); return { encode: (t) => e.encode(t, 'all'), decode: (ids) => e.decode(ids) }; } })],
-  ['deepseek_v3', () => lenml('deepseek_v3')],
-  ['qwen3', () => lenml('qwen3')],
-  ['llama3', () => lenml('llama3')],
-].filter(([n]) => only.length === 0 || only.includes(n));
-
-function runCpp(file) {
+// The C++ side writes to files, not pipes: the JS side encodes synchronously meanwhile and would
+// not drain a pipe, stalling the child.
+function runCpp(name, file) {
   return new Promise((resolve) => {
     const t0 = Date.now();
+    const outFile = path.join(dir, `${name}.out.jsonl`), errFile = path.join(dir, `${name}.err`);
+    const out = fs.openSync(outFile, 'w'), err = fs.openSync(errFile, 'w');
     const p = spawn(bin, ['tokenize', '--tokenizer', file, '--texts', textsFile, '--format', 'jsonl'],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = [], err = [];
-    p.stdout.on('data', (b) => out.push(b));
-    p.stderr.on('data', (b) => err.push(b));
-    p.on('close', (code) => resolve({ code, out: Buffer.concat(out).toString('utf8'),
-      err: Buffer.concat(err).toString('utf8'), ms: Date.now() - t0 }));
+      { stdio: ['ignore', out, err] });
+    p.on('close', (code) => {
+      fs.closeSync(out);
+      fs.closeSync(err);
+      resolve({ code, out: fs.readFileSync(outFile, 'utf8'), err: fs.readFileSync(errFile, 'utf8'),
+        ms: Date.now() - t0 });
+    });
   });
 }
 
@@ -118,7 +99,7 @@ const show = (ids, at) => `[${ids.slice(Math.max(0, at - 3), at + 4).join(', ')}
 let passed = 0, failed = 0;
 for (const [name, make] of tokenizers) {
   const spec = make();
-  const cpp = runCpp(spec.file);
+  const cpp = runCpp(name, spec.file);
   const t0 = Date.now();
   const ref = spec.load();
   const tLoad = Date.now();
