@@ -31,7 +31,7 @@ struct Args {
 };
 
 int Run(const Args& args) {
-  engine::NameTable names;
+  core::NameTable names;
   engine::EngineOptions eo;
   eo.threads = args.scan.threads;
   linking::IndicatorList indicators;
