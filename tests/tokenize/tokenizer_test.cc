@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "tokenize/byte_level.h"
 
@@ -229,16 +230,22 @@ std::string NodeModel(std::string_view name) {
                      name);
 }
 
+// Each shipped tokenizer is loaded once for all tests (loading is most of their time).
 class Shipped : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
+    static std::map<std::string, std::unique_ptr<Tokenizer>> cache;
     const std::string path = NodeModel(GetParam());
     ASSERT_TRUE(std::filesystem::exists(path)) << path << " missing: run npm ci (scripts/deps.sh)";
-    std::string err;
-    tok_ = Tokenizer::Load(path, &err);
-    ASSERT_TRUE(tok_) << err;
+    auto& slot = cache[path];
+    if (!slot) {
+      std::string err;
+      slot = Tokenizer::Load(path, &err);
+      ASSERT_TRUE(slot) << err;
+    }
+    tok_ = slot.get();
   }
-  std::unique_ptr<Tokenizer> tok_;
+  const Tokenizer* tok_ = nullptr;
 };
 
 TEST_P(Shipped, EdgeCasesRoundTrip) {
