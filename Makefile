@@ -1,6 +1,6 @@
 # distillguard: the two commands a new user needs are `make demo` and `make test`.
 # Every target installs missing Debian packages first (scripts/deps.sh).
-.PHONY: all deps build demo test test-release test-asan test-tsan fuzz-smoke fuzz eval eval-peer eval-stress train bench bench-serve bench-soak bench-evict format tidy clean
+.PHONY: all deps build demo test test-release test-asan test-tsan fuzz-smoke fuzz eval eval-peer eval-stress train bench bench-serve bench-soak bench-evict bench-tokenize tokenize-reference format tidy clean
 
 JOBS ?= $(shell nproc)
 BIN := build/release/distillguard
@@ -141,6 +141,17 @@ bench-soak: build
 # accounts with the same active set (bench/evict_memory.sh); reports compared byte for byte.
 bench-evict: build
 	@bash bench/evict_memory.sh $(BIN)
+
+# Tokenizer encoding throughput against js-tiktoken / @lenml/tokenizers on every corpus prompt
+# (a Markdown table; docs/PROVE.md quotes it). Not part of make test.
+bench-tokenize: build
+	@node bench/tokenize_bench.mjs $(BIN)
+
+# The C++ tokenizers id for id against the JS references on every prompt of the shared corpora
+# (ctest's tokenize.reference checks every 10th; this is the full set, ~5 minutes).
+tokenize-reference: build
+	@test -d $(CORPORA) || { echo "tokenize-reference needs the shared corpora at $(CORPORA)"; exit 1; }
+	@DG_SHARED_DIR=$(SHARED) node tests/tokenize/reference.mjs $(BIN) --every 1
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc')

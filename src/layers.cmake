@@ -15,9 +15,10 @@ dg_layer(engine PUBLIC common core detectors features ingest linking scoring sta
 dg_layer(report PUBLIC engine PRIVATE common)
 dg_layer(serve PUBLIC common engine ingest state PRIVATE core report scoring PkgConfig::SQLITE ZLIB::ZLIB tomlplusplus::tomlplusplus)
 dg_layer(prove PRIVATE common)
+dg_layer(tokenize PRIVATE fmt::fmt simdjson::simdjson PkgConfig::PCRE2 PkgConfig::UTF8PROC)
 dg_layer(sim PUBLIC common PRIVATE tomlplusplus::tomlplusplus)
 dg_layer(eval PRIVATE common ingest scoring)
-dg_layer(cli EXECUTABLE distillguard PRIVATE common engine eval features ingest prove report scoring serve sim CLI11::CLI11 tomlplusplus::tomlplusplus)
+dg_layer(cli EXECUTABLE distillguard PRIVATE common engine eval features ingest prove report scoring serve sim tokenize CLI11::CLI11 tomlplusplus::tomlplusplus)
 
 dg_finish_layers()
 target_compile_definitions(dg_report PRIVATE DG_VERSION="${PROJECT_VERSION}")

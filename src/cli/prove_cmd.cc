@@ -1,7 +1,8 @@
 // `distillguard prove detect|radioactivity`: watermark forensics on token sequences (prove/).
 // detect scores each text and the pooled corpus for a provider's watermark; radioactivity scores a
 // suspect model's outputs for traces of having trained on watermarked text. Both read
-// pre-tokenised JSONL; tokenising raw text in C++ (--tokenizer/--texts) is not built yet.
+// pre-tokenised JSONL, or texts (JSONL {"id", "text"} or plain lines) tokenised in C++ with
+// --tokenizer (tokenize/).
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -11,6 +12,8 @@
 #include "common/json_writer.h"
 #include "prove/detect.h"
 #include "prove/kgw.h"
+#include "tokenize/text_input.h"
+#include "tokenize/tokenizer.h"
 
 namespace dg::cli {
 namespace {
@@ -19,6 +22,7 @@ struct Args {
   prove::SchemeOptions scheme;
   std::string dedup = "pair";
   std::string tokens, suspect, watermarked;
+  std::string tokenizer, texts;  // with --tokenizer, inputs are texts, tokenised here
   bool json = false;
 };
 
@@ -44,6 +48,11 @@ void AddSchemeOptions(CLI::App* c, Args* a) {
       ->check(CLI::IsMember({"pair", "context", "none"}))
       ->capture_default_str();
   c->add_flag("--json", a->json, "Print JSON instead of a table");
+  c->add_option("--tokenizer", a->tokenizer,
+                "Tokenise text inputs with this tokenizer.json (byte-level BPE) or tiktoken rank "
+                "file (cl100k_base / o200k_base in its name); inputs are then texts: JSONL "
+                "{\"id\", \"text\"} or plain text, one per line")
+      ->check(CLI::ExistingFile);
 }
 
 prove::Dedup ParseDedup(const std::string& s) {
@@ -52,12 +61,38 @@ prove::Dedup ParseDedup(const std::string& s) {
   return prove::Dedup::kPair;
 }
 
-// Reads a token file; bad lines go to stderr. False on a fatal error.
-bool Load(const std::string& path, const prove::Scheme& scheme,
+// Reads a token file, or with a tokenizer a text file tokenised here; bad lines (and texts that
+// do not tokenise, or whose ids the scheme rejects) go to stderr. False on a fatal error.
+bool Load(const std::string& path, const prove::Scheme& scheme, const tokenize::Tokenizer* tok,
           std::vector<prove::TokenText>* texts, int64_t* bad_lines) {
   std::vector<std::string> errors;
   std::string err;
-  if (!prove::ReadTokenJsonl(path, scheme, texts, &errors, &err)) {
+  bool ok;
+  if (tok) {
+    std::vector<uint32_t> ids;
+    ok = tokenize::ReadTexts(
+        path, tokenize::TextFormat::kAuto,
+        [&](tokenize::TextRecord&& r) {
+          ids.clear();
+          std::string why;
+          if (!tok->Encode(r.text, &ids, &why)) {
+            errors.push_back(fmt::format("{}: line {}: {}", path, r.line, why));
+            return;
+          }
+          prove::TokenText t{std::move(r.id), {ids.begin(), ids.end()}};
+          for (int64_t id : t.tokens) {
+            if (!scheme.ValidToken(id, &why)) {
+              errors.push_back(fmt::format("{}: line {}: token {}: {}", path, r.line, id, why));
+              return;
+            }
+          }
+          texts->push_back(std::move(t));
+        },
+        &errors, &err);
+  } else {
+    ok = prove::ReadTokenJsonl(path, scheme, texts, &errors, &err);
+  }
+  if (!ok) {
     fmt::print(stderr, "distillguard prove: {}\n", err);
     return false;
   }
@@ -67,6 +102,15 @@ bool Load(const std::string& path, const prove::Scheme& scheme,
   }
   *bad_lines += static_cast<int64_t>(errors.size());
   return true;
+}
+
+// The --tokenizer, if given. False (message printed) if it does not load.
+bool LoadTokenizer(const Args& a, std::unique_ptr<tokenize::Tokenizer>* tok) {
+  if (a.tokenizer.empty()) return true;
+  std::string err;
+  *tok = tokenize::Tokenizer::Load(a.tokenizer, &err);
+  if (!*tok) fmt::print(stderr, "distillguard prove: {}\n", err);
+  return *tok != nullptr;
 }
 
 void TallyJson(JsonWriter& w, const prove::Tally& t, double log10_p) {
@@ -82,9 +126,16 @@ int RunDetect(const Args& a) {
     fmt::print(stderr, "distillguard prove detect: {}\n", err);
     return 2;
   }
+  if (a.tokens.empty() == a.texts.empty() || (!a.texts.empty() && a.tokenizer.empty())) {
+    fmt::print(stderr,
+               "distillguard prove detect: give --tokens FILE, or --tokenizer F --texts FILE\n");
+    return 2;
+  }
+  std::unique_ptr<tokenize::Tokenizer> tok;
+  if (!LoadTokenizer(a, &tok)) return 2;
   std::vector<prove::TokenText> texts;
   int64_t bad = 0;
-  if (!Load(a.tokens, *scheme, &texts, &bad)) return 2;
+  if (!Load(a.tokens.empty() ? a.texts : a.tokens, *scheme, tok.get(), &texts, &bad)) return 2;
   prove::Accumulator acc(*scheme, ParseDedup(a.dedup));
   std::string out;
   JsonWriter w(out);
@@ -127,12 +178,14 @@ int RunRadioactivity(const Args& a) {
     fmt::print(stderr, "distillguard prove radioactivity: {}\n", err);
     return 2;
   }
+  std::unique_ptr<tokenize::Tokenizer> tok;
+  if (!LoadTokenizer(a, &tok)) return 2;
   int64_t bad = 0;
   prove::Accumulator acc(*scheme, ParseDedup(a.dedup));
   int64_t windows = -1;
   if (!a.watermarked.empty()) {
     std::vector<prove::TokenText> wm;
-    if (!Load(a.watermarked, *scheme, &wm, &bad)) return 2;
+    if (!Load(a.watermarked, *scheme, tok.get(), &wm, &bad)) return 2;
     prove::FingerprintSet allowed;
     for (const auto& t : wm) {
       prove::ForEachTuple(*scheme, t.tokens, [&](std::span<const int64_t> window, int64_t) {
@@ -143,7 +196,7 @@ int RunRadioactivity(const Args& a) {
     acc.RestrictWindows(std::move(allowed));
   }
   std::vector<prove::TokenText> suspect;
-  if (!Load(a.suspect, *scheme, &suspect, &bad)) return 2;
+  if (!Load(a.suspect, *scheme, tok.get(), &suspect, &bad)) return 2;
   for (const auto& t : suspect) acc.AddText(t.tokens);
   double plp = acc.Log10P(acc.pooled());
   std::string out;
@@ -171,21 +224,28 @@ RunFn Setup(CLI::App& sub) {
   auto a = std::make_shared<Args>();
   sub.require_subcommand(1);
   sub.footer(
-      "Input is pre-tokenised JSONL, one {\"id\": \"...\", \"tokens\": [ids]} per line. Tokenising "
-      "raw text in C++ (--tokenizer F --texts FILE) is a later step and not available yet. "
+      "Input is pre-tokenised JSONL, one {\"id\": \"...\", \"tokens\": [ids]} per line, or with "
+      "--tokenizer F texts (JSONL {\"id\", \"text\"} or plain text, one per line) tokenised "
+      "here: detect --texts FILE; radioactivity's --suspect/--watermarked are then text files. "
       "Statistics and their assumptions: docs/PROVE.md.");
   CLI::App* detect = sub.add_subcommand(
       "detect", "Per text and pooled: scored tokens, statistic and exact log10 p-value");
   AddSchemeOptions(detect, a.get());
-  detect->add_option("--tokens", a->tokens, "JSONL of {\"id\", \"tokens\": [ids]}")
-      ->required()
-      ->check(CLI::ExistingFile);
+  auto* tokens_opt =
+      detect->add_option("--tokens", a->tokens, "JSONL of {\"id\", \"tokens\": [ids]}")
+          ->check(CLI::ExistingFile);
+  detect
+      ->add_option("--texts", a->texts, "Texts to tokenise with --tokenizer (instead of --tokens)")
+      ->check(CLI::ExistingFile)
+      ->excludes(tokens_opt);
   CLI::App* radio = sub.add_subcommand(
       "radioactivity",
       "Pooled p-value that a suspect model learned from watermarked text (each (window, token) "
       "tuple scored once across all its outputs)");
   AddSchemeOptions(radio, a.get());
-  radio->add_option("--suspect", a->suspect, "The suspect model's outputs, token JSONL")
+  radio
+      ->add_option("--suspect", a->suspect,
+                   "The suspect model's outputs, token JSONL (texts with --tokenizer)")
       ->required()
       ->check(CLI::ExistingFile);
   radio
