@@ -26,8 +26,15 @@ constexpr uint64_t kAcctReq = 0xa1, kAcctTok = 0xa2, kKeyReq = 0xa3, kUserReq = 
 Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail_open) {
   Decision d;
   const Policy& p = policy_;
+  bool any_flagged = false;  // the account, its cluster, the key or the end user
   auto finish = [&]() -> Decision {
     d.would = d.action;
+    const bool watermark =
+        d.action != Action::kBlock &&
+        (p.require_watermarking == WatermarkRequirement::kAlways ||
+         (p.require_watermarking == WatermarkRequirement::kContained &&
+          (any_flagged || d.action != Action::kAllow)) ||
+         (p.require_watermarking == WatermarkRequirement::kFlagged && any_flagged));
     if (d.action == Action::kDegrade) {
       const auto& g = p.degrade;
       if (g.strip_logprobs) {
@@ -39,6 +46,7 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
       if (g.cap_max_tokens > 0) d.cap_max_tokens = g.cap_max_tokens;
       if (g.cap_n > 0 && in.n > g.cap_n) d.strip.push_back("n");
     }
+    if (watermark) d.strip.push_back("watermarking");
     if (p.shadow) {
       d.shadow = true;
       d.action = Action::kAllow;
@@ -74,6 +82,7 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
       d.action = Max(d.action, p.level_action[level]);
       d.reasons.push_back(fmt::format("level:{}", scoring::LevelName(level)));
     }
+    any_flagged = v.flagged || v.cluster_flagged;
     if (v.flagged) {
       d.action = Max(d.action, p.flagged_action);
       d.reasons.push_back(v.by_cluster ? "flagged:cluster" : "flagged");
@@ -100,6 +109,7 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
     end_user_key = VerdictView::EndUserKey(account, Hash64(in.end_user, core::kHashEndUser));
     if (view_.Find(end_user_key, &eu) && eu.flagged) {
       end_user_flagged = true;
+      any_flagged = true;
       d.action = Max(d.action, p.end_user_flagged_action);
       d.reasons.push_back("flagged:end_user");
     }
@@ -112,6 +122,7 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
     api_key_key = VerdictView::ApiKeyKey(account, Hash64(in.api_key_id, core::kHashApiKey));
     if (view_.Find(api_key_key, &k) && k.flagged) {
       api_key_flagged = true;
+      any_flagged = true;
       d.action = Max(d.action, p.api_key_flagged_action);
       d.reasons.push_back("flagged:api_key");
     }
