@@ -51,7 +51,7 @@ TEST(CaseFile, OneCasePerFlaggedClusterWithMembersEvidenceAndLinks) {
   EXPECT_FALSE(c.evidence.empty());
   ASSERT_EQ(c.links.size(), 1u);  // only this cluster's indicators
   EXPECT_EQ(c.links[0].value, "pm_123");
-  EXPECT_EQ(c.report_generated_at, "2025-03-04T00:00:00Z");
+  EXPECT_EQ(c.report_generated_at, "2025-03-04T00:00:00.000Z");
 }
 
 TEST(CaseFile, JsonRoundTripAndForensics) {
@@ -95,7 +95,7 @@ TEST(CaseFile, BadInputIsRefusedWithAReason) {
   std::vector<report::Case> cases;
   EXPECT_FALSE(report::BuildCases("{\"accounts\": []}", "", "t", &cases, &err));
   EXPECT_FALSE(report::ParseCase("{\"case_version\": 2}", &c, &err));
-  EXPECT_EQ(report::CaseFileStem("../../etc/passwd"), "_.._.._etc_passwd");
+  EXPECT_EQ(report::CaseFileStem("../../etc/passwd"), "_._.._etc_passwd");
   EXPECT_EQ(report::CaseFileStem("C-1.a_b"), "C-1.a_b");
 }
 
