@@ -106,8 +106,7 @@ int Run(const Args& args) {
     std::vector<report::Case> cases;
     std::string err;
     if (!report::BuildCases(report::ToJson(rep, eng, stats, now),
-                            report::ExportIndicators(rep, eng), FormatRfc3339(now), &cases,
-                            &err)) {
+                            report::ExportIndicators(rep, eng), FormatRfc3339(now), &cases, &err)) {
       fmt::print(stderr, "distillguard: cases: {}\n", err);
       return 2;
     }

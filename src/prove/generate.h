@@ -33,9 +33,9 @@ struct SamplerOptions {
   SamplerKind kind = SamplerKind::kPlain;
   int top_k = 50;  // 0 or >= vocabulary: every token is a candidate
   uint64_t key = 0;
-  int context_width = 4;        // vLLM: output tokens the PRF sees
-  bool dedup_contexts = true;   // vLLM "single_turn": a repeated window is sampled ordinarily
-  double delta = 2.0;           // KGW green bias (the green list comes from the KgwScheme)
+  int context_width = 4;       // vLLM: output tokens the PRF sees
+  bool dedup_contexts = true;  // vLLM "single_turn": a repeated window is sampled ordinarily
+  double delta = 2.0;          // KGW green bias (the green list comes from the KgwScheme)
 };
 
 // Samples up to `max_new_tokens` tokens after `prompt` from `lm`; stops before the boundary

@@ -211,8 +211,8 @@ void NgramLm::Distribution(std::span<const int64_t> history, std::vector<double>
   std::vector<uint32_t> ctx(static_cast<size_t>(std::max(order_ - 1, 0)), 0u);
   const size_t h = std::min(history.size(), ctx.size());
   for (size_t i = 0; i < h; ++i) {
-    ctx[ctx.size() - h + i] = static_cast<uint32_t>(
-        std::clamp<int64_t>(history[history.size() - h + i], 0, vocab_ - 1));
+    ctx[ctx.size() - h + i] =
+        static_cast<uint32_t>(std::clamp<int64_t>(history[history.size() - h + i], 0, vocab_ - 1));
   }
   // Top order down: each order adds its discounted counts scaled by the back-off weights of the
   // orders above it; what is left goes to the unigram.

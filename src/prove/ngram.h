@@ -71,7 +71,7 @@ class NgramLm {
     uint32_t token;
     uint32_t count;
   };
-  struct Level {  // one order n >= 2: contexts of n-1 tokens
+  struct Level {                 // one order n >= 2: contexts of n-1 tokens
     std::vector<uint64_t> keys;  // sorted context keys
     std::vector<Node> nodes;     // nodes[i] belongs to keys[i]
     std::vector<Follower> followers;

@@ -91,7 +91,8 @@ StudyResult RunStudy(const StudyOptions& o, const std::vector<std::string>& docu
     r.error = "no documents (each needs more words than the prompt)";
     return r;
   }
-  std::sort(docs.begin(), docs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(docs.begin(), docs.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   docs.erase(std::unique(docs.begin(), docs.end(),
                          [](const auto& a, const auto& b) { return a.second == b.second; }),
              docs.end());
@@ -128,17 +129,16 @@ StudyResult RunStudy(const StudyOptions& o, const std::vector<std::string>& docu
     r.error = "too few documents to split into teacher, student and held-out text";
     return r;
   }
-  say(fmt::format("{} documents, {} words, vocabulary {}; teacher {} / human {} / held-out {} "
-                  "tokens",
-                  r.documents, r.words, r.vocab, r.teacher_tokens, r.human_tokens,
-                  r.heldout_tokens));
+  say(fmt::format(
+      "{} documents, {} words, vocabulary {}; teacher {} / human {} / held-out {} "
+      "tokens",
+      r.documents, r.words, r.vocab, r.teacher_tokens, r.human_tokens, r.heldout_tokens));
 
   // 2. The teacher, and the attacker's prompts (first words of its human documents).
   NgramLm teacher(o.teacher_order, r.vocab);
   teacher.Train(teacher_docs);
   std::vector<std::vector<int64_t>> prompts;
-  for (const auto& d : human_docs)
-    prompts.emplace_back(d.begin(), d.begin() + o.prompt_words);
+  for (const auto& d : human_docs) prompts.emplace_back(d.begin(), d.begin() + o.prompt_words);
   Rng rng(o.seed);
   SamplerOptions plain;
   plain.top_k = o.top_k;
@@ -239,10 +239,10 @@ StudyResult RunStudy(const StudyOptions& o, const std::vector<std::string>& docu
       row.filtered = Score(*scheme, answers, &windows);
       row.log10_p_all = Log10P(*scheme, row.all);
       row.log10_p_filtered = Log10P(*scheme, row.filtered);
-      say(fmt::format("{} rate {:.2f}%: student {} tokens ({} watermarked), log10 p {:.2f} "
-                      "(filtered {:.2f})",
-                      name, rate * 100, row.student_tokens, wm_tokens, row.log10_p_all,
-                      row.log10_p_filtered));
+      say(fmt::format(
+          "{} rate {:.2f}%: student {} tokens ({} watermarked), log10 p {:.2f} "
+          "(filtered {:.2f})",
+          name, rate * 100, row.student_tokens, wm_tokens, row.log10_p_all, row.log10_p_filtered));
       r.rows.push_back(row);
       if (rate == 0.0) zero_answers = answers;
       if (rate == max_rate) top_answers = std::move(answers);
@@ -328,9 +328,9 @@ std::string StudyTable(const StudyOptions& o, const StudyResult& r) {
       r.documents, r.words, r.vocab, o.teacher_order, r.teacher_tokens, o.student_order,
       r.human_tokens, r.plain_teacher_tokens);
   out += "Radioactivity (true key; tuples deduplicated across all answers)\n";
-  out += fmt::format("{:<12} {:>6} {:>10} {:>10} {:>10} {:>9} {:>11} {:>9} {:>11}\n", "scheme",
-                     "rate", "wm_tokens", "trained", "answers", "tuples", "log10_p", "tuples*",
-                     "log10_p*");
+  out +=
+      fmt::format("{:<12} {:>6} {:>10} {:>10} {:>10} {:>9} {:>11} {:>9} {:>11}\n", "scheme", "rate",
+                  "wm_tokens", "trained", "answers", "tuples", "log10_p", "tuples*", "log10_p*");
   for (const auto& row : r.rows) {
     out += fmt::format("{:<12} {:>5.1f}% {:>10} {:>10} {:>10} {:>9} {:>11.2f} {:>9} {:>11.2f}\n",
                        row.scheme, row.rate * 100, row.watermarked_tokens, row.student_tokens,
@@ -338,17 +338,19 @@ std::string StudyTable(const StudyOptions& o, const StudyResult& r) {
                        row.log10_p_filtered);
   }
   out += "(* only windows of the served watermarked answers)\n\n";
-  out += fmt::format("Calibration ({} keys the texts never saw; exact one-sample KS against "
-                     "uniform)\n",
-                     o.calibration_keys);
+  out += fmt::format(
+      "Calibration ({} keys the texts never saw; exact one-sample KS against "
+      "uniform)\n",
+      o.calibration_keys);
   out += fmt::format("{:<12} {:<30} {:>6} {:>8} {:>8} {:>8} {:>11}\n", "scheme", "null sample",
                      "keys", "KS D", "KS p", "p<0.01", "min log10p");
   for (const auto& c : r.calibration) {
     out += fmt::format("{:<12} {:<30} {:>6} {:>8.4f} {:>8.3f} {:>8} {:>11.2f}\n", c.scheme,
                        c.sample, c.keys, c.ks_d, c.ks_p, c.below_01, c.min_log10_p);
   }
-  out += "(hf-kgw: randomised binomial p-values P[X > k] + U P[X = k], exactly uniform under the "
-         "null; the reported evidence uses the conservative P[X >= k])\n";
+  out +=
+      "(hf-kgw: randomised binomial p-values P[X > k] + U P[X = k], exactly uniform under the "
+      "null; the reported evidence uses the conservative P[X >= k])\n";
   return out;
 }
 

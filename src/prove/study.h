@@ -29,11 +29,11 @@
 namespace dg::prove {
 
 struct StudyOptions {
-  int64_t max_docs = 0;   // use at most this many documents (hash order); 0 = all
+  int64_t max_docs = 0;  // use at most this many documents (hash order); 0 = all
   int64_t vocab_size = 8192;
   int teacher_order = 3;
   int student_order = 5;
-  int prompt_words = 4;   // a prompt is the first words of an attacker-split document
+  int prompt_words = 4;  // a prompt is the first words of an attacker-split document
   int max_new_tokens = 64;
   int top_k = 50;
   double teacher_share = 0.5;

@@ -243,7 +243,8 @@ std::string CaseToJson(const Case& c) {
   }
   w.EndArray();
   w.Key("links").BeginArray();
-  for (const auto& l : c.links) w.BeginObject().Field("type", l.type).Field("value", l.value).EndObject();
+  for (const auto& l : c.links)
+    w.BeginObject().Field("type", l.type).Field("value", l.value).EndObject();
   w.EndArray();
   w.Key("actions").BeginArray();
   for (const auto& a : c.actions) {
@@ -462,8 +463,8 @@ std::string CaseToMarkdown(const Case& c) {
         top = fmt::format("{}: {}", e.detector, e.detail);
         break;
       }
-    o += fmt::format("| {} | {:.4f} | {} | {} | {} | {} | {} | {} |\n", Cell(m.account_id),
-                     m.score, m.level, m.flagged ? "yes" : "no",
+    o += fmt::format("| {} | {:.4f} | {} | {} | {} | {} | {} | {} |\n", Cell(m.account_id), m.score,
+                     m.level, m.flagged ? "yes" : "no",
                      m.first_flagged_at.empty() ? "-" : m.first_flagged_at, m.requests,
                      m.output_tokens, Cell(top));
   }

@@ -20,7 +20,8 @@ Action ParseAction(std::string_view s);  // throws std::runtime_error
 // the client's `"watermarking": false` opt-out (strip entry "watermarking"; the gateway rewrites
 // the body, docs/SERVE.md). Keeps the evidence for `prove` flowing from the accounts it matters
 // for. off: never; flagged: the account, its cluster, the request's key or end user is flagged;
-// contained: flagged, or the request is degraded or throttled for any reason; always: every request.
+// contained: flagged, or the request is degraded or throttled for any reason; always: every
+// request.
 enum class WatermarkRequirement : uint8_t { kOff, kFlagged, kContained, kAlways };
 std::string_view WatermarkRequirementName(WatermarkRequirement w);
 WatermarkRequirement ParseWatermarkRequirement(std::string_view s);  // throws std::runtime_error

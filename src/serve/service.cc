@@ -751,23 +751,24 @@ void Service::HandleCases(HttpRequest& req, Reply& reply) {
   std::string rest = req.path.substr(std::string_view("/v1/cases").size());
   if (!rest.empty() && rest[0] == '/') rest.erase(0, 1);
   std::string forensics_suffix = "/forensics";
-  const bool attach = rest.size() > forensics_suffix.size() &&
-                      rest.compare(rest.size() - forensics_suffix.size(), std::string::npos,
-                                   forensics_suffix) == 0;
+  const bool attach =
+      rest.size() > forensics_suffix.size() &&
+      rest.compare(rest.size() - forensics_suffix.size(), std::string::npos, forensics_suffix) == 0;
   if (attach) rest.resize(rest.size() - forensics_suffix.size());
   const char* want = attach ? "POST" : "GET";
   if (req.method != want) {
     ++m_bad_requests_;
-    auto r = Error(405, "invalid_request_error",
-                   fmt::format("method {} is not allowed on {}; use {}", req.method, req.path,
-                               want),
-                   "method_not_allowed");
+    auto r =
+        Error(405, "invalid_request_error",
+              fmt::format("method {} is not allowed on {}; use {}", req.method, req.path, want),
+              "method_not_allowed");
     r.headers.emplace_back("allow", want);
     return reply(std::move(r));
   }
   const auto id = UrlDecode(rest, /*plus_is_space=*/false);
-  if (!id) return reply(BadRequest("cluster_id", "bad or truncated %-escape in the path",
-                                   "invalid_encoding"));
+  if (!id)
+    return reply(
+        BadRequest("cluster_id", "bad or truncated %-escape in the path", "invalid_encoding"));
   std::string format, label, final_s;
   if (auto bad = StringParam(req, "format", &format)) return reply(std::move(*bad));
   if (auto bad = StringParam(req, "final", &final_s)) return reply(std::move(*bad));
@@ -782,8 +783,8 @@ void Service::HandleCases(HttpRequest& req, Reply& reply) {
     const auto& eng = pipeline_->engine();
     const TimeUs now = GeneratedAt();
     return report::BuildCases(pipeline_->Report(now, final),
-                              report::ExportIndicators(report::Build(eng), eng),
-                              FormatRfc3339(now), cases, err);
+                              report::ExportIndicators(report::Build(eng), eng), FormatRfc3339(now),
+                              cases, err);
   };
   if (id->empty()) {
     return RunOnIngest(reply, [build](const Reply& reply) {

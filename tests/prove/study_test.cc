@@ -2,6 +2,8 @@
 // the reference samplers (vLLM Gumbel, HF KGW) over it, and a small run of `prove simulate` on
 // the shared corpora (p < 1e-6 at 5% watermarked training data, uniform p-values at 0% and on
 // human text over 200 keys, and the invalid no-dedup variant rejected).
+#include "prove/study.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,7 +17,6 @@
 #include "prove/kgw.h"
 #include "prove/ngram.h"
 #include "prove/stats.h"
-#include "prove/study.h"
 #include "prove/vllm_gumbel.h"
 #include "sim/corpus.h"
 
@@ -33,8 +34,8 @@ TEST(KolmogorovCdf, ClosedFormsAndPublishedValue) {
     EXPECT_EQ(KolmogorovCdf(n, 0.5 / dn), 0.0);
     // 1/(2n) < d <= 1/n: n! (2d - 1/n)^n.
     const double d1 = 0.75 / dn;
-    EXPECT_NEAR(KolmogorovCdf(n, d1), std::exp(std::lgamma(dn + 1) + dn * std::log(2 * d1 - 1 / dn)),
-                1e-12);
+    EXPECT_NEAR(KolmogorovCdf(n, d1),
+                std::exp(std::lgamma(dn + 1) + dn * std::log(2 * d1 - 1 / dn)), 1e-12);
     // d >= 1 - 1/n: P(D_n >= d) = 2 (1 - d)^n.
     if (n >= 2) {
       const double d2 = 1 - 0.5 / dn;

@@ -2,11 +2,12 @@
 // JSON round trip, forensics attached from real `prove --json` output, kept when the case is
 // regenerated, bad input refused with a reason; and the CLI: `scan --cases DIR` then
 // `case attach` then `case show`.
+#include "report/case_file.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "report/case_file.h"
 #include "testutil/testutil.h"
 
 namespace dg {
@@ -57,9 +58,11 @@ TEST(CaseFile, OneCasePerFlaggedClusterWithMembersEvidenceAndLinks) {
 TEST(CaseFile, JsonRoundTripAndForensics) {
   report::Case c = GoldenCases().at(0);
   std::string err;
-  ASSERT_TRUE(report::AttachForensics(kDetectJson, "served texts", "2025-03-06T00:00:00Z", &c, &err))
+  ASSERT_TRUE(
+      report::AttachForensics(kDetectJson, "served texts", "2025-03-06T00:00:00Z", &c, &err))
       << err;
-  ASSERT_TRUE(report::AttachForensics(kRadioJson, "suspect model", "2025-03-07T00:00:00Z", &c, &err))
+  ASSERT_TRUE(
+      report::AttachForensics(kRadioJson, "suspect model", "2025-03-07T00:00:00Z", &c, &err))
       << err;
   ASSERT_EQ(c.forensics.size(), 2u);
   EXPECT_EQ(c.forensics[0].kind, "detect");
@@ -114,10 +117,10 @@ TEST(CaseCli, ScanCasesAttachShow) {
   ASSERT_TRUE(fs::exists(cases / "C-cot-harvester.md"));
   testutil::WriteAll(dir / "radio.json", kRadioJson);
   testutil::WriteAll(dir / "bad.json", "{not json");
-  auto attach = testutil::Run(fmt::format(
-      "{} case attach --case {} --forensics {} --label 'suspect model' "
-      "--attached-at 2025-03-08T00:00:00Z 2>&1",
-      DG_BINARY, json.string(), (dir / "radio.json").string()));
+  auto attach =
+      testutil::Run(fmt::format("{} case attach --case {} --forensics {} --label 'suspect model' "
+                                "--attached-at 2025-03-08T00:00:00Z 2>&1",
+                                DG_BINARY, json.string(), (dir / "radio.json").string()));
   ASSERT_EQ(attach.exit_code, 0) << attach.out;
   EXPECT_NE(attach.out.find("log10 p -41.5"), std::string::npos);
   auto bad = testutil::Run(fmt::format("{} case attach --case {} --forensics {} 2>&1", DG_BINARY,

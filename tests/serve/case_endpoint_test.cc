@@ -69,15 +69,16 @@ TEST(ServiceTest, CaseFilesWithActionsAndForensicsSurviveRestart) {
     Service service(Config(dir), clock);
     std::string err;
     ASSERT_TRUE(service.Start(&err)) << err;
-    ASSERT_EQ(Call(service, "POST", "/v1/events", testutil::ReadAll(kGolden / "events.jsonl")).status,
-              200);
+    ASSERT_EQ(
+        Call(service, "POST", "/v1/events", testutil::ReadAll(kGolden / "events.jsonl")).status,
+        200);
     auto list = Await(service, "/v1/cases?final=1", [](const HttpResponse& r) {
       return r.body.find("C-cot-harvester") != std::string::npos;
     });
     ASSERT_EQ(list.status, 200);
     ASSERT_NE(list.body.find(R"("cluster_id":"C-cot-harvester")"), std::string::npos) << list.body;
-    auto attach = Call(service, "POST", "/v1/cases/C-cot-harvester/forensics?label=suspect%20model",
-                       kRadio);
+    auto attach =
+        Call(service, "POST", "/v1/cases/C-cot-harvester/forensics?label=suspect%20model", kRadio);
     ASSERT_EQ(attach.status, 200) << attach.body;
     EXPECT_NE(attach.body.find(R"("kind":"radioactivity")"), std::string::npos);
     EXPECT_EQ(Call(service, "POST", "/v1/cases/C-cot-harvester/forensics", "{nope").status, 400);
