@@ -3,6 +3,7 @@
 // suspect model's outputs for traces of having trained on watermarked text. Both read
 // pre-tokenised JSONL, or texts (JSONL {"id", "text"} or plain lines) tokenised in C++ with
 // --tokenizer (tokenize/).
+// simulate runs the end-to-end radioactivity study (prove/study.h) on the shared corpora.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -12,6 +13,8 @@
 #include "common/json_writer.h"
 #include "prove/detect.h"
 #include "prove/kgw.h"
+#include "prove/study.h"
+#include "sim/corpus.h"
 #include "tokenize/text_input.h"
 #include "tokenize/tokenizer.h"
 
@@ -220,6 +223,95 @@ int RunRadioactivity(const Args& a) {
   return 0;
 }
 
+struct SimulateArgs {
+  prove::StudyOptions study;
+  std::string corpora;
+  bool json = false, quiet = false;
+};
+
+int RunSimulate(const SimulateArgs& a) {
+  const prove::StudyOptions& o = a.study;
+  auto progress = [&a](const std::string& line) {
+    if (!a.quiet) fmt::print(stderr, "distillguard prove simulate: {}\n", line);
+  };
+  // Every turn of every corpus file is a human document (sim::Corpora reads them).
+  std::vector<std::string> documents;
+  try {
+    sim::Corpora corpora(a.corpora);
+    for (const char* group : {"benchmark", "benign", "distill"}) {
+      if (const auto* items = corpora.Get(group)) {
+        for (const auto& item : *items)
+          documents.insert(documents.end(), item.turns.begin(), item.turns.end());
+      }
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "distillguard prove simulate: {}\n", e.what());
+    return 2;
+  }
+  prove::StudyResult r = prove::RunStudy(o, documents, progress);
+  if (!r.ok) {
+    fmt::print(stderr, "distillguard prove simulate: {}\n", r.error);
+    return 2;
+  }
+  const std::string out = a.json ? prove::StudyJson(o, r) : prove::StudyTable(o, r);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+// `prove simulate`: the end-to-end study (teacher, watermarked serving, students, radioactivity,
+// calibration) on the shared corpora; see prove/study.h and docs/FORENSICS.md.
+CLI::App* AddSimulate(CLI::App& sub, SimulateArgs* a) {
+  prove::StudyOptions* o = &a->study;
+  CLI::App* c = sub.add_subcommand(
+      "simulate",
+      "End-to-end study without a GPU: an n-gram teacher serves watermarked text, students train "
+      "on 0/1/5% of it, radioactivity and calibration (KS over many keys) are printed");
+  c->add_option("--corpora", a->corpora, "Corpus directory (distill/, benign/, benchmark/)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  c->add_option("--max-docs", o->max_docs, "Use at most this many documents (0 = all)")
+      ->capture_default_str();
+  c->add_option("--vocab-size", o->vocab_size, "Word vocabulary size")->capture_default_str();
+  c->add_option("--teacher-order", o->teacher_order, "Teacher n-gram order")
+      ->check(CLI::Range(1, 8))
+      ->capture_default_str();
+  c->add_option("--student-order", o->student_order, "Student n-gram order")
+      ->check(CLI::Range(1, 8))
+      ->capture_default_str();
+  c->add_option("--top-k", o->top_k, "Top-k before sampling (0 = whole vocabulary)")
+      ->capture_default_str();
+  c->add_option("--max-new-tokens", o->max_new_tokens, "Tokens per answer at most")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  c->add_option("--teacher-share", o->teacher_share,
+                "Share of a student's training tokens that is teacher output")
+      ->capture_default_str();
+  c->add_option("--rates", o->rates, "Watermarked shares of the students' training tokens")
+      ->delimiter(',')
+      ->capture_default_str();
+  c->add_option("--suspect-texts", o->suspect_texts, "Answers collected from each student")
+      ->check(CLI::Range(int64_t{1}, int64_t{10000000}))
+      ->capture_default_str();
+  c->add_option("--keys", o->calibration_keys, "Calibration keys per null sample")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  c->add_option("--schemes", o->schemes, "Schemes to run")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"vllm-gumbel", "hf-kgw"}))
+      ->capture_default_str();
+  c->add_option("--vllm-key", o->vllm_key, "vLLM Gumbel key")->capture_default_str();
+  c->add_option("--context-width", o->context_width, "vLLM context width")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  c->add_option("--kgw-key", o->kgw_key, "KGW hashing key")->capture_default_str();
+  c->add_option("--gamma", o->gamma, "KGW green fraction")->capture_default_str();
+  c->add_option("--delta", o->delta, "KGW green bias")->capture_default_str();
+  c->add_option("--seed", o->seed, "Seed of every random choice")->capture_default_str();
+  c->add_flag("--json", a->json, "Print JSON instead of tables");
+  c->add_flag("--quiet", a->quiet, "No progress lines on stderr");
+  return c;
+}
+
 RunFn Setup(CLI::App& sub) {
   auto a = std::make_shared<Args>();
   sub.require_subcommand(1);
@@ -252,9 +344,12 @@ RunFn Setup(CLI::App& sub) {
       ->add_option("--watermarked", a->watermarked,
                    "Watermarked outputs it may have trained on: only their windows are scored")
       ->check(CLI::ExistingFile);
-  return [a, detect, radio]() -> int {
+  auto study = std::make_shared<SimulateArgs>();
+  CLI::App* simulate = AddSimulate(sub, study.get());
+  return [a, detect, radio, simulate, study]() -> int {
     if (detect->parsed()) return RunDetect(*a);
     if (radio->parsed()) return RunRadioactivity(*a);
+    if (simulate->parsed()) return RunSimulate(*study);
     return 1;
   };
 }

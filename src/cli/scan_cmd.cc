@@ -17,6 +17,7 @@
 #include "engine/account_registry.h"
 #include "engine/scan.h"
 #include "ingest/adapter.h"
+#include "report/case_file.h"
 #include "report/report.h"
 
 namespace dg::cli {
@@ -30,6 +31,7 @@ struct Args {
   std::string generated_at;
   std::string indicators_path;
   std::string export_indicators_path;
+  std::string cases_dir;
   double lateness_s = 300;
   double evict_idle_s = 0;
   std::string evict_dir;
@@ -152,6 +154,25 @@ int Run(const Args& args) {
       return 2;
     }
   }
+  if (!args.cases_dir.empty()) {
+    // Cases are built from the report contract itself (report/case_file.h), with the exported
+    // indicators as links.
+    std::vector<report::Case> cases;
+    std::string err;
+    if (!report::BuildCases(report::ToJson(rep, eng, stats, now),
+                            report::ExportIndicators(rep, eng), FormatRfc3339(now), &cases, &err)) {
+      fmt::print(stderr, "distillguard: cases: {}\n", err);
+      return 2;
+    }
+    for (auto& c : cases) {
+      if (!report::WriteCaseFiles(args.cases_dir, std::move(c), &err)) {
+        fmt::print(stderr, "distillguard: cases: {}\n", err);
+        return 2;
+      }
+    }
+    if (!args.quiet)
+      fmt::print(stderr, "distillguard: {} case file(s) in {}\n", cases.size(), args.cases_dir);
+  }
   if (!args.quiet) {
     std::string summary = report::Summary(rep, eng, stats, args.summary_items);
     std::fwrite(summary.data(), 1, summary.size(), stdout);
@@ -197,6 +218,9 @@ RunFn Setup(CLI::App& sub) {
   sub.add_option("--evict-dir", args->evict_dir, "Directory for the eviction store (SQLite)");
   sub.add_flag("--memory-stats", args->memory_stats,
                "Print the process's memory once the events are processed (before the report)");
+  sub.add_option("--cases", args->cases_dir,
+                 "Write a case file (CLUSTER.json + CLUSTER.md) per flagged cluster into this "
+                 "directory; forensics already attached to a case are kept");
   sub.add_flag("-q,--quiet", args->quiet, "No summary on stdout");
   AddGeoipOption(sub);
   return [args] { return Run(*args); };

@@ -17,6 +17,7 @@ struct Flags {
   std::string config;
   serve::ServeConfig cfg;
   std::vector<std::string> set;  // which flags were given (override the file)
+  std::string require_watermarking;
 };
 
 int Run(CLI::App& sub, Flags& f) {
@@ -62,6 +63,14 @@ int Run(CLI::App& sub, Flags& f) {
   DG_OVERRIDE("--log-decisions", log_decisions);
   DG_OVERRIDE("--account-header", account_header);
   DG_OVERRIDE("--shadow", policy.shadow);
+  if (given("--require-watermarking")) {
+    try {
+      cfg.policy.require_watermarking = serve::ParseWatermarkRequirement(f.require_watermarking);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "distillguard serve: {}\n", e.what());
+      return 2;
+    }
+  }
 #undef DG_OVERRIDE
   cfg.config_path = f.config;
   if (given("--shadow")) cfg.shadow_flag = c.policy.shadow ? 1 : 0;
@@ -146,6 +155,10 @@ RunFn Setup(CLI::App& sub) {
   sub.add_option("--log-decisions", c.log_decisions, "Store non-allow decisions in SQLite");
   sub.add_option("--account-header", c.account_header, "authz: header carrying the account id");
   sub.add_option("--shadow", c.policy.shadow, "Shadow mode: decide and log, enforce nothing");
+  sub.add_option("--require-watermarking", f->require_watermarking,
+                 "Strip clients' watermarking opt-out (x-dg-strip: watermarking): off, flagged, "
+                 "contained (flagged, degraded or throttled) or always")
+      ->check(CLI::IsMember({"off", "flagged", "contained", "always"}));
   return [f, &sub] { return Run(sub, *f); };
 }
 

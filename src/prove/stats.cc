@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace dg::prove {
 namespace {
@@ -100,6 +101,97 @@ double LogBinomialUpperTail(int64_t n, int64_t k, double p) {
     if (dj > mode && t < best - 80.0) break;
   }
   return std::min(0.0, acc);
+}
+
+namespace {
+
+// Square matrices of doubles (row-major) with a decimal exponent kept beside them.
+using Matrix = std::vector<double>;
+
+Matrix Multiply(const Matrix& a, const Matrix& b, int m) {
+  Matrix c(static_cast<size_t>(m) * m, 0.0);
+  for (int i = 0; i < m; ++i)
+    for (int k = 0; k < m; ++k) {
+      const double aik = a[static_cast<size_t>(i) * m + k];
+      if (aik == 0.0) continue;
+      for (int j = 0; j < m; ++j)
+        c[static_cast<size_t>(i) * m + j] += aik * b[static_cast<size_t>(k) * m + j];
+    }
+  return c;
+}
+
+// v = h^n with v's scale kept as 10^(*e): Marsaglia-Tsang-Wang's mPower.
+void Power(const Matrix& h, int eh, Matrix* v, int* ev, int m, int64_t n) {
+  if (n == 1) {
+    *v = h;
+    *ev = eh;
+    return;
+  }
+  Power(h, eh, v, ev, m, n / 2);
+  Matrix b = Multiply(*v, *v, m);
+  int eb = 2 * (*ev);
+  if (n % 2 == 1) {
+    b = Multiply(h, b, m);
+    eb += eh;
+  }
+  const size_t mid = static_cast<size_t>(m / 2) * m + m / 2;
+  if (b[mid] > 1e140) {
+    for (double& x : b) x *= 1e-140;
+    eb += 140;
+  }
+  *v = std::move(b);
+  *ev = eb;
+}
+
+}  // namespace
+
+double KolmogorovCdf(int64_t n, double d) {
+  if (n <= 0) return 1.0;
+  const double nd = static_cast<double>(n) * d;
+  if (d <= 0.5 / static_cast<double>(n)) return 0.0;
+  if (d >= 1.0) return 1.0;
+  const int k = static_cast<int>(nd) + 1;
+  const int m = 2 * k - 1;
+  const double h = k - nd;
+  Matrix hm(static_cast<size_t>(m) * m);
+  auto at = [&](int i, int j) -> double& { return hm[static_cast<size_t>(i) * m + j]; };
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < m; ++j) at(i, j) = i - j + 1 < 0 ? 0.0 : 1.0;
+  for (int i = 0; i < m; ++i) {
+    at(i, 0) -= std::pow(h, i + 1);
+    at(m - 1, i) -= std::pow(h, m - i);
+  }
+  at(m - 1, 0) += 2 * h - 1 > 0 ? std::pow(2 * h - 1, m) : 0.0;
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < m; ++j)
+      if (i - j + 1 > 0)
+        for (int g = 1; g <= i - j + 1; ++g) at(i, j) /= g;
+  Matrix q;
+  int eq = 0;
+  Power(hm, 0, &q, &eq, m, n);
+  double s = q[static_cast<size_t>(k - 1) * m + (k - 1)];
+  for (int64_t i = 1; i <= n; ++i) {
+    s = s * static_cast<double>(i) / static_cast<double>(n);
+    if (s < 1e-140) {
+      s *= 1e140;
+      eq -= 140;
+    }
+  }
+  return std::clamp(s * std::pow(10.0, eq), 0.0, 1.0);
+}
+
+KsResult KsTestUniform(std::vector<double> values) {
+  KsResult r;
+  r.n = static_cast<int64_t>(values.size());
+  if (values.empty()) return r;
+  std::sort(values.begin(), values.end());
+  const double n = static_cast<double>(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    const double x = std::clamp(values[i], 0.0, 1.0);
+    r.d = std::max({r.d, static_cast<double>(i + 1) / n - x, x - static_cast<double>(i) / n});
+  }
+  r.p_value = std::clamp(1.0 - KolmogorovCdf(r.n, r.d), 0.0, 1.0);
+  return r;
 }
 
 }  // namespace dg::prove

@@ -33,6 +33,29 @@ Action ParseAction(std::string_view s) {
   throw std::runtime_error(fmt::format("unknown action \"{}\" (allow|degrade|throttle|block)", s));
 }
 
+std::string_view WatermarkRequirementName(WatermarkRequirement w) {
+  switch (w) {
+    case WatermarkRequirement::kOff:
+      return "off";
+    case WatermarkRequirement::kFlagged:
+      return "flagged";
+    case WatermarkRequirement::kContained:
+      return "contained";
+    case WatermarkRequirement::kAlways:
+      return "always";
+  }
+  return "off";
+}
+
+WatermarkRequirement ParseWatermarkRequirement(std::string_view s) {
+  if (s == "off") return WatermarkRequirement::kOff;
+  if (s == "flagged") return WatermarkRequirement::kFlagged;
+  if (s == "contained") return WatermarkRequirement::kContained;
+  if (s == "always") return WatermarkRequirement::kAlways;
+  throw std::runtime_error(fmt::format(
+      "policy.require_watermarking: unknown value \"{}\" (off|flagged|contained|always)", s));
+}
+
 namespace {
 
 template <typename T>
@@ -153,6 +176,9 @@ void Apply(const toml::table& root, ServeConfig& c) {
   s.clear();
   Get(p, "api_key_flagged", s);
   if (!s.empty()) pol.api_key_flagged_action = ParseAction(s);
+  s.clear();
+  Get(p, "require_watermarking", s);
+  if (!s.empty()) pol.require_watermarking = ParseWatermarkRequirement(s);
   GetLimit(p["throttled"], pol.throttled);
   auto lim = p["limits"];
   GetLimit(lim["account_requests"], pol.account_requests);

@@ -16,6 +16,16 @@ enum class Action : uint8_t { kAllow = 0, kDegrade = 1, kThrottle = 2, kBlock = 
 std::string_view ActionName(Action a);
 Action ParseAction(std::string_view s);  // throws std::runtime_error
 
+// When a request must be served watermarked whatever the client asked: the decision then strips
+// the client's `"watermarking": false` opt-out (strip entry "watermarking"; the gateway rewrites
+// the body, docs/SERVE.md). Keeps the evidence for `prove` flowing from the accounts it matters
+// for. off: never; flagged: the account, its cluster, the request's key or end user is flagged;
+// contained: flagged, or the request is degraded or throttled for any reason; always: every
+// request.
+enum class WatermarkRequirement : uint8_t { kOff, kFlagged, kContained, kAlways };
+std::string_view WatermarkRequirementName(WatermarkRequirement w);
+WatermarkRequirement ParseWatermarkRequirement(std::string_view s);  // throws std::runtime_error
+
 // A GCRA token bucket: `rate` units per second, bursts of up to `burst` units. rate <= 0 = off.
 struct RateLimit {
   double rate = 0;
@@ -50,6 +60,7 @@ struct Policy {
   // account and its other keys are judged as they are).
   Action api_key_flagged_action = Action::kThrottle;
   std::vector<DetectorRule> detectors;
+  WatermarkRequirement require_watermarking = WatermarkRequirement::kOff;
   // What a throttled account may still send: conforming requests pass degraded, the rest get
   // 429 with retry-after.
   RateLimit throttled = {1.0 / 60.0, 1};

@@ -27,8 +27,15 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
   Decision d;
   const std::shared_ptr<const Policy> policy = policy_.load(std::memory_order_acquire);
   const Policy& p = *policy;
+  bool any_flagged = false;  // the account, its cluster, the key or the end user
   auto finish = [&]() -> Decision {
     d.would = d.action;
+    const bool watermark =
+        d.action != Action::kBlock &&
+        (p.require_watermarking == WatermarkRequirement::kAlways ||
+         (p.require_watermarking == WatermarkRequirement::kContained &&
+          (any_flagged || d.action != Action::kAllow)) ||
+         (p.require_watermarking == WatermarkRequirement::kFlagged && any_flagged));
     if (d.action == Action::kDegrade) {
       const auto& g = p.degrade;
       if (g.strip_logprobs) {
@@ -40,6 +47,7 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
       if (g.cap_max_tokens > 0) d.cap_max_tokens = g.cap_max_tokens;
       if (g.cap_n > 0 && in.n > g.cap_n) d.strip.push_back("n");
     }
+    if (watermark) d.strip.push_back("watermarking");
     if (p.shadow) {
       d.shadow = true;
       d.action = Action::kAllow;
@@ -75,6 +83,7 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
       d.action = Max(d.action, p.level_action[level]);
       d.reasons.push_back(fmt::format("level:{}", scoring::LevelName(level)));
     }
+    any_flagged = v.flagged || v.cluster_flagged;
     if (v.flagged) {
       d.action = Max(d.action, p.flagged_action);
       d.reasons.push_back(v.by_cluster ? "flagged:cluster" : "flagged");
@@ -101,6 +110,7 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
     end_user_key = VerdictView::EndUserKey(account, Hash64(in.end_user, core::kHashEndUser));
     if (view_.Find(end_user_key, &eu) && eu.flagged) {
       end_user_flagged = true;
+      any_flagged = true;
       d.action = Max(d.action, p.end_user_flagged_action);
       d.reasons.push_back("flagged:end_user");
     }
@@ -113,6 +123,7 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
     api_key_key = VerdictView::ApiKeyKey(account, Hash64(in.api_key_id, core::kHashApiKey));
     if (view_.Find(api_key_key, &k) && k.flagged) {
       api_key_flagged = true;
+      any_flagged = true;
       d.action = Max(d.action, p.api_key_flagged_action);
       d.reasons.push_back("flagged:api_key");
     }

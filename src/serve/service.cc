@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <future>
@@ -16,6 +17,7 @@
 #include "common/hash.h"
 #include "common/json_writer.h"
 #include "engine/account_registry.h"
+#include "report/case_file.h"
 #include "report/report.h"
 #include "scoring/scorer.h"
 #include "serve/decide_body.h"
@@ -824,8 +826,116 @@ HttpResponse Service::HandleAuthz(const HttpRequest& req) {
   return r;
 }
 
+void Service::HandleCases(HttpRequest& req, Reply& reply) {
+  std::string rest = req.path.substr(std::string_view("/v1/cases").size());
+  if (!rest.empty() && rest[0] == '/') rest.erase(0, 1);
+  std::string forensics_suffix = "/forensics";
+  const bool attach =
+      rest.size() > forensics_suffix.size() &&
+      rest.compare(rest.size() - forensics_suffix.size(), std::string::npos, forensics_suffix) == 0;
+  if (attach) rest.resize(rest.size() - forensics_suffix.size());
+  const char* want = attach ? "POST" : "GET";
+  if (req.method != want) {
+    ++m_bad_requests_;
+    auto r =
+        Error(405, "invalid_request_error",
+              fmt::format("method {} is not allowed on {}; use {}", req.method, req.path, want),
+              "method_not_allowed");
+    r.headers.emplace_back("allow", want);
+    return reply(std::move(r));
+  }
+  const auto id = UrlDecode(rest, /*plus_is_space=*/false);
+  if (!id)
+    return reply(
+        BadRequest("cluster_id", "bad or truncated %-escape in the path", "invalid_encoding"));
+  std::string format, label, final_s;
+  if (auto bad = StringParam(req, "format", &format)) return reply(std::move(*bad));
+  if (auto bad = StringParam(req, "final", &final_s)) return reply(std::move(*bad));
+  // final=1: as if the input ended now (as GET /v1/report?final=1), computed on a copy.
+  const bool final = final_s == "1" || final_s == "true";
+  if (auto bad = StringParam(req, "label", &label)) return reply(std::move(*bad));
+  if (!format.empty() && format != "json" && format != "md")
+    return reply(BadRequest("format", "query parameter 'format' must be json or md"));
+  // The cases of the current state, built from the report contract (report/case_file.h).
+  auto build = [this, final](std::vector<report::Case>* cases, std::string* err) {
+    pipeline_->Flush();
+    const auto& eng = pipeline_->engine();
+    const TimeUs now = GeneratedAt();
+    return report::BuildCases(pipeline_->Report(now, final),
+                              report::ExportIndicators(report::Build(eng), eng), FormatRfc3339(now),
+                              cases, err);
+  };
+  if (id->empty()) {
+    return RunOnIngest(reply, [build](const Reply& reply) {
+      std::vector<report::Case> cases;
+      std::string err;
+      if (!build(&cases, &err)) return reply(Error(500, "server_error", err));
+      std::string out;
+      JsonWriter w(out);
+      w.BeginObject().Key("cases").BeginArray();
+      for (const auto& c : cases) {
+        w.BeginObject().Field("cluster_id", c.cluster_id).Field("level", c.level);
+        w.Key("score").Double(c.score, 4);
+        w.Field("members", static_cast<int64_t>(c.members.size()));
+        w.Field("first_flagged_at", c.first_flagged_at).EndObject();
+      }
+      w.EndArray().EndObject();
+      reply(Json(200, std::move(out)));
+    });
+  }
+  std::string body = attach ? std::move(req.body) : std::string();
+  return RunOnIngest(reply, [this, build, id = *id, attach, format, label,
+                             body = std::move(body)](const Reply& reply) {
+    std::vector<report::Case> cases;
+    std::string err;
+    if (!build(&cases, &err)) return reply(Error(500, "server_error", err));
+    auto it = std::find_if(cases.begin(), cases.end(),
+                           [&](const report::Case& c) { return c.cluster_id == id; });
+    if (it == cases.end())
+      return reply(Error(404, "not_found", "no case: the cluster is unknown or not flagged"));
+    report::Case& c = *it;
+    const std::string now = FormatRfc3339(clock_.Now());
+    if (attach) {
+      // Validate (and summarise) before storing; the stored JSON is what was posted.
+      report::Case probe;
+      if (!report::AttachForensics(body, label.empty() ? "posted" : label, now, &probe, &err))
+        return reply(BadRequest({}, err, "invalid_body"));
+      if (!store_.AddForensics({id, now, probe.forensics.back().label, body}, &err))
+        return reply(Error(500, "server_error", err));
+      const auto& f = probe.forensics.back();
+      std::string out;
+      JsonWriter w(out);
+      w.BeginObject().Field("attached", true).Field("cluster_id", id).Field("kind", f.kind);
+      w.Key("log10_p");
+      if (f.has_p)
+        w.Double(f.log10_p, 10);
+      else
+        w.Null();
+      w.EndObject();
+      return reply(Json(200, std::move(out)));
+    }
+    std::vector<std::string> ids;
+    for (const auto& m : c.members) ids.push_back(m.account_id);
+    for (const auto& d : store_.SummariseDecisions(ids)) {
+      c.actions.push_back({d.account_id, d.action, d.would, FormatRfc3339(d.first_us),
+                           FormatRfc3339(d.last_us), d.count});
+    }
+    for (const auto& f : store_.Forensics(id)) {
+      // Stored rows were validated when posted; one that no longer parses is skipped.
+      report::AttachForensics(f.result, f.label, f.attached_at, &c, &err);
+    }
+    if (format == "md") {
+      HttpResponse r = Json(200, report::CaseToMarkdown(c));
+      r.content_type = "text/markdown; charset=utf-8";
+      return reply(std::move(r));
+    }
+    reply(Json(200, report::CaseToJson(c)));
+  });
+}
+
 void Service::HandleAdmin(HttpRequest& req, Reply& reply) {
   const std::string p = req.path;
+  if (p == "/v1/cases" || p.rfind("/v1/cases/", 0) == 0) return HandleCases(req, reply);
   if (p == "/v1/alerts" && req.method == "GET") {
     int64_t since = 0, limit = kDefaultAlertsLimit;
     if (auto bad = NumberParam(req, "since", &since)) return reply(std::move(*bad));

@@ -127,6 +127,8 @@ class Service final : public engine::EngineObserver {
   void HandleEvents(HttpRequest& req, Reply& reply);
   HttpResponse HandleDecide(const HttpRequest& req);
   HttpResponse HandleAuthz(const HttpRequest& req);
+  // GET /v1/cases, GET /v1/cases/{id}[?format=md], POST /v1/cases/{id}/forensics[?label=].
+  void HandleCases(HttpRequest& req, Reply& reply);
   void HandleAdmin(HttpRequest& req, Reply& reply);
   void AnswerAccountOrCluster(const engine::Engine& eng, const std::string& id, bool is_account,
                               const Reply& reply);

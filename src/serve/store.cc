@@ -92,7 +92,11 @@ bool Store::Open(const std::string& path, std::string* error) {
               " UNIQUE(account_id, at_us, by_cluster));"
               "CREATE TABLE IF NOT EXISTS decisions ("
               " id INTEGER PRIMARY KEY AUTOINCREMENT, wall_us INTEGER, account_id TEXT,"
-              " action TEXT, would TEXT, reasons TEXT);",
+              " action TEXT, would TEXT, reasons TEXT);"
+              "CREATE INDEX IF NOT EXISTS decisions_account ON decisions(account_id);"
+              "CREATE TABLE IF NOT EXISTS case_forensics ("
+              " id INTEGER PRIMARY KEY AUTOINCREMENT, cluster_id TEXT NOT NULL,"
+              " attached_at TEXT NOT NULL, label TEXT NOT NULL, result TEXT NOT NULL);",
               error);
 }
 
@@ -180,6 +184,68 @@ void Store::WriterLoop() {
     decisions_written += batch.size();
     batch.clear();
   }
+}
+
+bool Store::AddForensics(const ForensicsRow& f, std::string* error) {
+  std::lock_guard lock(db_mu_);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "INSERT INTO case_forensics(cluster_id, attached_at, label, result)"
+                         " VALUES(?,?,?,?)",
+                         -1, &st, nullptr) != SQLITE_OK) {
+    *error = sqlite3_errmsg(db_);
+    return false;
+  }
+  sqlite3_bind_text(st, 1, f.cluster_id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, f.attached_at.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, f.label.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, f.result.c_str(), -1, SQLITE_TRANSIENT);
+  const bool ok = sqlite3_step(st) == SQLITE_DONE;
+  if (!ok) *error = sqlite3_errmsg(db_);
+  sqlite3_finalize(st);
+  return ok;
+}
+
+namespace {
+std::string Text(sqlite3_stmt* st, int col) {
+  const auto* p = sqlite3_column_text(st, col);
+  return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+}
+}  // namespace
+
+std::vector<ForensicsRow> Store::Forensics(const std::string& cluster_id) {
+  std::vector<ForensicsRow> out;
+  std::lock_guard lock(db_mu_);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db_,
+                     "SELECT cluster_id, attached_at, label, result FROM case_forensics"
+                     " WHERE cluster_id = ? ORDER BY id",
+                     -1, &st, nullptr);
+  sqlite3_bind_text(st, 1, cluster_id.c_str(), -1, SQLITE_TRANSIENT);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    out.push_back({Text(st, 0), Text(st, 1), Text(st, 2), Text(st, 3)});
+  sqlite3_finalize(st);
+  return out;
+}
+
+std::vector<DecisionSummary> Store::SummariseDecisions(const std::vector<std::string>& accounts) {
+  std::vector<DecisionSummary> out;
+  std::lock_guard lock(db_mu_);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db_,
+                     "SELECT action, would, COUNT(*), MIN(wall_us), MAX(wall_us) FROM decisions"
+                     " WHERE account_id = ? GROUP BY action, would ORDER BY MIN(wall_us)",
+                     -1, &st, nullptr);
+  for (const auto& a : accounts) {
+    sqlite3_bind_text(st, 1, a.c_str(), -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      out.push_back({a, Text(st, 0), Text(st, 1), sqlite3_column_int64(st, 2),
+                     sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4)});
+    }
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  return out;
 }
 
 std::string Store::AlertsJson(int64_t since, int limit) {

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 struct sqlite3;
 
@@ -39,6 +40,17 @@ struct DecisionRow {
   std::string reasons;  // comma-separated
 };
 
+// A forensics result attached to a case (POST /v1/cases/{id}/forensics), kept synchronously.
+struct ForensicsRow {
+  std::string cluster_id, attached_at, label, result;
+};
+
+// Decisions logged for one account, grouped by (action, would).
+struct DecisionSummary {
+  std::string account_id, action, would;
+  int64_t count = 0, first_us = 0, last_us = 0;
+};
+
 class Store {
  public:
   Store() = default;
@@ -50,6 +62,11 @@ class Store {
   // Returns true if the alert is new.
   bool InsertAlert(const AlertRow& a, int64_t wall_us);
   void LogDecision(DecisionRow row);
+  // Written before returning (survives kill -9 once it returns true).
+  bool AddForensics(const ForensicsRow& f, std::string* error);
+  std::vector<ForensicsRow> Forensics(const std::string& cluster_id);
+  // Decisions already written (the log is asynchronous: the last ~200 ms may be missing).
+  std::vector<DecisionSummary> SummariseDecisions(const std::vector<std::string>& accounts);
   // Alerts as a JSON array, newest last, with id > since.
   std::string AlertsJson(int64_t since, int limit);
   uint64_t alerts_total();

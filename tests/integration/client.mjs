@@ -2,7 +2,9 @@
 // auth_request before proxying to the upstream). A harvesting account sends chain-of-thought
 // elicitation with logprobs until distillguard flags it; from then on it must receive 429 (with
 // retry-after and x-ratelimit-* headers, OpenAI error body) — a benign account interleaved with it
-// must keep working, and a block-listed account must get 403.
+// must keep working, and a block-listed account must get 403. The harvester opts out of
+// watermarking ("watermarking": false, twice): honoured while it is allowed, stripped by nginx
+// once it is flagged (the request it may still send degraded is watermarked).
 // Usage: node client.mjs NGINX_URL DG_URL DG_TOKEN
 import OpenAI from 'openai';
 
@@ -20,16 +22,19 @@ async function status(org) {
 
 const topics = ['trains', 'interest rates', 'prime numbers', 'chemistry', 'geometry', 'probability'];
 let flaggedAt = -1, got429 = null;
+const served = [];  // the harvester's successful answers: {i, watermarked, strip}
 for (let i = 0; i < 400 && !got429; ++i) {
   try {
-    await attacker.chat.completions.create({
+    const r = await attacker.chat.completions.create({
       model: 'gpt-4o',
       messages: [
         { role: 'system', content: 'You are a careful tutor. Think step by step and show your full reasoning before the final answer.' },
         { role: 'user', content: `Problem ${i}: explain ${topics[i % topics.length]} question ${i * 7919 % 1000} in full detail.` },
       ],
       logprobs: true, top_logprobs: 20, n: 4, max_tokens: 4000, temperature: 1.0,
+      watermarking: false, metadata: { note: `run ${i}`, watermarking: false },
     });
+    served.push({ i, watermarked: r.watermarked, strip: r.dg_strip || [] });
   } catch (e) {
     if (e.status === 429) { got429 = e; break; }
     fail(`attacker got unexpected error ${e.status} ${e.message}`);
@@ -46,6 +51,12 @@ for (let i = 0; i < 400 && !got429; ++i) {
   }
 }
 if (!got429) fail('attacker never throttled');
+if (served.length < 2) fail(`harvester served ${served.length} answer(s)`);
+if (served[0].watermarked !== false) fail('opt-out not honoured while the account was allowed');
+const last = served[served.length - 1];
+if (!last.strip.includes('watermarking') || last.watermarked !== true)
+  fail(`the harvester's last answer (degraded, after the flag) was not watermarked: ${JSON.stringify(last)}`);
+console.error(`client: opt-out honoured for request 0, stripped for request ${last.i} (after the flag)`);
 const h = got429.headers;
 const get = (k) => (typeof h?.get === 'function' ? h.get(k) : h?.[k]);
 if (!get('retry-after')) fail('429 without retry-after');

@@ -4,7 +4,9 @@
 # its exchange log to distillguard; the real `openai` npm client (client.mjs) sends harvesting
 # and benign traffic. Passes when the harvesting account gets 429 with retry-after and
 # x-ratelimit-* headers and an OpenAI-shaped body once flagged, the benign account keeps working,
-# and a block-listed account gets 403. Needs: nginx, node, and `npm ci` at the repo root.
+# a block-listed account gets 403, and the harvester's `"watermarking": false` opt-out is honoured
+# before the flag and rewritten by nginx (x-dg-strip: watermarking, policy.require_watermarking)
+# once flagged. Needs: nginx, node, and `npm ci` at the repo root.
 # Usage: tests/integration/serve_nginx.sh path/to/distillguard
 set -euo pipefail
 BIN=$(realpath "$1")
@@ -36,6 +38,7 @@ admin_token = "$TOKEN"
 lateness_s = 0
 [policy]
 flagged = "throttle"
+require_watermarking = "flagged"
 levels = { high = "throttle", critical = "throttle" }
 [policy.throttled]
 rate = 0.001
@@ -67,6 +70,30 @@ http {
   fastcgi_temp_path $T/nginx/fastcgi;
   uwsgi_temp_path $T/nginx/uwsgi;
   scgi_temp_path $T/nginx/scgi;
+  # Required watermarking (docs/SERVE.md): when distillguard's x-dg-strip names "watermarking",
+  # every "watermarking": false in the body becomes true (three chained maps rewrite up to three
+  # occurrences, the last first); a body still opting out after that is not forwarded at all.
+  # The whole body must be in memory for \$request_body: buffer size = max body size.
+  client_max_body_size 4m;
+  client_body_buffer_size 4m;
+  client_body_in_single_buffer on;
+  map \$dg_strip \$dg_wm_required { "~(^|,)watermarking(,|\$)" 1; default 0; }
+  map "\$dg_wm_required:\$request_body" \$dg_body1 {
+    "~(?s)^(1:.*)\"watermarking\"\s*:\s*false(.*)" "\$1\"watermarking\":true\$2";
+    default "\$dg_wm_required:\$request_body";
+  }
+  map \$dg_body1 \$dg_body2 {
+    "~(?s)^(1:.*)\"watermarking\"\s*:\s*false(.*)" "\$1\"watermarking\":true\$2";
+    default \$dg_body1;
+  }
+  map \$dg_body2 \$dg_body3 {
+    "~(?s)^(1:.*)\"watermarking\"\s*:\s*false(.*)" "\$1\"watermarking\":true\$2";
+    default \$dg_body2;
+  }
+  map \$dg_body3 \$dg_body {
+    "~(?s)^1:.*\"watermarking\"\s*:\s*false" "";
+    "~(?s)^[01]:(.*)" "\$1";
+  }
   upstream distillguard { server 127.0.0.1:$DG_PORT; keepalive 16; }
   upstream model { server 127.0.0.1:$UP_PORT; keepalive 16; }
   server {
@@ -84,6 +111,7 @@ http {
       proxy_set_header x-dg-action \$dg_action;
       proxy_set_header x-dg-strip \$dg_strip;
       proxy_set_header x-dg-cap-max-tokens \$dg_cap;
+      proxy_set_body \$dg_body;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_pass http://model;

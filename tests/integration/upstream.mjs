@@ -3,6 +3,9 @@
 // of every request to distillguard's POST /v1/events before answering (so by the next request the
 // event is durable and being scored). Honours the degrade headers nginx forwards from
 // distillguard (x-dg-strip, x-dg-cap-max-tokens) by dropping logprobs / capping max_tokens.
+// Like vLLM, it watermarks unless the request says "watermarking": false, and reports whether it
+// did in the answer (`watermarked`); a request that still opts out although nginx was told to
+// strip the opt-out (x-dg-strip: watermarking) is answered 500, which fails the client.
 // Usage: node upstream.mjs PORT DG_URL DG_TOKEN
 import http from 'node:http';
 
@@ -20,6 +23,11 @@ http.createServer((req, res) => {
     let request = {};
     try { request = JSON.parse(body); } catch { request = {}; }
     const strip = (req.headers['x-dg-strip'] || '').split(',').filter(Boolean);
+    const optsOut = request.watermarking === false || request.metadata?.watermarking === false;
+    if (strip.includes('watermarking') && optsOut) {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ error: { message: 'watermarking opt-out reached the model although it had to be stripped', type: 'server_error' } }));
+    }
     const completionTokens = Math.min(request.max_tokens || 800, 800);
     const choice = { index: 0, message: { role: 'assistant', content: 'Step 1: ... Final answer: 42.' }, finish_reason: 'stop' };
     if (request.logprobs && !strip.includes('logprobs')) choice.logprobs = { content: [] };
@@ -49,6 +57,7 @@ http.createServer((req, res) => {
     res.end(JSON.stringify({
       id: `chatcmpl-${batch}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000),
       model: request.model || 'gpt-4o', choices: [choice], usage,
+      watermarked: request.watermarking !== false, dg_strip: strip,
     }));
   });
 }).listen(Number(port), '127.0.0.1', () => console.error(`upstream: listening on ${port}`));

@@ -1,0 +1,409 @@
+// The end-to-end radioactivity study; see study.h.
+#include "prove/study.h"
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "common/json_writer.h"
+#include "common/rng.h"
+#include "prove/detect.h"
+#include "prove/generate.h"
+#include "prove/kgw.h"
+#include "prove/ngram.h"
+#include "prove/stats.h"
+#include "prove/vllm_gumbel.h"
+
+namespace dg::prove {
+namespace {
+
+struct Sample {  // one generated answer: its prompt and the tokens the model produced
+  std::vector<int64_t> prompt, output;
+};
+
+int64_t Tokens(const std::vector<Sample>& s) {
+  int64_t n = 0;
+  for (const auto& x : s) n += static_cast<int64_t>(x.output.size());
+  return n;
+}
+
+std::unique_ptr<Scheme> MakeStudyScheme(const StudyOptions& o, const std::string& name,
+                                        uint64_t key, int64_t vocab) {
+  SchemeOptions so;
+  so.scheme = name;
+  so.key = key;
+  so.context_width = o.context_width;
+  so.gamma = o.gamma;
+  so.vocab_size = vocab;
+  std::string err;
+  return MakeScheme(so, &err);
+}
+
+// The windows of the served answers (what `prove radioactivity --watermarked` reads).
+FingerprintSet Windows(const Scheme& scheme, const std::vector<Sample>& served) {
+  FingerprintSet w;
+  for (const auto& s : served)
+    ForEachTuple(scheme, s.output,
+                 [&](std::span<const int64_t> win, int64_t) { w.insert(WindowPrint(win)); });
+  return w;
+}
+
+Tally Score(Scheme& scheme, const std::vector<Sample>& texts, const FingerprintSet* allowed,
+            Dedup dedup = Dedup::kPair) {
+  Accumulator acc(scheme, dedup);
+  if (allowed) acc.RestrictWindows(*allowed);
+  for (const auto& t : texts) acc.AddText(t.output);
+  return acc.pooled();
+}
+
+double Log10P(const Scheme& scheme, const Tally& t) { return Log10(scheme.LogP(t)); }
+
+}  // namespace
+
+StudyResult RunStudy(const StudyOptions& o, const std::vector<std::string>& documents,
+                     const std::function<void(const std::string&)>& progress) {
+  StudyResult r;
+  auto say = [&](const std::string& s) {
+    if (progress) progress(s);
+  };
+  if (o.rates.empty() || o.teacher_share <= 0 || o.teacher_share >= 1 || o.vocab_size < 16 ||
+      o.calibration_keys < 1 || o.suspect_texts < 1 || o.max_new_tokens < 1) {
+    r.error = "bad study parameters (rates, teacher share in (0,1), vocabulary >= 16, keys, texts)";
+    return r;
+  }
+  for (double rate : o.rates) {
+    if (!(rate >= 0 && rate < 1)) {
+      r.error = fmt::format("rate {} is not in [0, 1)", rate);
+      return r;
+    }
+  }
+  // 1. Documents, ordered and split by a hash of their text.
+  std::vector<std::pair<uint64_t, std::vector<std::string>>> docs;
+  for (const auto& text : documents) {
+    auto words = SplitWords(text);
+    if (words.size() < static_cast<size_t>(o.prompt_words) + 2) continue;
+    docs.emplace_back(XXH3_64bits_withSeed(text.data(), text.size(), o.seed), std::move(words));
+  }
+  if (docs.empty()) {
+    r.error = "no documents (each needs more words than the prompt)";
+    return r;
+  }
+  std::sort(docs.begin(), docs.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  docs.erase(std::unique(docs.begin(), docs.end(),
+                         [](const auto& a, const auto& b) { return a.second == b.second; }),
+             docs.end());
+  if (o.max_docs > 0 && static_cast<int64_t>(docs.size()) > o.max_docs)
+    docs.resize(static_cast<size_t>(o.max_docs));
+  std::vector<std::vector<std::string>> all_words;
+  for (const auto& d : docs) {
+    all_words.push_back(d.second);
+    r.words += static_cast<int64_t>(d.second.size());
+  }
+  r.documents = static_cast<int64_t>(docs.size());
+  const WordVocab vocab = WordVocab::Build(all_words, o.vocab_size);
+  r.vocab = vocab.size();
+  std::vector<std::vector<int64_t>> teacher_docs, human_docs, heldout_docs;
+  for (const auto& d : docs) {
+    const uint64_t bucket = (d.first >> 32) % 10;
+    auto ids = vocab.Encode(d.second);
+    if (bucket < 5)
+      teacher_docs.push_back(std::move(ids));
+    else if (bucket < 9)
+      human_docs.push_back(std::move(ids));
+    else
+      heldout_docs.push_back(std::move(ids));
+  }
+  auto count = [](const std::vector<std::vector<int64_t>>& v) {
+    int64_t n = 0;
+    for (const auto& d : v) n += static_cast<int64_t>(d.size());
+    return n;
+  };
+  r.teacher_tokens = count(teacher_docs);
+  r.human_tokens = count(human_docs);
+  r.heldout_tokens = count(heldout_docs);
+  if (teacher_docs.empty() || human_docs.empty() || heldout_docs.empty()) {
+    r.error = "too few documents to split into teacher, student and held-out text";
+    return r;
+  }
+  say(fmt::format(
+      "{} documents, {} words, vocabulary {}; teacher {} / human {} / held-out {} "
+      "tokens",
+      r.documents, r.words, r.vocab, r.teacher_tokens, r.human_tokens, r.heldout_tokens));
+
+  // 2. The teacher, and the attacker's prompts (first words of its human documents).
+  NgramLm teacher(o.teacher_order, r.vocab);
+  teacher.Train(teacher_docs);
+  std::vector<std::vector<int64_t>> prompts;
+  for (const auto& d : human_docs) prompts.emplace_back(d.begin(), d.begin() + o.prompt_words);
+  Rng rng(o.seed);
+  SamplerOptions plain;
+  plain.top_k = o.top_k;
+  // Plain teacher answers: prompts taken from the end of the list, watermarked ones from the
+  // start, so the two rarely share a prompt.
+  const int64_t teacher_part = static_cast<int64_t>(
+      std::llround(o.teacher_share / (1 - o.teacher_share) * static_cast<double>(r.human_tokens)));
+  std::vector<Sample> plain_pool;
+  {
+    Rng g = rng.Fork(1);
+    int64_t tokens = 0;
+    for (size_t i = 0; tokens < teacher_part; ++i) {
+      const auto& pr = prompts[prompts.size() - 1 - i % prompts.size()];
+      Sample s{pr, GenerateText(teacher, pr, o.max_new_tokens, plain, nullptr, g)};
+      tokens += static_cast<int64_t>(s.output.size());
+      plain_pool.push_back(std::move(s));
+    }
+    r.plain_teacher_tokens = tokens;
+  }
+  say(fmt::format("teacher: order {}, {} plain answers ({} tokens)", o.teacher_order,
+                  plain_pool.size(), r.plain_teacher_tokens));
+  const double max_rate = *std::max_element(o.rates.begin(), o.rates.end());
+  const int64_t student_total = r.human_tokens + teacher_part;
+
+  for (const std::string& name : o.schemes) {
+    const uint64_t true_key = name == "hf-kgw" ? o.kgw_key : o.vllm_key;
+    auto scheme = MakeStudyScheme(o, name, true_key, r.vocab);
+    if (!scheme) {
+      r.error = fmt::format("cannot build scheme '{}'", name);
+      return r;
+    }
+    SamplerOptions wm = plain;
+    wm.kind = name == "hf-kgw" ? SamplerKind::kHfKgw : SamplerKind::kVllmGumbel;
+    wm.key = true_key;
+    wm.context_width = o.context_width;
+    wm.delta = o.delta;
+    KgwScheme* kgw = name == "hf-kgw" ? static_cast<KgwScheme*>(scheme.get()) : nullptr;
+    // 3. The watermarked pool, large enough for the largest rate (at least one answer).
+    std::vector<Sample> pool;
+    {
+      Rng g = rng.Fork(2 + XXH3_64bits(name.data(), name.size()) % 1000);
+      const int64_t need = std::max<int64_t>(
+          1, static_cast<int64_t>(std::ceil(max_rate * static_cast<double>(student_total))));
+      int64_t tokens = 0;
+      for (size_t i = 0; tokens < need; ++i) {
+        const auto& pr = prompts[i % prompts.size()];
+        Sample s{pr, GenerateText(teacher, pr, o.max_new_tokens, wm, kgw, g)};
+        tokens += static_cast<int64_t>(s.output.size());
+        pool.push_back(std::move(s));
+      }
+    }
+    say(fmt::format("{}: {} watermarked answers ({} tokens)", name, pool.size(), Tokens(pool)));
+    std::vector<Sample> zero_answers, top_answers;
+    FingerprintSet pool_windows = Windows(*scheme, pool);
+    for (double rate : o.rates) {
+      // 4. The student's data: human text, the first watermarked answers up to the rate, plain
+      // teacher answers for the rest of the teacher part.
+      const int64_t wm_target =
+          static_cast<int64_t>(std::llround(rate * static_cast<double>(student_total)));
+      std::vector<Sample> served;
+      int64_t wm_tokens = 0;
+      for (size_t i = 0; i < pool.size() && wm_tokens < wm_target; ++i) {
+        served.push_back(pool[i]);
+        wm_tokens += static_cast<int64_t>(pool[i].output.size());
+      }
+      std::vector<std::vector<int64_t>> data = human_docs;
+      auto add = [&](const Sample& s) {
+        std::vector<int64_t> d = s.prompt;
+        d.insert(d.end(), s.output.begin(), s.output.end());
+        data.push_back(std::move(d));
+      };
+      for (const auto& s : served) add(s);
+      int64_t plain_tokens = 0;
+      for (size_t i = 0; i < plain_pool.size() && wm_tokens + plain_tokens < teacher_part; ++i) {
+        add(plain_pool[i]);
+        plain_tokens += static_cast<int64_t>(plain_pool[i].output.size());
+      }
+      NgramLm student(o.student_order, r.vocab);
+      student.Train(data);
+      // 5. Query the suspect with the prompts of the answers served (for the 0% student: the
+      // whole pool's), and test its answers.
+      const std::vector<Sample>& queried = served.empty() ? pool : served;
+      std::vector<Sample> answers;
+      Rng g = rng.Fork(1000 + static_cast<uint64_t>(rate * 1e6));
+      for (int64_t i = 0; i < o.suspect_texts; ++i) {
+        const auto& pr = queried[static_cast<size_t>(i) % queried.size()].prompt;
+        answers.push_back({pr, GenerateText(student, pr, o.max_new_tokens, plain, nullptr, g)});
+      }
+      FingerprintSet windows = Windows(*scheme, queried);
+      StudyRow row;
+      row.scheme = name;
+      row.rate = rate;
+      row.watermarked_tokens = wm_tokens;
+      row.student_tokens = student.trained_tokens();
+      row.suspect_tokens = Tokens(answers);
+      row.windows = static_cast<int64_t>(windows.size());
+      row.all = Score(*scheme, answers, nullptr);
+      row.filtered = Score(*scheme, answers, &windows);
+      row.log10_p_all = Log10P(*scheme, row.all);
+      row.log10_p_filtered = Log10P(*scheme, row.filtered);
+      say(fmt::format(
+          "{} rate {:.2f}%: student {} tokens ({} watermarked), log10 p {:.2f} "
+          "(filtered {:.2f})",
+          name, rate * 100, row.student_tokens, wm_tokens, row.log10_p_all, row.log10_p_filtered));
+      r.rows.push_back(row);
+      if (rate == 0.0) zero_answers = answers;
+      if (rate == max_rate) top_answers = std::move(answers);
+    }
+
+    // 6. Calibration: keys the texts never saw. p-values must be uniform.
+    struct Null {
+      std::string sample;
+      const std::vector<Sample>* texts;
+      const FingerprintSet* allowed;
+      std::vector<double> log10_p;
+      Dedup dedup = Dedup::kPair;
+    };
+    std::vector<Sample> heldout;
+    for (const auto& d : heldout_docs) heldout.push_back({{}, d});
+    std::vector<Null> nulls;
+    if (!zero_answers.empty()) {
+      nulls.push_back({"student 0%, all windows", &zero_answers, nullptr, {}});
+      nulls.push_back({"student 0%, served windows", &zero_answers, &pool_windows, {}});
+    }
+    if (max_rate > 0 && !top_answers.empty())
+      nulls.push_back(
+          {fmt::format("student {:g}%, other keys", max_rate * 100), &top_answers, nullptr, {}});
+    nulls.push_back({"held-out human text", &heldout, nullptr, {}});
+    // The same without deduplication: repeated (window, token) tuples counted again. Invalid by
+    // design; shown so the KS test is seen to reject what it should.
+    nulls.push_back({"human text, no dedup (invalid)", &heldout, nullptr, {}, Dedup::kNone});
+    Rng kr(o.seed ^ 0x6b657973ULL), ur(o.seed ^ 0x72616e64ULL);
+    const bool discrete = name == "hf-kgw";
+    for (int k = 0; k < o.calibration_keys; ++k) {
+      uint64_t key = kr.Next();
+      if (key == true_key) key = kr.Next();
+      auto s = MakeStudyScheme(o, name, key, r.vocab);
+      for (auto& n : nulls) {
+        // Windows of the served answers do not depend on the key (only the tuples' scores do).
+        Tally t = Score(*s, *n.texts, n.allowed, n.dedup);
+        if (!discrete) {
+          n.log10_p.push_back(Log10P(*s, t));
+          continue;
+        }
+        // The binomial tail P[X >= k] is discrete, hence conservative (too few small values)
+        // and not uniform; its randomised version P[X > k] + U P[X = k] is exactly uniform
+        // under the null, which is what a KS test of calibration needs.
+        const double g = static_cast<KgwScheme*>(s.get())->green_fraction();
+        const int64_t k_obs = static_cast<int64_t>(std::llround(t.statistic));
+        const double ge = std::exp(LogBinomialUpperTail(t.scored, k_obs, g));
+        const double gt = std::exp(LogBinomialUpperTail(t.scored, k_obs + 1, g));
+        const double pr = gt + ur.Uniform() * (ge - gt);
+        n.log10_p.push_back(pr > 0 ? std::log10(pr) : -400.0);
+      }
+    }
+    for (auto& n : nulls) {
+      CalibrationRow c;
+      c.scheme = name;
+      c.sample = n.sample;
+      c.filtered = n.allowed != nullptr;
+      c.deduplicated = n.dedup != Dedup::kNone;
+      c.keys = static_cast<int64_t>(n.log10_p.size());
+      std::vector<double> ps;
+      c.min_log10_p = 0;
+      for (double lp : n.log10_p) {
+        ps.push_back(std::pow(10.0, lp));
+        c.min_log10_p = std::min(c.min_log10_p, lp);
+        c.below_01 += lp < -2;
+      }
+      KsResult ks = KsTestUniform(ps);
+      c.ks_d = ks.d;
+      c.ks_p = ks.p_value;
+      say(fmt::format("{} calibration, {}: KS D {:.4f}, p {:.3f}", name, c.sample, c.ks_d, c.ks_p));
+      r.calibration.push_back(c);
+    }
+  }
+  r.ok = true;
+  return r;
+}
+
+std::string StudyTable(const StudyOptions& o, const StudyResult& r) {
+  std::string out;
+  if (!r.ok) return fmt::format("study failed: {}\n", r.error);
+  out += fmt::format(
+      "corpus: {} documents, {} words; vocabulary {} words; teacher order {} on {} tokens; "
+      "students order {} on {} human + {} teacher tokens\n\n",
+      r.documents, r.words, r.vocab, o.teacher_order, r.teacher_tokens, o.student_order,
+      r.human_tokens, r.plain_teacher_tokens);
+  out += "Radioactivity (true key; tuples deduplicated across all answers)\n";
+  out +=
+      fmt::format("{:<12} {:>6} {:>10} {:>10} {:>10} {:>9} {:>11} {:>9} {:>11}\n", "scheme", "rate",
+                  "wm_tokens", "trained", "answers", "tuples", "log10_p", "tuples*", "log10_p*");
+  for (const auto& row : r.rows) {
+    out += fmt::format("{:<12} {:>5.1f}% {:>10} {:>10} {:>10} {:>9} {:>11.2f} {:>9} {:>11.2f}\n",
+                       row.scheme, row.rate * 100, row.watermarked_tokens, row.student_tokens,
+                       row.suspect_tokens, row.all.scored, row.log10_p_all, row.filtered.scored,
+                       row.log10_p_filtered);
+  }
+  out += "(* only windows of the served watermarked answers)\n\n";
+  out += fmt::format(
+      "Calibration ({} keys the texts never saw; exact one-sample KS against "
+      "uniform)\n",
+      o.calibration_keys);
+  out += fmt::format("{:<12} {:<30} {:>6} {:>8} {:>8} {:>8} {:>11}\n", "scheme", "null sample",
+                     "keys", "KS D", "KS p", "p<0.01", "min log10p");
+  for (const auto& c : r.calibration) {
+    out += fmt::format("{:<12} {:<30} {:>6} {:>8.4f} {:>8.3f} {:>8} {:>11.2f}\n", c.scheme,
+                       c.sample, c.keys, c.ks_d, c.ks_p, c.below_01, c.min_log10_p);
+  }
+  out +=
+      "(hf-kgw: randomised binomial p-values P[X > k] + U P[X = k], exactly uniform under the "
+      "null; the reported evidence uses the conservative P[X >= k])\n";
+  return out;
+}
+
+std::string StudyJson(const StudyOptions& o, const StudyResult& r) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject().Field("ok", r.ok);
+  if (!r.ok) w.Field("error", r.error);
+  w.Key("corpus").BeginObject();
+  w.Field("documents", r.documents).Field("words", r.words).Field("vocabulary", r.vocab);
+  w.Field("teacher_tokens", r.teacher_tokens).Field("human_tokens", r.human_tokens);
+  w.Field("heldout_tokens", r.heldout_tokens).Field("plain_teacher_tokens", r.plain_teacher_tokens);
+  w.EndObject();
+  w.Key("options").BeginObject();
+  w.Field("teacher_order", static_cast<int64_t>(o.teacher_order));
+  w.Field("student_order", static_cast<int64_t>(o.student_order));
+  w.Field("top_k", static_cast<int64_t>(o.top_k));
+  w.Field("max_new_tokens", static_cast<int64_t>(o.max_new_tokens));
+  w.Field("context_width", static_cast<int64_t>(o.context_width));
+  w.Field("gamma", o.gamma).Field("delta", o.delta);
+  w.Field("suspect_texts", o.suspect_texts);
+  w.Field("calibration_keys", static_cast<int64_t>(o.calibration_keys));
+  w.Field("seed", o.seed);
+  w.EndObject();
+  w.Key("radioactivity").BeginArray();
+  for (const auto& row : r.rows) {
+    w.BeginObject().Field("scheme", row.scheme).Field("rate", row.rate);
+    w.Field("watermarked_tokens", row.watermarked_tokens);
+    w.Field("student_tokens", row.student_tokens).Field("suspect_tokens", row.suspect_tokens);
+    w.Field("served_windows", row.windows);
+    w.Key("all").BeginObject().Field("scored", row.all.scored);
+    w.Key("statistic").Double(row.all.statistic, 12);
+    w.Key("log10_p").Double(row.log10_p_all, 10);
+    w.EndObject();
+    w.Key("filtered").BeginObject().Field("scored", row.filtered.scored);
+    w.Key("statistic").Double(row.filtered.statistic, 12);
+    w.Key("log10_p").Double(row.log10_p_filtered, 10);
+    w.EndObject().EndObject();
+  }
+  w.EndArray();
+  w.Key("calibration").BeginArray();
+  for (const auto& c : r.calibration) {
+    w.BeginObject().Field("scheme", c.scheme).Field("sample", c.sample);
+    w.Field("filtered", c.filtered).Field("deduplicated", c.deduplicated).Field("keys", c.keys);
+    w.Key("ks_d").Double(c.ks_d, 8);
+    w.Key("ks_p").Double(c.ks_p, 8);
+    w.Field("below_0_01", c.below_01);
+    w.Key("min_log10_p").Double(c.min_log10_p, 8);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  out += "\n";
+  return out;
+}
+
+}  // namespace dg::prove
