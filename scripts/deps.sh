@@ -12,6 +12,7 @@ PKGS=(
   clang-14 libclang-rt-14-dev
   zstd gzip
   nginx-light curl python3
+  chromium
 )
 if [[ "${1:-}" == "--with-bench" ]]; then
   PKGS+=(wrk hyperfine)
@@ -34,7 +35,12 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# The integration tests drive the service with the real openai npm client (package-lock.json).
-if [[ ! -d "$root/node_modules/openai" ]]; then
+# npm packages (package-lock.json): esbuild, uPlot and Cytoscape.js bundle the analyst UI at build
+# time; the integration tests use the real openai client and playwright-core (driving chromium).
+need_npm=0
+for m in openai esbuild uplot cytoscape playwright-core; do
+  [[ -d "$root/node_modules/$m" ]] || need_npm=1
+done
+if [[ $need_npm -eq 1 ]]; then
   (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
 fi

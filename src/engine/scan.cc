@@ -27,13 +27,18 @@ struct ParsedBlock {
 
 class BlockSink final : public ingest::ExchangeSink {
  public:
-  BlockSink(Featurizer& f, uint16_t source) : featurizer_(f), source_(source) {}
+  BlockSink(Featurizer& f, uint16_t source, PromptSamples* samples)
+      : featurizer_(f), source_(source), samples_(samples) {}
   void Reset(ParsedBlock* out) { out_ = out; }
   void OnExchange(const ingest::Exchange& ex, uint64_t line) override {
     out_->records.emplace_back();
     featurizer_.Featurize(ex, source_, line, out_->records.back());
     out_->records.back().seq =
         (static_cast<uint64_t>(source_) << 48) | (line << 8) | (out_->records.size() & 0xff);
+    if (samples_) {
+      samples_->Offer(out_->records.back().prompt.skeleton_hash,
+                      (static_cast<uint64_t>(source_) << 48) | line, ex.last_user_text);
+    }
   }
   void OnReject(uint64_t line, ingest::RejectReason reason, std::string_view detail) override {
     out_->rejects.push_back({std::string(), line, reason, std::string(detail)});
@@ -42,6 +47,7 @@ class BlockSink final : public ingest::ExchangeSink {
  private:
   Featurizer& featurizer_;
   uint16_t source_;
+  PromptSamples* samples_;
   ParsedBlock* out_ = nullptr;
 };
 
@@ -180,7 +186,7 @@ ScanStats RunScan(const ScanOptions& opt, Engine& engine, NameTable& names,
       pb.records.clear();
       pb.rejects.clear();
       pb.lines = round.blocks[i].n_lines + round.blocks[i].oversized.size();
-      BlockSink sink(*s.workers[i].featurizer, s.index);
+      BlockSink sink(*s.workers[i].featurizer, s.index, opt.samples);
       sink.Reset(&pb);
       s.workers[i].parser->Parse(round.blocks[i], sink);
     });

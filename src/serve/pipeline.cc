@@ -13,12 +13,14 @@ constexpr char kMagic[8] = {'D', 'G', 'P', 'I', 'P', 'E', '0', '1'};
 // Same record numbering as the scan driver's BlockSink.
 class Sink final : public ingest::ExchangeSink {
  public:
-  Sink(engine::Featurizer& f, std::vector<engine::EventRecord>& out, engine::ScanStats& stats)
-      : f_(f), out_(out), stats_(stats) {}
+  Sink(engine::Featurizer& f, std::vector<engine::EventRecord>& out, engine::ScanStats& stats,
+       engine::PromptSamples* samples)
+      : f_(f), out_(out), stats_(stats), samples_(samples) {}
   void OnExchange(const ingest::Exchange& ex, uint64_t line) override {
     out_.emplace_back();
     f_.Featurize(ex, 0, line, out_.back());
     out_.back().seq = (line << 8) | (out_.size() & 0xff);
+    if (samples_) samples_->Offer(out_.back().prompt.skeleton_hash, line, ex.last_user_text);
   }
   void OnReject(uint64_t, ingest::RejectReason reason, std::string_view) override {
     stats_.rejected.Add(reason);
@@ -28,6 +30,7 @@ class Sink final : public ingest::ExchangeSink {
   engine::Featurizer& f_;
   std::vector<engine::EventRecord>& out_;
   engine::ScanStats& stats_;
+  engine::PromptSamples* samples_;
 };
 
 template <typename T>
@@ -86,7 +89,7 @@ void Pipeline::Apply(uint64_t seq, std::string_view body) {
   stats_.raw_bytes += len;
 
   records_.clear();
-  Sink sink(*featurizer_, records_, stats_);
+  Sink sink(*featurizer_, records_, stats_, opt_.samples);
   parser_->Parse(block_, sink);
   for (const auto& r : records_) {
     if (r.ts < max_ts_) {

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/activity.h"
 #include "engine/engine.h"
 #include "engine/featurizer.h"
 #include "engine/scan.h"
@@ -33,6 +34,8 @@ struct PipelineOptions {
   std::string format = "exchange";
   size_t max_line_bytes = 1 << 20;
   TimeUs lateness = 5 * kUsPerMin;
+  // Sample prompts per template for the analyst UI (borrowed; may be null).
+  engine::PromptSamples* samples = nullptr;
 };
 
 class Pipeline {
