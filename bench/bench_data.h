@@ -4,6 +4,7 @@
 // path does (BlockParser + Featurizer).
 #pragma once
 
+#include <simdjson.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,11 +15,9 @@
 #include <string>
 #include <vector>
 
-#include <simdjson.h>
-
-#include "engine/event.h"
+#include "core/event.h"
+#include "core/names.h"
 #include "engine/featurizer.h"
-#include "engine/names.h"
 #include "ingest/input.h"
 #include "ingest/parser.h"
 #include "sim/scenario.h"
@@ -84,9 +83,9 @@ class CountingSink final : public ingest::ExchangeSink {
 // A sink that featurizes every exchange into EventRecords (the parsing thread's whole job).
 class FeaturizingSink final : public ingest::ExchangeSink {
  public:
-  explicit FeaturizingSink(engine::NameTable& names) : featurizer_(names) {}
+  explicit FeaturizingSink(core::NameTable& names) : featurizer_(names) {}
   void OnExchange(const ingest::Exchange& ex, uint64_t line) override {
-    engine::EventRecord r;
+    core::EventRecord r;
     featurizer_.Featurize(ex, 0, line, r);
     if (keep) records.push_back(r);
     ++exchanges;
@@ -94,16 +93,16 @@ class FeaturizingSink final : public ingest::ExchangeSink {
   void OnReject(uint64_t, ingest::RejectReason, std::string_view) override {}
   bool keep = false;
   uint64_t exchanges = 0;
-  std::vector<engine::EventRecord> records;
+  std::vector<core::EventRecord> records;
 
  private:
   engine::Featurizer featurizer_;
 };
 
 // The demo stream as EventRecords, in stream order.
-inline const std::vector<engine::EventRecord>& DemoRecords() {
-  static const std::vector<engine::EventRecord> records = [] {
-    static engine::NameTable names;
+inline const std::vector<core::EventRecord>& DemoRecords() {
+  static const std::vector<core::EventRecord> records = [] {
+    static core::NameTable names;
     ingest::ParserOptions po;
     ingest::BlockParser parser(po);
     FeaturizingSink sink(names);

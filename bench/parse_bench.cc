@@ -46,7 +46,7 @@ void BM_ParseFeaturize(benchmark::State& state) {
   const auto& b = TheBlock();
   dg::ingest::ParserOptions po;
   dg::ingest::BlockParser parser(po);
-  dg::engine::NameTable names;
+  dg::core::NameTable names;
   FeaturizingSink sink(names);
   for (auto _ : state) {
     parser.Parse(b, sink);

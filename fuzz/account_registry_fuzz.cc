@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (char c : text) lines += c == '\n';
   // Engines cost ~100 ms to build (scorer, detectors, shards), so two live for the whole run;
   // loading the empty engine's snapshot resets the first one (registry included) per input.
-  static dg::engine::NameTable names, names2;
+  static dg::core::NameTable names, names2;
   static dg::engine::Engine& engine = *new dg::engine::Engine(Options(), names);
   static dg::engine::Engine& again = *new dg::engine::Engine(Options(), names2);
   static const std::string empty = [] {

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/names.h"
 #include "engine/featurizer.h"
-#include "engine/names.h"
 #include "ingest/adapter.h"
 #include "ingest/input.h"
 #include "ingest/parser.h"
@@ -47,7 +47,7 @@ class Sink final : public dg::ingest::ExchangeSink {
   void OnExchange(const dg::ingest::Exchange& ex, uint64_t line) override {
     if (line == 0 || line > max_) std::abort();
     if (ex.account_id.empty()) std::abort();
-    dg::engine::EventRecord r;
+    dg::core::EventRecord r;
     f_.Featurize(ex, 0, line, r);
     o_.accepted.push_back(line);
   }
@@ -83,7 +83,7 @@ Outcome Run(const uint8_t* data, size_t size, const std::string& format, bool it
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static dg::engine::NameTable names;
+  static dg::core::NameTable names;
   static dg::engine::Featurizer featurizer(names);
   for (const auto& format : dg::ingest::AdapterNames()) {
     Outcome a = Run(data, size, format, true, featurizer);

@@ -12,7 +12,7 @@
 
 #include "common/hash.h"
 #include "common/time.h"
-#include "engine/event.h"
+#include "core/event.h"
 #include "serve/config.h"
 #include "serve/decider.h"
 #include "serve/verdict_view.h"
@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   dg::serve::AccountVerdict flagged;
   flagged.flagged = true;
   flagged.level = 4;
-  view.Update({{dg::Hash64("bad", dg::engine::kHashAccount), flagged}});
+  view.Update({{dg::Hash64("bad", dg::core::kHashAccount), flagged}});
   dg::FixedClock clock(1'000'000'000);
   dg::serve::Decider decider(cfg.policy, view, {"burst", "logprob_harvest"}, clock);
   dg::serve::DecisionInput in;

@@ -100,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size >= kPipeHeader + 8) {
     uint64_t n;
     std::memcpy(&n, data + kPipeHeader, 8);
-    const size_t rec = sizeof(dg::engine::EventRecord);
+    const size_t rec = sizeof(dg::core::EventRecord);
     if (n <= (size - kPipeHeader - 8) / rec && size - kPipeHeader - 8 - n * rec >= 8) {
       const size_t eng_off = kPipeHeader + 8 + n * rec + 8;
       const std::string engine = WithSum(in.substr(eng_off));
@@ -112,7 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       return 0;
     }
   }
-  static dg::engine::NameTable names;
+  static dg::core::NameTable names;
   static dg::engine::Engine* eng = new dg::engine::Engine(Options().engine, names);
   std::string err;
   if (!eng->LoadSnapshot(WithSum(in), &err) && err.empty()) std::abort();

@@ -1,7 +1,7 @@
 // Build-time generator: compiles the built-in phrase patterns (both Hyperscan databases of
 // features/phrases.h) and writes them, serialised, as byte arrays into a C++ source file that
-// dg_core links. Compiling the patterns takes ~0.5 s per database; every process that scans text
-// (scan, serve, each test) would otherwise pay it at start-up. At run time the embedded
+// dg_features links. Compiling the patterns takes ~0.5 s per database; every process that scans
+// text (scan, serve, each test) would otherwise pay it at start-up. At run time the embedded
 // databases are deserialised; if this host cannot use them (another CPU family), the patterns are
 // compiled as before. Usage: phrase_db_gen OUT.cc
 #include <hs/hs.h>

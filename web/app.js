@@ -161,6 +161,7 @@ function errorBox(msg) {
 // ---------------------------------------------------------------------------------------------
 // Queue.
 
+const dataNow = (q) => q.data_time || q.generated_at;
 function ageOk(c, now) {
   if (FILTERS.age === 'any') return true;
   if (!c.first_flagged_at) return false;
@@ -176,7 +177,7 @@ function filtered(queue) {
     (FILTERS.detector === 'all' || c.detectors.includes(FILTERS.detector)) &&
     (FILTERS.status === 'all' || c.status === FILTERS.status) &&
     (!q || c.id.toLowerCase().includes(q) || c.scope.toLowerCase().includes(q)) &&
-    ageOk(c, queue.generated_at));
+    ageOk(c, dataNow(queue)));
   const key = FILTERS.sort === 'output' ? (c) => c.output_tokens : (c) => c.score;
   rows.sort((a, b) => key(b) - key(a) || b.output_tokens - a.output_tokens);
   return rows;
@@ -234,7 +235,7 @@ function renderQueueBody() {
       el('td', { class: 'num' }, fmtInt(c.requests)),
       el('td', { class: 'num' }, fmtTokens(c.output_tokens)),
       el('td', {}, c.detectors.map((d) => badge(d, 'det'))),
-      el('td', { title: fmtTime(c.first_flagged_at) }, fmtAge(c.first_flagged_at, QUEUE.generated_at)),
+      el('td', { title: fmtTime(c.first_flagged_at) }, fmtAge(c.first_flagged_at, dataNow(QUEUE))),
       el('td', {}, badge(c.status, 'st-' + c.status), c.override !== 'none' ? badge(c.override, 'ov-' + c.override) : null),
       el('td', {}, wouldCell.length ? wouldCell : el('span', { class: 'muted' }, '–')),
     );
@@ -263,7 +264,8 @@ async function showQueue() {
   queueBody = el('div', { class: 'queue-body' });
   page(
     el('div', { class: 'titlebar' }, el('h1', {}, 'Cases'),
-      el('span', { class: 'muted' }, (MODE === 'live' ? 'live · as of ' : 'scan · ') + fmtTime(QUEUE.generated_at))),
+      el('span', { class: 'muted' }, (MODE === 'live' ? 'live' : 'scan report') + ' · traffic up to ' + fmtTime(dataNow(QUEUE)) +
+        ' · generated ' + fmtTime(QUEUE.generated_at))),
     el('div', { class: 'tiles' },
       tile('Open cases', fmtInt(open.length), `${fmtInt(QUEUE.cases.length)} in all`, 'tile-open'),
       tile('Accounts in cases', fmtInt(accounts), `of ${fmtInt(QUEUE.accounts_seen)} seen`, 'tile-accounts'),
@@ -320,7 +322,7 @@ function flagLinePlugin(flagTimes) {
 function plot(container, title, testid, series, data, flagTimes, opts) {
   const box = el('div', { class: 'chart', 'data-testid': testid }, el('h3', {}, title));
   container.append(box);
-  const width = Math.max(320, Math.floor(container.clientWidth || 560) - 24);
+  const width = Math.max(300, Math.floor(box.clientWidth || 420));
   const u = new uPlot({
     width,
     height: 200,
@@ -379,7 +381,10 @@ function renderGraph(container, c) {
   const cy = cytoscape({
     container: box,
     elements,
-    layout: { name: 'cose', animate: false, randomize: false, nodeRepulsion: 6000, idealEdgeLength: 70, padding: 20 },
+    // One account: its indicators around it; several: a force layout groups what they share.
+    layout: g.nodes.filter((n) => n.type === 'account').length > 1
+      ? { name: 'cose', animate: false, randomize: false, nodeRepulsion: 8000, idealEdgeLength: 80, padding: 24 }
+      : { name: 'concentric', concentric: (n) => (n.data('type') === 'account' ? 2 : 1), levelWidth: () => 1, minNodeSpacing: 40, padding: 24 },
     style: [
       { selector: 'node', style: { 'background-color': (n) => NODE_COLORS[n.data('type')] || '#888', label: 'data(label)', 'font-size': 9, color: '#222', 'text-valign': 'bottom', 'text-margin-y': 3, width: 14, height: 14 } },
       { selector: 'node[type = "account"]', style: { shape: 'ellipse', width: 18, height: 18 } },

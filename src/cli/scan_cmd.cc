@@ -42,7 +42,7 @@ class ActivityObserver final : public engine::EngineObserver {
       : activity_(activity), engine_(engine) {}
   void OnAccountFlagged(const state::AccountState&, TimeUs, bool) override {}
   void OnBarrier(TimeUs) override { activity_.OnBarrier(engine_); }
-  void OnEvent(const engine::EventRecord& r) override { activity_.OnEvent(r); }
+  void OnEvent(const core::EventRecord& r) override { activity_.OnEvent(r); }
 
  private:
   engine::Activity& activity_;
@@ -80,7 +80,7 @@ bool WriteHtml(const std::string& path, const report::Report& rep, const engine:
 }
 
 int Run(const Args& args) {
-  engine::NameTable names;
+  core::NameTable names;
   engine::EngineOptions eo;
   eo.threads = args.scan.threads;
   linking::IndicatorList indicators;

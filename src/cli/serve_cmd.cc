@@ -1,7 +1,5 @@
 // `distillguard serve --config FILE [flags]`: the live service (see serve/service.h and
-// docs/SERVE.md). Every TOML option has a flag; flags override the file. Built only when the
-// serve component is compiled into dg_core (DG_WITH_SERVE), so the CLI links either way.
-#ifdef DG_WITH_SERVE
+// docs/SERVE.md). Every TOML option has a flag; flags override the file.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -138,4 +136,3 @@ RunFn Setup(CLI::App& sub) {
 }  // namespace
 DG_REGISTER_COMMAND(serve, "serve", "Run the live detection service (HTTP)", Setup);
 }  // namespace dg::cli
-#endif  // DG_WITH_SERVE

@@ -65,7 +65,7 @@ Collected CollectExamples(const TrainingSet& ts, int threads, uint64_t set,
     if (info["campaign"].get(group) || group.empty()) {
       if (info["persona"].get(group)) group = label;
     }
-    by_hash[Hash64(id, engine::kHashAccount)] = {label == "attack", std::string(group)};
+    by_hash[Hash64(id, core::kHashAccount)] = {label == "attack", std::string(group)};
   }
   // The hosts of a campaign hidden inside an account (an end user, an abused key) are labelled
   // benign as accounts but carry the attack's traffic: neither label is true of their whole
@@ -77,7 +77,7 @@ Collected CollectExamples(const TrainingSet& ts, int threads, uint64_t set,
       if (info["host_accounts"].get(hosts)) continue;
       for (auto h : hosts) {
         std::string_view id;
-        if (!h.get(id)) by_hash.erase(Hash64(id, engine::kHashAccount));
+        if (!h.get(id)) by_hash.erase(Hash64(id, core::kHashAccount));
       }
     }
   }
@@ -90,7 +90,7 @@ Collected CollectExamples(const TrainingSet& ts, int threads, uint64_t set,
   engine::Engine* engine = nullptr;
   std::mutex mu;
   std::vector<std::tuple<uint64_t, uint64_t, scoring::TrainingExample>> checkpoints;
-  engine::NameTable names;
+  core::NameTable names;
   engine::EngineOptions eo;
   eo.threads = threads;
   eo.checkpoint = [&](const state::AccountState& s) {
@@ -129,7 +129,7 @@ Collected CollectExamples(const TrainingSet& ts, int threads, uint64_t set,
   for (auto [id, info] : accounts) {
     std::string_view label;
     if (info["label"].get(label)) continue;
-    const uint64_t h = Hash64(id, engine::kHashAccount);
+    const uint64_t h = Hash64(id, core::kHashAccount);
     const auto* st = eng.FindAccount(h);
     if (!st) {
       ++c.missing;

@@ -58,7 +58,7 @@ class OutputVolume final : public Detector {
     const double ratio = PerUnitOutput(s) / in.peers.median_output_per_day;
     return Support(s.requests, 10, 60) * Ramp(std::log10(std::max(ratio, 1e-9)), 0.7, 2.0);
   }
-  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+  std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
     const double ratio =
         in.peers.median_output_per_day > 0 ? PerUnitOutput(s) / in.peers.median_output_per_day : 0;
@@ -105,7 +105,7 @@ class ExtractionParams final : public Detector {
                          Ramp(nn, 0.3, 0.8) * 0.9, Ramp(mt1 * (lb > 0.1 ? 1.0 : 0.3), 0.3, 0.7)});
     return Support(s.requests, 10, 40) * x;
   }
-  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+  std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
     const double mean_n = s.requests ? static_cast<double>(s.n_sum) / s.requests : 0;
     return fmt::format(
@@ -144,7 +144,7 @@ class CotElicitation final : public Detector {
     const double long_answers = Ramp(s.MeanOutputTokens(), 80, 300);
     return Support(s.requests, 15, 60) * x * (0.4 + 0.6 * long_answers);
   }
-  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+  std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
     return fmt::format(
         "{} of {} prompts ask for step-by-step reasoning, {} demand a reasoning/answer format, {} "
@@ -174,7 +174,7 @@ class TemplateHarvest final : public Detector {
     return Support(s.requests, 20, 80) * Ramp(tmpl, 0.5, 0.9) * harvest * single_turn *
            long_answers * Ramp(s.OutputInputRatio(), 0.5, 1.5);
   }
-  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+  std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
     return fmt::format(
         "{} of {} prompts share their 3 most common template openings/endings; {} of prompts are "
@@ -200,7 +200,7 @@ class DatagenPhrases final : public Detector {
                                   Ramp(s.DistinctPromptRatio(), 0.6, 0.9) * short_sources);
     return Support(s.requests, 15, 60) * x;
   }
-  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+  std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
     return fmt::format(
         "{} of {} prompts instruct the model to generate training-style data (instructions, "
@@ -234,7 +234,7 @@ class InstructionPool final : public Detector {
            Ramp(0.25 - personal, 0.0, 0.15) * Ramp(s.DistinctPromptRatio(), 0.2, 0.6) *
            Ramp(openers, 0.25, 0.6) * Ramp(s.OutputInputRatio(), 1.0, 2.5) * varied;
   }
-  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+  std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
     const HostBaseline host = Baseline(in);
     std::string versus;
@@ -339,7 +339,7 @@ class ClientRotation final : public Detector {
     return Ramp(share, 0.1, 0.3) * Ramp(s.prefix_hops, 0, 2) * Ramp(s.prefix_distinct, 1, 3) *
            Ramp(excess, 0, 1);
   }
-  std::string Explain(const DetectorInput& in, const engine::NameTable& names) const override {
+  std::string Explain(const DetectorInput& in, const core::NameTable& names) const override {
     const auto& s = in.state;
     if (s.members > 1) {
       return fmt::format(
@@ -376,7 +376,7 @@ class ClientRotation final : public Detector {
         "{} requests came from ~{:.0f} client user agents (the most common, \"{}\", in {} of "
         "requests) and ~{:.0f} networks (/24 or /48; the most common in {}){}: rotating agents or "
         "networks like a proxy pool",
-        s.requests, s.Agents(), names.Get(engine::NameKind::kUserAgent, s.agents.Top().key),
+        s.requests, s.Agents(), names.Get(core::NameKind::kUserAgent, s.agents.Top().key),
         Pct(s.agents.TopShare()), s.ip_prefix_hll.Estimate(), Pct(s.ip_prefixes.TopShare()), hops);
   }
 };
@@ -393,7 +393,7 @@ class CoordinatedAccounts final : public Detector {
     return Support(s.requests, 20, 60) * Ramp(s.members, 2, 5) * Ramp(fresh, 0.5, 0.9) *
            Ramp(tmpl, 0.6, 0.9) * Ramp(s.OutputInputRatio(), 0.5, 1.5);
   }
-  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+  std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
     return fmt::format(
         "{} linked accounts, {} of them first active within days of sign-up, push {} of their {} "
@@ -415,7 +415,7 @@ class AroundTheClock final : public Detector {
     return Support(s.requests, 50, 200) * Ramp(span_days, 0.75, 2.0) *
            Ramp(s.DutyCycle(), 0.5, 0.85);
   }
-  std::string Explain(const DetectorInput& in, const engine::NameTable&) const override {
+  std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
     int quiet = 0;
     for (auto h : s.hour_hist) quiet += h == 0;

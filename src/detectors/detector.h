@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/names.h"
+#include "core/names.h"
 #include "state/account_state.h"
 
 namespace dg::detectors {
@@ -54,7 +54,7 @@ class Detector {
   virtual std::string_view name() const = 0;
   virtual Family family() const = 0;
   virtual double Strength(const DetectorInput& in) const = 0;
-  virtual std::string Explain(const DetectorInput& in, const engine::NameTable& names) const = 0;
+  virtual std::string Explain(const DetectorInput& in, const core::NameTable& names) const = 0;
 };
 
 // All built-in detectors, in a fixed order.

@@ -60,7 +60,7 @@ std::string JoinText(const ingest::TextParts& text, size_t max) {
   return out;
 }
 
-void Activity::OnEvent(const EventRecord& r) {
+void Activity::OnEvent(const core::EventRecord& r) {
   const uint32_t hour = HourOf(r.ts);
   if (hour > open_hour_) {
     if (!open_accounts_.empty()) {

@@ -27,7 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/event.h"
+#include "core/event.h"
 #include "ingest/exchange.h"
 
 namespace dg::engine {
@@ -54,7 +54,7 @@ class Activity {
   static constexpr size_t kMaxHours = 168;  // one week of active hours per account
   static constexpr size_t kPeerHours = 24 * 31;
 
-  void OnEvent(const EventRecord& r);
+  void OnEvent(const core::EventRecord& r);
   // After a barrier: records the latest score of the accounts active since the last one.
   void OnBarrier(const Engine& engine);
 

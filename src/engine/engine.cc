@@ -165,6 +165,7 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
     if (it != shard.keyed.end()) {
       TrackUnit(*it->second, r.api_key, s, r);
       may_flag = !DefersToKeys(*it->second);
+      if (!may_flag && s.verdict.flagged) RescopeToKeys(s, *it->second);
     }
   }
   bool newly_flagged = false;
@@ -172,11 +173,28 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
   if (newly_flagged) shard.flagged.push_back({r.ts, pos});
 }
 
-bool Engine::DefersToKeys(const UnitTracker& keys) {
+void Engine::RescopeToKeys(AccountState& s, const UnitTracker& keys) const {
+  // Only the account's own verdict is rescoped: a cluster's or a known indicator's stands.
+  if (s.verdict.flagged_by_cluster || s.verdict.flagged_by_indicator) return;
+  bool key_flagged = false;
+  for (const auto& sl : keys.slots) key_flagged |= sl.state.verdict.flagged;
+  if (!key_flagged) return;
+  s.verdict.flagged = false;
+  s.verdict.first_flagged_at = -1;
+  s.verdict.level = std::min<uint8_t>(s.verdict.level, scorer_.model().flag_level - 1);
+}
+
+bool Engine::DefersToKeys(const UnitTracker& keys) const {
   uint32_t in_use = 0, flagged = 0;
+  bool clean = false;
   for (const auto& e : keys.counts.entries()) in_use += e.count >= kKeyActiveRequests;
-  for (const auto& sl : keys.slots) flagged += sl.state.verdict.flagged;
-  return in_use >= 2 && flagged < 2 && keys.counts.TopShare() >= kKeyDominantShare;
+  for (const auto& sl : keys.slots) {
+    flagged += sl.state.verdict.flagged;
+    clean |= !sl.state.verdict.flagged && sl.state.requests >= kKeyCleanRequests &&
+             !scorer_.FlagsEndUser(sl.state.verdict.peak_score);
+  }
+  if (in_use < 2 || flagged >= 2) return false;
+  return clean || keys.counts.TopShare() >= kKeyDominantShare;
 }
 
 void Engine::ScoreState(const AccountState& s, state::Verdict& v, TimeUs ts, bool* newly_flagged,

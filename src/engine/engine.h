@@ -21,15 +21,18 @@
 
 #include "common/chunked_vector.h"
 #include "common/worker_pool.h"
+#include "core/event.h"
+#include "core/names.h"
 #include "detectors/detector.h"
-#include "engine/event.h"
-#include "engine/names.h"
 #include "linking/indicators.h"
 #include "linking/linker.h"
 #include "scoring/scorer.h"
 #include "state/account_state.h"
 
 namespace dg::engine {
+
+// The shared types of core/ (EventRecord, hash kinds, names) are used unqualified here.
+using namespace core;
 
 struct EngineOptions {
   int threads = 1;
@@ -97,11 +100,16 @@ using EndUserTracker = UnitTracker;
 
 // An account that uses several API keys is judged key by key while one key carries most of its
 // traffic: a company's abused key is flagged on its own (report `flagged_api_keys`, decisions
-// per key) and the company's account is not flagged whole for it. The account is judged whole
-// again when no key carries most of its traffic (harvest spread over keys) or when two of its keys
-// are flagged (a second key taking over from a contained one).
+// per key) and the company's account is not flagged whole for it. An account defers to its keys
+// while two or more are in use, fewer than two are flagged, and either one of its keys is clean
+// (kKeyCleanRequests requests without reaching the end-user flag level: the company's own
+// developers) or one key carries most of its traffic. It is judged whole again when its keys all
+// look alike and none dominates (harvest spread over keys) or when two of its keys are flagged (a
+// second key taking over from a contained one). An account flagged whole before its keys told it
+// apart is rescoped to them (Engine::RescopeToKeys).
 inline constexpr double kKeyDominantShare = 0.5;
 inline constexpr uint32_t kKeyActiveRequests = 2;  // a key counts as in use from this many
+inline constexpr uint32_t kKeyCleanRequests = 20;
 
 struct ClusterVerdict {
   state::AccountState combined;
@@ -217,7 +225,12 @@ class Engine {
   void TrackUnit(UnitTracker& tracker, uint64_t unit, const state::AccountState& host,
                  const EventRecord& r);
   // Whether an account's own flag waits for its keys (kKeyDominantShare above).
-  static bool DefersToKeys(const UnitTracker& keys);
+  bool DefersToKeys(const UnitTracker& keys) const;
+  // An account flagged whole on its own score before its other keys were seen (a leaked key
+  // drained from midnight, the company's developers arriving in the morning) is rescoped to its
+  // keys once it defers to them and one of them is flagged: the key stays contained, the account's
+  // flag is withdrawn.
+  void RescopeToKeys(state::AccountState& s, const UnitTracker& keys) const;
   // Scores `s` into `v` (an account's own verdict, an end user's, or a cluster's).
   // `host`: set when `s` is an end user's slot, to the account serving it (the end user is
   // compared with it, and flagged from the model's end-user level).

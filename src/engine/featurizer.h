@@ -12,13 +12,16 @@
 #include <array>
 #include <string_view>
 
-#include "engine/event.h"
-#include "engine/names.h"
+#include "core/event.h"
+#include "core/names.h"
 #include "features/geo.h"
 #include "features/text.h"
 #include "ingest/exchange.h"
 
 namespace dg::engine {
+
+// The shared types of core/ (EventRecord, hash kinds, names) are used unqualified here.
+using namespace core;
 
 // A client address parsed once (network byte order; IPv4 in the first 4 bytes).
 struct ParsedIp {

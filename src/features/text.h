@@ -44,6 +44,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "core/text_features.h"
 #include "features/phrases.h"
 
 namespace dg::features {
@@ -58,24 +59,13 @@ enum ScriptBucket : uint16_t {
 };
 const char* ScriptBucketName(uint16_t script);
 
-inline constexpr size_t kMinhashBins = 8;
+using core::kMinhashBins;
 inline constexpr size_t kAffixWords = 8;
 // Separator placed between parts of a multi-part input: Compute(parts) == Compute(joined text).
 inline constexpr std::string_view kPartSeparator = "\n";
 
-struct TextFeatures {      // fixed size, trivially copyable
-  uint64_t exact_hash;     // hash of normalised text (case-folded, whitespace/punct collapsed)
-  uint64_t skeleton_hash;  // template id: normalised text with variable parts masked
-  uint64_t prefix_hash;    // skeleton hash of the first ~8 words (template prefix)
-  uint64_t suffix_hash;    // skeleton hash of the last ~8 words (template suffix)
-  uint64_t simhash;        // 64-bit SimHash over word 3-shingles
-  uint32_t minhash[kMinhashBins];  // one-permutation MinHash over word 3-shingles
-  uint32_t chars, words, lines;    // code points (lead bytes), exact-stream words, lines
-  uint32_t digits, non_ascii_chars;
-  uint32_t phrase_mask;  // bit per PhraseCategory matched (see phrases.h)
-  uint16_t script;       // ScriptBucket of the dominant script among letters
-};
-static_assert(std::is_trivially_copyable_v<TextFeatures>);
+// The layout lives in core/ (an EventRecord carries it); computed here.
+using core::TextFeatures;
 
 // Text-only features: phrase_mask holds only the categories the tokeniser decides from word
 // lists (kFirstPerson for Latin-script words); TextFeaturizer ORs in the phrase scan. Stateless and

@@ -2,7 +2,7 @@
 //
 // Every string is a view borrowed from the input block or the parser's string buffer, valid only
 // while the adapter's sink runs: the featurizer turns it into an owned, fixed-size EventRecord
-// (engine/event.h) before the next record is parsed. Nothing here allocates, so one Exchange is
+// (core/event.h) before the next record is parsed. Nothing here allocates, so one Exchange is
 // reused for every record a thread parses.
 #pragma once
 

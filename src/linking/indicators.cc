@@ -2,15 +2,14 @@
 #include "linking/indicators.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
+#include <simdjson.h>
 
 #include <cstring>
 #include <fstream>
 
-#include <fmt/format.h>
-#include <simdjson.h>
-
 #include "common/hash.h"
-#include "engine/event.h"
+#include "core/event.h"
 
 namespace dg::linking {
 namespace {
@@ -18,15 +17,15 @@ namespace {
 uint64_t SeedOf(KnownKind k) {
   switch (k) {
     case KnownKind::kAccountId:
-      return engine::kHashAccount;
+      return core::kHashAccount;
     case KnownKind::kPaymentFingerprint:
-      return engine::kHashPayment;
+      return core::kHashPayment;
     case KnownKind::kClientFingerprint:
-      return engine::kHashFingerprint;
+      return core::kHashFingerprint;
     case KnownKind::kUserAgent:
-      return engine::kHashUserAgent;
+      return core::kHashUserAgent;
     case KnownKind::kEmailDomain:
-      return engine::kHashEmailDomain;
+      return core::kHashEmailDomain;
     case KnownKind::kCidr:
       return 0;
   }

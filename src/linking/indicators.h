@@ -53,7 +53,7 @@ class IndicatorList {
   bool empty() const { return items_.empty(); }
   const KnownIndicator& at(size_t i) const { return items_[i]; }
 
-  // Exact-value lookup by the engine's hash of the value (see engine/event.h HashKind); returns
+  // Exact-value lookup by the engine's hash of the value (see core/event.h HashKind); returns
   // index + 1, or 0.
   uint32_t MatchHash(KnownKind kind, uint64_t hash) const;
   // Whether a listed CIDR contains all of `prefix` ("a.b.c.0/24" or "x:y:z::/48"), the network

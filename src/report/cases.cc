@@ -15,7 +15,7 @@
 namespace dg::report {
 namespace {
 
-using engine::NameKind;
+using core::NameKind;
 
 struct Row {
   CaseRef ref;
@@ -31,10 +31,10 @@ struct Row {
 
 const state::AccountState* UnitState(const engine::Engine& e, const std::string& account,
                                      const std::string& unit, bool key) {
-  const uint64_t a = Hash64(account, engine::kHashAccount);
+  const uint64_t a = Hash64(account, core::kHashAccount);
   const engine::UnitTracker* t = key ? e.KeysOf(a) : e.EndUsersOf(a);
   if (!t) return nullptr;
-  const uint64_t u = Hash64(unit, key ? engine::kHashApiKey : engine::kHashEndUser);
+  const uint64_t u = Hash64(unit, key ? core::kHashApiKey : core::kHashEndUser);
   for (const auto& s : t->slots) {
     if (s.unit == u) return &s.state;
   }
@@ -182,6 +182,9 @@ std::string QueueJson(const CaseInputs& in, size_t max_cases) {
   JsonWriter w(out);
   w.BeginObject();
   w.Field("generated_at", FormatRfc3339(in.generated_at));
+  // Ages are measured in event time: a historical scan (or a replay) is judged as of its last
+  // event, not as of the wall clock.
+  WriteTimeField(w, "data_time", in.engine->events() ? in.engine->last_ts() : -1);
   w.Field("live", in.live).Field("shadow", in.shadow);
   w.Field("total", static_cast<uint64_t>(rows.size()));
   w.Field("accounts_seen", static_cast<uint64_t>(in.report->accounts.size()));

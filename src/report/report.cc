@@ -22,7 +22,7 @@ size_t KeysSeen(const engine::UnitTracker& keys) {
                                            [](const auto& en) { return en.count > 0; }));
 }
 
-using engine::NameKind;
+using core::NameKind;
 
 // Evidence is what drove the verdict: each detector's strength when the score peaked (figures
 // in the detail are the account's current ones), plus any detector strong now.
@@ -62,8 +62,7 @@ std::vector<EvidenceItem> DetectorEvidence(const engine::Engine& e, const state:
   return out;
 }
 
-std::string IndicatorValueName(const engine::NameTable& names, linking::IndicatorKind k,
-                               uint64_t v) {
+std::string IndicatorValueName(const core::NameTable& names, linking::IndicatorKind k, uint64_t v) {
   switch (k) {
     case linking::kPayment:
       return names.Get(NameKind::kPayment, v);
@@ -296,9 +295,9 @@ Report Build(const engine::Engine& e) {
       if (!a.flagged_api_keys.empty()) {
         a.evidence.push_back(
             {"api_keys", 0.0, 0.0,
-             fmt::format("{} of the account's {} API keys show extraction on their own (one key "
-                         "carrying most of an account's traffic is judged alone; the account is "
-                         "flagged whole when two keys are): {}",
+             fmt::format("{} of the account's {} API keys show extraction on their own (keys are "
+                         "judged alone while another key is clean or one carries most of the "
+                         "traffic; the account is flagged whole when two keys are): {}",
                          a.flagged_api_keys.size(), KeysSeen(*keys), ids_of(a.flagged_api_keys)),
              "harvest"});
       }

@@ -8,7 +8,7 @@
 #include "common/json_writer.h"
 #include "common/time.h"
 #include "common/utf8.h"
-#include "engine/event.h"
+#include "core/event.h"
 
 namespace dg::serve {
 namespace {
@@ -83,16 +83,16 @@ uint64_t ClusterOverrideKey(uint64_t root_account_hash) {
 uint64_t OverrideKey(TargetKind kind, std::string_view scope, std::string_view target) {
   switch (kind) {
     case TargetKind::kAccount:
-      return Hash64(target, engine::kHashAccount);
+      return Hash64(target, core::kHashAccount);
     case TargetKind::kKey:
-      return HashMix(Hash64(scope, engine::kHashAccount) ^ 0x6b6579, Hash64(target));
+      return HashMix(Hash64(scope, core::kHashAccount) ^ 0x6b6579, Hash64(target));
     case TargetKind::kEndUser:
-      return HashMix(Hash64(scope, engine::kHashAccount) ^ 0x7573, Hash64(target));
+      return HashMix(Hash64(scope, core::kHashAccount) ^ 0x7573, Hash64(target));
     case TargetKind::kCluster: {
       // "C-<root account id>"; anything else can never match a live cluster, but is keyed anyway.
       std::string_view root = target;
       if (root.size() > 2 && root.substr(0, 2) == "C-") root.remove_prefix(2);
-      return ClusterOverrideKey(Hash64(root, engine::kHashAccount));
+      return ClusterOverrideKey(Hash64(root, core::kHashAccount));
     }
   }
   return 0;

@@ -60,7 +60,7 @@ struct CaseState {
 // Key of a target in the override map and the case-state map.
 uint64_t OverrideKey(TargetKind kind, std::string_view scope, std::string_view target);
 // The key a cluster's override is looked up under, from the hash of its root account
-// (engine::kHashAccount): cluster ids are "C-" + the root account's id.
+// (core::kHashAccount): cluster ids are "C-" + the root account's id.
 uint64_t ClusterOverrideKey(uint64_t root_account_hash);
 
 // What the decider reads: overrides by OverrideKey (clusters by ClusterOverrideKey).

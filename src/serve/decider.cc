@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "common/hash.h"
-#include "engine/event.h"
+#include "core/event.h"
 #include "scoring/scorer.h"
 
 namespace dg::serve {
@@ -68,7 +68,7 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
         what = "account";
       }
       AccountVerdict cv;
-      if (o == Override::kNone && view_.Find(Hash64(in.account_id, engine::kHashAccount), &cv) &&
+      if (o == Override::kNone && view_.Find(Hash64(in.account_id, core::kHashAccount), &cv) &&
           cv.cluster_root) {
         o = ov->Find(ClusterOverrideKey(cv.cluster_root));
         what = "cluster";
@@ -100,7 +100,7 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
     return finish();
   }
 
-  const uint64_t account = Hash64(in.account_id, engine::kHashAccount);
+  const uint64_t account = Hash64(in.account_id, core::kHashAccount);
   AccountVerdict v;
   if (view_.Find(account, &v)) {
     d.known = true;
@@ -133,7 +133,7 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
   bool end_user_flagged = false;
   if (!in.end_user.empty()) {
     AccountVerdict eu;
-    end_user_key = VerdictView::EndUserKey(account, Hash64(in.end_user, engine::kHashEndUser));
+    end_user_key = VerdictView::EndUserKey(account, Hash64(in.end_user, core::kHashEndUser));
     if (view_.Find(end_user_key, &eu) && eu.flagged) {
       end_user_flagged = true;
       d.action = Max(d.action, p.end_user_flagged_action);
@@ -145,7 +145,7 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
   bool api_key_flagged = false;
   if (!in.api_key_id.empty()) {
     AccountVerdict k;
-    api_key_key = VerdictView::ApiKeyKey(account, Hash64(in.api_key_id, engine::kHashApiKey));
+    api_key_key = VerdictView::ApiKeyKey(account, Hash64(in.api_key_id, core::kHashApiKey));
     if (view_.Find(api_key_key, &k) && k.flagged) {
       api_key_flagged = true;
       d.action = Max(d.action, p.api_key_flagged_action);

@@ -13,7 +13,7 @@ constexpr char kMagic[8] = {'D', 'G', 'P', 'I', 'P', 'E', '0', '1'};
 // Same record numbering as the scan driver's BlockSink.
 class Sink final : public ingest::ExchangeSink {
  public:
-  Sink(engine::Featurizer& f, std::vector<engine::EventRecord>& out, engine::ScanStats& stats,
+  Sink(engine::Featurizer& f, std::vector<core::EventRecord>& out, engine::ScanStats& stats,
        engine::PromptSamples* samples)
       : f_(f), out_(out), stats_(stats), samples_(samples) {}
   void OnExchange(const ingest::Exchange& ex, uint64_t line) override {
@@ -28,7 +28,7 @@ class Sink final : public ingest::ExchangeSink {
 
  private:
   engine::Featurizer& f_;
-  std::vector<engine::EventRecord>& out_;
+  std::vector<core::EventRecord>& out_;
   engine::ScanStats& stats_;
   engine::PromptSamples* samples_;
 };
@@ -159,13 +159,13 @@ bool Pipeline::Restore(std::string_view data, std::string* error) {
             Take(data, s.blank_lines) && Take(data, s.bytes) && Take(data, s.raw_bytes) &&
             Take(data, s.late_reordered) && Take(data, s.late_beyond) && Take(data, s.rejected) &&
             Take(data, n);
-  if (!ok || n > data.size() / sizeof(engine::EventRecord)) {
+  if (!ok || n > data.size() / sizeof(core::EventRecord)) {
     *error = "checkpoint: truncated header";
     return false;
   }
   pending_ = {};
   for (uint64_t i = 0; i < n; ++i) {
-    engine::EventRecord r;
+    core::EventRecord r;
     Take(data, r);
     pending_.push(r);
   }
@@ -189,7 +189,7 @@ std::string Pipeline::Report(TimeUs generated_at, bool final) {
   }
   std::string snap;
   engine_->SaveSnapshot(snap);
-  engine::NameTable names;
+  core::NameTable names;
   engine::EngineOptions eo = opt_.engine;
   engine::Engine scratch(eo, names);
   std::string err;

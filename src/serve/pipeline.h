@@ -55,7 +55,7 @@ class Pipeline {
   std::string Report(TimeUs generated_at, bool final);
 
   engine::Engine& engine() { return *engine_; }
-  engine::NameTable& names() { return names_; }
+  core::NameTable& names() { return names_; }
   const engine::ScanStats& stats() const { return stats_; }
   uint64_t next_seq() const { return next_seq_; }
   uint64_t next_line() const { return next_line_; }
@@ -63,7 +63,7 @@ class Pipeline {
 
  private:
   struct ByTime {
-    bool operator()(const engine::EventRecord& a, const engine::EventRecord& b) const {
+    bool operator()(const core::EventRecord& a, const core::EventRecord& b) const {
       if (a.ts != b.ts) return a.ts > b.ts;
       return a.seq > b.seq;
     }
@@ -71,13 +71,13 @@ class Pipeline {
   engine::ScanStats CurrentStats() const;
 
   PipelineOptions opt_;
-  engine::NameTable names_;
+  core::NameTable names_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<ingest::BlockParser> parser_;
   std::unique_ptr<engine::Featurizer> featurizer_;
   ingest::Block block_;
-  std::vector<engine::EventRecord> records_;
-  std::priority_queue<engine::EventRecord, std::vector<engine::EventRecord>, ByTime> pending_;
+  std::vector<core::EventRecord> records_;
+  std::priority_queue<core::EventRecord, std::vector<core::EventRecord>, ByTime> pending_;
   TimeUs max_ts_ = INT64_MIN, released_ts_ = INT64_MIN;
   uint64_t next_seq_ = 1, next_line_ = 1;
   uint64_t blank_base_ = 0;  // blank lines counted before the last restore

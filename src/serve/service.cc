@@ -430,12 +430,12 @@ void Service::Publish(bool force) {
 
 void Service::OnBarrier(TimeUs) { activity_.OnBarrier(pipeline_->engine()); }
 
-void Service::OnEvent(const engine::EventRecord& r) { activity_.OnEvent(r); }
+void Service::OnEvent(const core::EventRecord& r) { activity_.OnEvent(r); }
 
 void Service::OnAccountFlagged(const state::AccountState& account, TimeUs at, bool by_cluster) {
   dirty_.push_back(account.account);
   AlertRow a;
-  a.account_id = pipeline_->names().Get(engine::NameKind::kAccount, account.account);
+  a.account_id = pipeline_->names().Get(core::NameKind::kAccount, account.account);
   a.at_us = at;
   a.by_cluster = by_cluster;
   a.level = std::string(scoring::LevelName(account.verdict.level));
@@ -848,7 +848,7 @@ void Service::HandleAdmin(HttpRequest& req, Reply& reply) {
           return reply(Json(200, std::move(out)));
         }
         // Seen but not yet past its first barrier: answer from the raw state.
-        if (const auto* s = eng.FindAccount(Hash64(id, engine::kHashAccount))) {
+        if (const auto* s = eng.FindAccount(Hash64(id, core::kHashAccount))) {
           w.BeginObject()
               .Field("account_id", id)
               .Field("score", static_cast<double>(s->verdict.peak_score));

@@ -87,7 +87,7 @@ class Service final : public engine::EngineObserver {
   // EngineObserver (ingest thread).
   void OnAccountFlagged(const state::AccountState& account, TimeUs at, bool by_cluster) override;
   void OnBarrier(TimeUs at) override;
-  void OnEvent(const engine::EventRecord& r) override;
+  void OnEvent(const core::EventRecord& r) override;
 
  private:
   struct WalItem {

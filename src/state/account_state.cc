@@ -9,7 +9,7 @@
 
 namespace dg::state {
 
-using engine::EventRecord;
+using core::EventRecord;
 
 namespace {
 // Sets the two bits of a (uniform) hash in a 64-bit filter; true if they were not both set: a
@@ -32,7 +32,7 @@ void AccountState::Update(const EventRecord& r) {
   }
   if (r.ts > last_ts || requests == 0) last_ts = r.ts;
   ++requests;
-  if (r.flags & engine::kFlagError) ++errors;
+  if (r.flags & core::kFlagError) ++errors;
   prompt_tokens += static_cast<uint64_t>(r.prompt_tokens);
   output_tokens += static_cast<uint64_t>(r.completion_tokens);
   reasoning_tokens += static_cast<uint64_t>(r.reasoning_tokens);
@@ -40,7 +40,7 @@ void AccountState::Update(const EventRecord& r) {
 
   n_gt1 += r.n > 1;
   n_sum += static_cast<uint64_t>(r.n);
-  logprobs += (r.flags & engine::kFlagLogprobs) != 0;
+  logprobs += (r.flags & core::kFlagLogprobs) != 0;
   top_logprobs_ge5 += r.top_logprobs >= 5;
   logit_bias += r.logit_bias_entries > 0;
   max_tokens_le1 += r.max_tokens >= 0 && r.max_tokens <= 1;
@@ -48,12 +48,12 @@ void AccountState::Update(const EventRecord& r) {
   temp_zero += r.temperature == 0.0f;
   // Sampling temperature (unset means the API default of 1).
   temp_sampling += r.temperature < 0 || r.temperature >= 0.5f;
-  seeded += (r.flags & engine::kFlagSeed) != 0;
-  streamed += (r.flags & engine::kFlagStream) != 0;
-  tools += (r.flags & engine::kFlagTools) != 0;
-  json_output += (r.flags & engine::kFlagJsonOutput) != 0;
+  seeded += (r.flags & core::kFlagSeed) != 0;
+  streamed += (r.flags & core::kFlagStream) != 0;
+  tools += (r.flags & core::kFlagTools) != 0;
+  json_output += (r.flags & core::kFlagJsonOutput) != 0;
   effort_high += r.reasoning_effort >= 3;
-  with_system += (r.flags & engine::kFlagHasSystem) != 0;
+  with_system += (r.flags & core::kFlagHasSystem) != 0;
   multi_turn += r.n_assistant > 0;
   tiny_output += r.completion_tokens > 0 && r.completion_tokens <= 16;
 

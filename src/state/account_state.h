@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "common/time.h"
-#include "engine/event.h"
+#include "core/event.h"
 #include "state/sketches.h"
 
 namespace dg::state {
@@ -151,7 +151,7 @@ struct AccountState {
   int16_t peer_bucket = -1;  // bucket this account occupies in the peer histogram
   uint32_t cluster = 0;      // index of the account in the engine's linker (set by the engine)
 
-  void Update(const engine::EventRecord& r);
+  void Update(const core::EventRecord& r);
   // Adds `o` into this state. `fresh_age`: an account first active within this long of its
   // registry creation counts as fresh.
   void Combine(const AccountState& o, TimeUs fresh_age = 14 * kUsPerDay);

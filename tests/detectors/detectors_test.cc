@@ -15,7 +15,7 @@
 namespace dg::detectors {
 namespace {
 
-using engine::EventRecord;
+using core::EventRecord;
 using state::AccountState;
 
 class DetectorsTest : public ::testing::Test {
@@ -66,7 +66,7 @@ class DetectorsTest : public ::testing::Test {
 TEST_F(DetectorsTest, ExtractionParams) {
   auto prober = Stream(60, 30, [](int i, EventRecord& r, Rng&) {
     r.top_logprobs = 20;
-    r.flags |= engine::kFlagLogprobs;
+    r.flags |= core::kFlagLogprobs;
     r.logit_bias_entries = 1 + i % 4;
     r.max_tokens = 1;
     r.completion_tokens = 1;
@@ -95,7 +95,7 @@ TEST_F(DetectorsTest, ExtractionParams) {
 TEST_F(DetectorsTest, ExtractionParamsVersusBenchmarkScoring) {
   auto bench = Stream(1500, 2, [](int, EventRecord& r, Rng&) {
     r.top_logprobs = 5;
-    r.flags |= engine::kFlagLogprobs;
+    r.flags |= core::kFlagLogprobs;
     r.max_tokens = 1;
     r.completion_tokens = 1;
     r.temperature = 0;
@@ -103,7 +103,7 @@ TEST_F(DetectorsTest, ExtractionParamsVersusBenchmarkScoring) {
   EXPECT_LE(Strength("extraction_params", bench), 0.3);
   auto sequences = Stream(200, 30, [](int, EventRecord& r, Rng&) {
     r.top_logprobs = 5;
-    r.flags |= engine::kFlagLogprobs;
+    r.flags |= core::kFlagLogprobs;
   });
   EXPECT_GT(Strength("extraction_params", sequences), 0.9);
 }
@@ -268,7 +268,7 @@ TEST_F(DetectorsTest, NetworkHopsWithinSessions) {
   // Scored as an end user of a host, the networks are the host's servers': no rotation.
   EXPECT_EQ(by_name_.at("client_rotation")->Strength({proxy, peers_, &proxy}), 0.0);
   const std::string text =
-      by_name_.at("client_rotation")->Explain({proxy, peers_}, engine::NameTable{});
+      by_name_.at("client_rotation")->Explain({proxy, peers_}, core::NameTable{});
   EXPECT_NE(text.find("3 of 3 requests sent within 30 minutes"), std::string::npos) << text;
   // A phone alternating between Wi-Fi and a mobile network: two ASNs, half strength at most.
   auto phone = Stream(40, 120, [&](int i, EventRecord& r, Rng&) { r.asn = asns[i % 2] + 1; });
@@ -324,7 +324,7 @@ TEST_F(DetectorsTest, NetworkHopsAcrossBorders) {
   EXPECT_EQ(pool.Asns(), 2.0);
   EXPECT_GT(Strength("client_rotation", pool), 0.9);
   const std::string text =
-      by_name_.at("client_rotation")->Explain({pool, peers_}, engine::NameTable{});
+      by_name_.at("client_rotation")->Explain({pool, peers_}, core::NameTable{});
   EXPECT_NE(text.find("(3 of these hops crossed a border, from 2 client agents)"),
             std::string::npos)
       << text;
@@ -381,7 +381,7 @@ TEST_F(DetectorsTest, AddressChangesWithRotatingClient) {
   EXPECT_GT(script.combo_distinct, 3);
   EXPECT_GT(Strength("client_rotation", script), 0.9);
   const std::string text =
-      by_name_.at("client_rotation")->Explain({script, peers_}, engine::NameTable{});
+      by_name_.at("client_rotation")->Explain({script, peers_}, core::NameTable{});
   EXPECT_NE(text.find("9 of 9 requests sent within 30 minutes of the previous one changed /24"),
             std::string::npos)
       << text;
@@ -416,7 +416,7 @@ TEST_F(DetectorsTest, CountryHopsWithoutAsn) {
   EXPECT_EQ(pool.Countries(), 4.0);
   EXPECT_GT(Strength("client_rotation", pool), 0.9);
   const std::string text =
-      by_name_.at("client_rotation")->Explain({pool, peers_}, engine::NameTable{});
+      by_name_.at("client_rotation")->Explain({pool, peers_}, core::NameTable{});
   EXPECT_NE(text.find("3 of 3 requests sent within 30 minutes of the previous one with no ASN in "
                       "the log came from another country, 4 countries in all"),
             std::string::npos)
@@ -524,7 +524,7 @@ TEST_F(DetectorsTest, CoordinatedAccountsOnlyForClustersOfFreshAccounts) {
 
 TEST_F(DetectorsTest, EveryDetectorExplainsWithFigures) {
   auto s = Stream(100, 60, [](int, EventRecord& r, Rng&) { r.top_logprobs = 20; });
-  engine::NameTable names;
+  core::NameTable names;
   for (auto& [name, d] : by_name_) {
     const std::string text = d->Explain({s, peers_}, names);
     EXPECT_FALSE(text.empty()) << name;

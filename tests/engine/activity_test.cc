@@ -7,8 +7,8 @@
 namespace dg::engine {
 namespace {
 
-EventRecord Ev(uint64_t account, TimeUs ts, int64_t out) {
-  EventRecord r;
+core::EventRecord Ev(uint64_t account, TimeUs ts, int64_t out) {
+  core::EventRecord r;
   r.account = account;
   r.ts = ts;
   r.completion_tokens = out;

@@ -277,6 +277,130 @@ TEST(EndUserTest, InstructionPoolEndUserStandsOutAgainstItsHostsCustomers) {
   std::filesystem::remove_all(dir);
 }
 
+// A company account: `keys` developer keys asking varied questions over two days, 3000 requests.
+void AddCompanyTraffic(std::vector<std::pair<TimeUs, std::string>>& lines, TimeUs t0, int keys,
+                       Rng& rng) {
+  static const char* kWords[] = {"deploy", "unit",  "test",   "refactor", "sql",   "index",
+                                 "docker", "queue", "cache",  "latency",  "react", "hook",
+                                 "schema", "retry", "logger", "parse",    "csv",   "regex"};
+  for (int i = 0; i < 3000; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = t0 + static_cast<TimeUs>(rng.Uniform(0, 2 * 86400)) * kUsPerSec;
+    s.account = "acme";
+    s.api_key = fmt::format("key-dev-{}", rng.Below(keys));
+    std::string prompt;
+    for (int w = 0, n = static_cast<int>(rng.Range(5, 16)); w < n; ++w) {
+      prompt += kWords[rng.Below(std::size(kWords))];
+      prompt += w + 1 < n ? " " : "?";
+    }
+    s.prompt = prompt;
+    s.completion_tokens = static_cast<int>(rng.Range(80, 400));
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  }
+}
+
+// Chain-of-thought harvesting through `key`: `n` requests, one every `every_s` seconds from t0.
+void AddKeyHarvest(std::vector<std::pair<TimeUs, std::string>>& lines, TimeUs t0,
+                   const std::string& key, Rng& rng, int n = 300, int every_s = 500) {
+  for (int i = 0; i < n; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = t0 + static_cast<TimeUs>(i) * every_s * kUsPerSec;
+    s.account = "acme";
+    s.api_key = key;
+    s.system = "Think step by step and show your complete reasoning before the final answer.";
+    s.prompt = fmt::format("Problem {}: what is {} times {} plus {}?", i, rng.Below(999),
+                           rng.Below(999), rng.Below(999));
+    s.completion_tokens = static_cast<int>(rng.Range(700, 1200));
+    s.top_logprobs = 20;  // and the distribution behind every answer
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  }
+}
+
+// Legitimate user it could hit: a company whose developers share one account through several
+// keys. One leaked key taking 44% of its traffic (chain-of-thought answers with their top-20
+// distributions: enough to flag the account were it judged whole) is flagged on its own and the
+// company, whose other keys stay clean, is not.
+TEST(ApiKeyTest, AbusedKeyInsideACompanyIsFlaggedWithoutTheAccount) {
+  auto dir = testutil::TempDir("apikey");
+  Rng rng(11);
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  const TimeUs t0 = *ParseRfc3339("2025-04-01T00:00:00Z");
+  AddCompanyTraffic(lines, t0, 6, rng);
+  // The key leaks half a day into the company's traffic and is drained for the next day.
+  AddKeyHarvest(lines, t0 + 12 * 3600 * kUsPerSec, "key-leaked-9", rng, 2400, 40);
+  const auto rep = ScanLines(dir, lines);
+  ASSERT_EQ(rep.accounts.size(), 1u);
+  const auto& a = rep.accounts[0];
+  EXPECT_FALSE(a.flagged) << "the company is judged key by key";
+  EXPECT_TRUE(a.flagged_end_users.empty());
+  ASSERT_EQ(a.flagged_api_keys.size(), 1u);
+  const auto& key = a.flagged_api_keys[0];
+  EXPECT_EQ(key.end_user, "key-leaked-9");
+  EXPECT_GE(key.first_flagged_at, t0 + 12 * 3600 * kUsPerSec);
+  EXPECT_LE(key.requests, 2400u);
+  EXPECT_GT(key.requests, 0u);
+  bool harvest = false;
+  for (const auto& ev : key.evidence) harvest |= ev.family == "harvest";
+  EXPECT_TRUE(harvest) << "a key is flagged on harvest evidence";
+  std::filesystem::remove_all(dir);
+}
+
+// The leaked key is drained from midnight, before any developer arrives: the account, seen with
+// one key, is flagged whole; once the developers' keys show it is a company, the flag moves to
+// the key and the account's is withdrawn.
+TEST(ApiKeyTest, AccountFlaggedBeforeItsOtherKeysAppearIsRescopedToTheLeakedKey) {
+  auto dir = testutil::TempDir("apikey-rescope");
+  Rng rng(13);
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  const TimeUs t0 = *ParseRfc3339("2025-04-01T00:00:00Z");
+  AddKeyHarvest(lines, t0, "key-leaked-9", rng, 2400, 40);
+  AddCompanyTraffic(lines, t0 + 8 * 3600 * kUsPerSec, 6, rng);
+  const auto rep = ScanLines(dir, lines);
+  ASSERT_EQ(rep.accounts.size(), 1u);
+  const auto& a = rep.accounts[0];
+  EXPECT_FALSE(a.flagged);
+  ASSERT_EQ(a.flagged_api_keys.size(), 1u);
+  EXPECT_EQ(a.flagged_api_keys[0].end_user, "key-leaked-9");
+  // Seen only up to the developers' arrival, the account is flagged whole.
+  std::vector<std::pair<TimeUs, std::string>> night;
+  for (auto& l : lines) {
+    if (l.first < t0 + 8 * 3600 * kUsPerSec) night.push_back(l);
+  }
+  const auto early = ScanLines(dir, night);
+  ASSERT_EQ(early.accounts.size(), 1u);
+  EXPECT_TRUE(early.accounts[0].flagged);
+  std::filesystem::remove_all(dir);
+}
+
+// The company alone, with the same keys and no harvester: nothing flagged, no key either.
+TEST(ApiKeyTest, CompanyKeysWithoutAHarvesterAreNotFlagged) {
+  auto dir = testutil::TempDir("apikey-benign");
+  Rng rng(11);
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  const TimeUs t0 = *ParseRfc3339("2025-04-01T00:00:00Z");
+  AddCompanyTraffic(lines, t0, 6, rng);
+  const auto rep = ScanLines(dir, lines);
+  ASSERT_EQ(rep.accounts.size(), 1u);
+  EXPECT_FALSE(rep.accounts[0].flagged);
+  EXPECT_TRUE(rep.accounts[0].flagged_api_keys.empty());
+  std::filesystem::remove_all(dir);
+}
+
+// An extractor spreading its harvest over two keys of its own account gains nothing: each key
+// carries half the traffic and both harvest, so the account is judged, and flagged, whole.
+TEST(ApiKeyTest, HarvestSpreadOverTheAccountsOwnKeysFlagsTheAccount) {
+  auto dir = testutil::TempDir("apikey-spread");
+  Rng rng(12);
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  const TimeUs t0 = *ParseRfc3339("2025-04-01T00:00:00Z");
+  AddKeyHarvest(lines, t0, "key-a", rng);
+  AddKeyHarvest(lines, t0 + 250 * kUsPerSec, "key-b", rng);
+  const auto rep = ScanLines(dir, lines);
+  ASSERT_EQ(rep.accounts.size(), 1u);
+  EXPECT_TRUE(rep.accounts[0].flagged);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace dg::engine
 

@@ -231,7 +231,14 @@ async function screenshots(browser, dir) {
   await login(page, 'Ana Lyst', errors);
   await page.waitForSelector('[data-testid=case-row]');
   await page.screenshot({ path: dir + '/ui-queue.png' });
-  await openTopCase(page);
+  // The top cluster (a campaign of linked accounts) shows the most: its graph and members.
+  const cluster = page.locator('[data-testid=case-row][data-kind=cluster]').first();
+  if (await cluster.count()) {
+    await cluster.click();
+    await page.waitForSelector('[data-testid=case-title]');
+  } else {
+    await openTopCase(page);
+  }
   await page.waitForSelector('[data-testid=plot-output] canvas');
   await page.waitForSelector('[data-testid=graph] canvas');
   await page.waitForTimeout(500);

@@ -170,7 +170,7 @@ TEST(LinkerTest, SuspectsOnlyKindLinksFlaggedHoldersAndCountsEveryone) {
 
 TEST(AsnVoteTest, MajorityAsnIsTheCandidate) {
   state::AccountState s;
-  engine::EventRecord r{};
+  core::EventRecord r{};
   const uint64_t asns[] = {11, 12, 11, 13, 11, 11, 14, 11};  // 11 holds 5 of 8
   for (uint64_t asn : asns) {
     r.asn = asn;

@@ -99,7 +99,7 @@ TEST_F(ScorerTest, AClustersHarvestOpensItsMembersGate) {
 TEST_F(ScorerTest, ScoreOfAgreesWithScore) {
   state::AccountState s;
   for (int i = 0; i < 80; ++i) {
-    engine::EventRecord r;
+    core::EventRecord r;
     r.ts = 1'700'000'000LL * kUsPerSec + i * 60LL * kUsPerSec;
     r.prompt.chars = 80;
     r.prompt.exact_hash = 1000 + i;

@@ -114,6 +114,7 @@ geoip = "none"
 shadow = true
 flagged = "block"
 end_user_flagged = "degrade"
+api_key_flagged = "block"
 levels = { medium = "degrade" }
 [policy.throttled]
 rate = 2.0
@@ -135,6 +136,7 @@ action = "degrade"
   EXPECT_TRUE(c.policy.shadow);
   EXPECT_EQ(c.policy.flagged_action, Action::kBlock);
   EXPECT_EQ(c.policy.end_user_flagged_action, Action::kDegrade);
+  EXPECT_EQ(c.policy.api_key_flagged_action, Action::kBlock);
   EXPECT_EQ(c.policy.level_action[2], Action::kDegrade);
   EXPECT_EQ(c.policy.throttled.rate, 2.0);
   EXPECT_EQ(c.policy.account_requests.burst, 200);
@@ -161,7 +163,7 @@ TEST(Decider, VerdictsListsAndThrottle) {
   AccountVerdict v;
   v.flagged = true;
   v.level = 3;
-  view.Update({{Hash64("bad", engine::kHashAccount), v}});
+  view.Update({{Hash64("bad", core::kHashAccount), v}});
   FixedClock clock(1'000'000'000);
   Decider d(p, view, {}, clock);
   DecisionInput in;
@@ -191,13 +193,13 @@ TEST(Decider, VerdictsListsAndThrottle) {
 TEST(Decider, FlaggedEndUserIsContainedAloneWithinItsAccount) {
   Policy p;
   VerdictView view;
-  const uint64_t router = Hash64("router", engine::kHashAccount);
+  const uint64_t router = Hash64("router", core::kHashAccount);
   AccountVerdict quiet;  // the router: judged as a whole, not flagged
   AccountVerdict eu;
   eu.flagged = true;
   eu.level = 2;
   view.Update({{router, quiet},
-               {VerdictView::EndUserKey(router, Hash64("pool-9", engine::kHashEndUser)), eu}});
+               {VerdictView::EndUserKey(router, Hash64("pool-9", core::kHashEndUser)), eu}});
   FixedClock clock(1'000'000'000);
   Decider d(p, view, {}, clock);
   DecisionInput in;
@@ -221,6 +223,43 @@ TEST(Decider, FlaggedEndUserIsContainedAloneWithinItsAccount) {
   blocking.end_user_flagged_action = Action::kBlock;
   Decider strict(blocking, view, {}, clock);
   in.account_id = "router";
+  EXPECT_EQ(strict.Decide(in, false, true).action, Action::kBlock);
+}
+
+// An API key flagged on its own inside a company's account is contained alone: requests on that
+// key are throttled, the company's other keys and the account pass.
+TEST(Decider, FlaggedApiKeyIsContainedAloneWithinItsAccount) {
+  Policy p;
+  VerdictView view;
+  const uint64_t acme = Hash64("acme", engine::kHashAccount);
+  AccountVerdict quiet;  // the company: deferring to its keys, not flagged
+  AccountVerdict key;
+  key.flagged = true;
+  key.level = 2;
+  view.Update({{acme, quiet},
+               {VerdictView::ApiKeyKey(acme, Hash64("key-leaked-9", engine::kHashApiKey)), key}});
+  FixedClock clock(1'000'000'000);
+  Decider d(p, view, {}, clock);
+  DecisionInput in;
+  in.account_id = "acme";
+  in.api_key_id = "key-leaked-9";
+  auto first = d.Decide(in, false, true);
+  EXPECT_EQ(first.action, Action::kDegrade);  // within its throttled allowance
+  EXPECT_NE(std::find(first.reasons.begin(), first.reasons.end(), "flagged:api_key"),
+            first.reasons.end());
+  EXPECT_EQ(d.Decide(in, false, true).action, Action::kThrottle);
+  in.api_key_id = "key-dev-1";
+  EXPECT_EQ(d.Decide(in, false, true).action, Action::kAllow);
+  in.api_key_id = {};
+  EXPECT_EQ(d.Decide(in, false, true).action, Action::kAllow);
+  // The same key id under another account is another key.
+  in.account_id = "other-co";
+  in.api_key_id = "key-leaked-9";
+  EXPECT_EQ(d.Decide(in, false, true).action, Action::kAllow);
+  Policy blocking;
+  blocking.api_key_flagged_action = Action::kBlock;
+  Decider strict(blocking, view, {}, clock);
+  in.account_id = "acme";
   EXPECT_EQ(strict.Decide(in, false, true).action, Action::kBlock);
 }
 
@@ -506,7 +545,7 @@ TEST(ServiceTest, ReplyOnceAnswersOnce) {
 }
 
 std::string ScanReport(const std::string& path, const std::string& accounts, TimeUs lateness) {
-  engine::NameTable names;
+  core::NameTable names;
   engine::EngineOptions eo;
   engine::Engine eng(eo, names);
   if (!accounts.empty()) engine::LoadAccountRegistry(accounts, eng, names);
@@ -587,12 +626,12 @@ TEST(Pipeline, CheckpointRestoreMatchesScan) {
 }
 
 TEST(EngineSnapshot, RejectsCorruption) {
-  engine::NameTable names;
+  core::NameTable names;
   engine::Engine eng({}, names);
   std::string snap;
   eng.SaveSnapshot(snap);
   std::string err;
-  engine::NameTable names2;
+  core::NameTable names2;
   engine::Engine other({}, names2);
   EXPECT_TRUE(other.LoadSnapshot(snap, &err)) << err;
   snap[snap.size() / 2] ^= 1;

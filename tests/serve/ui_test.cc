@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "common/hash.h"
-#include "engine/event.h"
+#include "core/event.h"
 #include "serve/action_body.h"
 #include "serve/actions.h"
 #include "serve/decider.h"
@@ -56,7 +56,7 @@ TEST(ActionStore, RecordsAuditsAndSurvivesReopen) {
   const auto st = s.State(TargetKind::kAccount, {}, "acct_1");
   EXPECT_EQ(st.status, "confirmed");
   EXPECT_EQ(st.override_, Override::kBlock);
-  EXPECT_EQ(s.overrides()->Find(ClusterOverrideKey(Hash64("acct_9", engine::kHashAccount))),
+  EXPECT_EQ(s.overrides()->Find(ClusterOverrideKey(Hash64("acct_9", core::kHashAccount))),
             Override::kAllow);
   ActionRow stored;
   ASSERT_TRUE(s.Record(Act(TargetKind::kAccount, "acct_1", "clear"), 500, &stored, &err));
@@ -81,9 +81,9 @@ TEST(Decider, AnalystOverridesComeFirstMostSpecificWins) {
   p.allow_accounts.insert("vip");
   VerdictView view;
   AccountVerdict v;
-  v.cluster_root = Hash64("root", engine::kHashAccount);
+  v.cluster_root = Hash64("root", core::kHashAccount);
   view.Update(
-      {{Hash64("member", engine::kHashAccount), v}, {Hash64("other", engine::kHashAccount), v}});
+      {{Hash64("member", core::kHashAccount), v}, {Hash64("other", core::kHashAccount), v}});
   FixedClock clock(1'000'000'000);
   Decider d(p, view, {}, clock);
   d.SetOverrides(&actions);

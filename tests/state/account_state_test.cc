@@ -6,8 +6,8 @@
 
 #include <string>
 
+#include "core/names.h"
 #include "engine/featurizer.h"
-#include "engine/names.h"
 #include "ingest/exchange.h"
 
 namespace dg::state {
@@ -23,7 +23,7 @@ struct Habits {
 };
 
 AccountState Drive(const Habits& h, int requests, int seed = 0) {
-  engine::NameTable names;
+  core::NameTable names;
   engine::Featurizer f(names);
   AccountState s;
   for (int i = 0; i < requests; ++i) {
@@ -44,7 +44,7 @@ AccountState Drive(const Habits& h, int requests, int seed = 0) {
     ex.n_messages = ex.n_user = 1;
     ex.status = 200;
     ex.completion_tokens = 40;
-    engine::EventRecord r{};
+    core::EventRecord r{};
     f.Featurize(ex, 0, static_cast<uint64_t>(i), r);
     s.Update(r);
   }
@@ -99,7 +99,7 @@ TEST(ParamProfileTest, RandomisedParametersHaveNoSignatureButKeepTheirHabits) {
   // n drawn per request: no parameter set holds 80% of requests, so the profile says "varies",
   // identically for two accounts that draw alike.
   auto run = [](int offset) {
-    engine::NameTable names;
+    core::NameTable names;
     engine::Featurizer f(names);
     AccountState s;
     for (int i = 0; i < 80; ++i) {
@@ -112,7 +112,7 @@ TEST(ParamProfileTest, RandomisedParametersHaveNoSignatureButKeepTheirHabits) {
       ex.last_user_text.Add(prompt);
       ex.n_messages = ex.n_user = 1;
       ex.status = 200;
-      engine::EventRecord r{};
+      core::EventRecord r{};
       f.Featurize(ex, 0, static_cast<uint64_t>(i), r);
       s.Update(r);
     }

@@ -93,6 +93,7 @@ struct ExchangeSpec {
   TimeUs ts = 0;
   std::string account;
   std::string end_user;
+  std::string api_key;  // api_key_id, when not empty
   std::string ip = "198.51.100.7";
   std::string user_agent = "OpenAI/Python 1.54.3";
   std::string system;
@@ -113,6 +114,7 @@ inline std::string ExchangeLine(const ExchangeSpec& s) {
   w.Field("ts", FormatRfc3339(s.ts));
   w.Field("account_id", s.account);
   if (!s.end_user.empty()) w.Field("end_user", s.end_user);
+  if (!s.api_key.empty()) w.Field("api_key_id", s.api_key);
   w.Field("client_ip", s.ip);
   w.Field("user_agent", s.user_agent);
   w.Field("endpoint", std::string("/v1/chat/completions"));

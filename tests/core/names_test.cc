@@ -1,5 +1,5 @@
 // NameTable: names survive table growth, first name wins, caps and truncation, Sorted order.
-#include "engine/names.h"
+#include "core/names.h"
 
 #include <gtest/gtest.h>
 

@@ -8,9 +8,9 @@
 #include <type_traits>
 
 #include "common/time.h"
-#include "features/text.h"
+#include "core/text_features.h"
 
-namespace dg::engine {
+namespace dg::core {
 
 enum EventFlags : uint16_t {
   kFlagLogprobs = 1u << 0,
@@ -28,8 +28,8 @@ struct EventRecord {
   uint64_t account = 0;
   uint64_t api_key = 0, end_user = 0, ip = 0, ip_prefix = 0, user_agent = 0, fingerprint = 0,
            model = 0, asn = 0;
-  features::TextFeatures prompt{};  // the last user message
-  uint64_t system_hash = 0;         // normalised hash of all system text (0 = none)
+  TextFeatures prompt{};     // the last user message
+  uint64_t system_hash = 0;  // normalised hash of all system text (0 = none)
   // Hash of the client's request parameters (limits, sampling, flags; not the model).
   uint64_t param_signature = 0;
   uint32_t system_phrase_mask = 0;
@@ -68,4 +68,4 @@ enum HashKind : uint64_t {
   kHashEmailDomain = 0x656d61696cULL,
 };
 
-}  // namespace dg::engine
+}  // namespace dg::core

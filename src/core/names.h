@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace dg::engine {
+namespace dg::core {
 
 enum class NameKind : uint8_t {
   kAccount,
@@ -92,4 +92,4 @@ class NameSender {
   std::array<uint64_t, kRecent> recent_{};
 };
 
-}  // namespace dg::engine
+}  // namespace dg::core

@@ -1,12 +1,12 @@
 // See names.h.
-#include "engine/names.h"
+#include "core/names.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
 
-namespace dg::engine {
+namespace dg::core {
 
 const NameTable::Slot* NameTable::Find(const Kind& k, uint64_t hash) {
   const size_t mask = k.slots.size() - 1;
@@ -84,4 +84,4 @@ std::vector<std::pair<uint64_t, std::string>> NameTable::Sorted(NameKind kind) c
   return out;
 }
 
-}  // namespace dg::engine
+}  // namespace dg::core
