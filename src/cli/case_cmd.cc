@@ -76,7 +76,7 @@ RunFn Setup(CLI::App& sub) {
   sub.require_subcommand(1);
   sub.footer(
       "Case files are written by `scan --cases DIR` (and served by `serve` at "
-      "GET /v1/cases/{id}); see docs/FORENSICS.md.");
+      "GET /v1/case-files/{id}); see docs/FORENSICS.md.");
   CLI::App* attach = sub.add_subcommand(
       "attach", "Attach a forensics result (the output of `prove … --json`) to a case file");
   attach->add_option("--case", a->case_path, "The case's JSON file (DIR/CLUSTER.json)")

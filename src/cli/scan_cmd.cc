@@ -14,10 +14,14 @@
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "common/file_util.h"
+#include "common/json_writer.h"
 #include "engine/account_registry.h"
+#include "engine/activity.h"
 #include "engine/scan.h"
 #include "ingest/adapter.h"
 #include "report/case_file.h"
+#include "report/cases.h"
+#include "report/html.h"
 #include "report/report.h"
 
 namespace dg::cli {
@@ -32,6 +36,7 @@ struct Args {
   std::string indicators_path;
   std::string export_indicators_path;
   std::string cases_dir;
+  std::string html_path;
   double lateness_s = 300;
   double evict_idle_s = 0;
   std::string evict_dir;
@@ -48,6 +53,50 @@ long ProcStatusKb(const char* field) {
       return std::strtol(line.c_str() + std::strlen(field), nullptr, 10);
   }
   return -1;
+}
+
+// Feeds the activity series of `scan --html` (the engine's observer; Push order, one thread).
+class ActivityObserver final : public engine::EngineObserver {
+ public:
+  ActivityObserver(engine::Activity& activity, const engine::Engine& engine)
+      : activity_(activity), engine_(engine) {}
+  void OnAccountFlagged(const state::AccountState&, TimeUs, bool) override {}
+  void OnBarrier(TimeUs) override { activity_.OnBarrier(engine_); }
+  void OnEvent(const core::EventRecord& r) override { activity_.OnEvent(r); }
+
+ private:
+  engine::Activity& activity_;
+  const engine::Engine& engine_;
+};
+
+// The self-contained case review page: the queue and every case of the scan, embedded.
+bool WriteHtml(const std::string& path, const report::Report& rep, const engine::Engine& eng,
+               const engine::Activity& activity, const engine::PromptSamples& samples, TimeUs now) {
+  report::CaseInputs in;
+  in.engine = &eng;
+  in.report = &rep;
+  in.activity = &activity;
+  in.samples = &samples;
+  in.live = false;
+  in.generated_at = now;
+  std::string data;
+  JsonWriter w(data);
+  w.BeginObject();
+  w.Key("queue").Raw(report::QueueJson(in));
+  w.Key("cases").BeginObject();
+  for (const auto& ref : report::QueueRefs(in)) {
+    if (auto c = report::CaseJson(in, ref, {})) {
+      w.Key(ref.kind + "|" + ref.scope + "|" + ref.id).Raw(*c);
+    }
+  }
+  w.EndObject();
+  w.EndObject();
+  std::string err;
+  if (!WriteFileAtomically(path, report::StaticReportHtml(data), &err)) {
+    fmt::print(stderr, "distillguard: cannot write {}: {}\n", path, err);
+    return false;
+  }
+  return true;
 }
 
 int Run(const Args& args) {
@@ -97,6 +146,14 @@ int Run(const Args& args) {
   }
   engine::ScanOptions so = args.scan;
   so.lateness = static_cast<TimeUs>(args.lateness_s * kUsPerSec);
+  // --html: hourly activity and sample prompts are collected during the scan (bounded).
+  engine::Activity activity;
+  engine::PromptSamples samples;
+  ActivityObserver observer(activity, eng);
+  if (!args.html_path.empty()) {
+    eng.SetObserver(&observer);
+    so.samples = &samples;
+  }
   ProgressBar bar("scan");
   auto stats = engine::RunScan(so, eng, names, [&](const engine::ScanStats& st, uint64_t total) {
     bar.Update(st.raw_bytes, total, st.events);
@@ -145,6 +202,9 @@ int Run(const Args& args) {
       fmt::print(stderr, "distillguard: cannot write report: {}\n", file.error());
       return 2;
     }
+  }
+  if (!args.html_path.empty() && !WriteHtml(args.html_path, rep, eng, activity, samples, now)) {
+    return 2;
   }
   if (!args.export_indicators_path.empty()) {
     std::string err;
@@ -210,6 +270,8 @@ RunFn Setup(CLI::App& sub) {
                  "Fix the report's generated_at (reproducible reports)");
   sub.add_option("--indicators", args->indicators_path,
                  "Known indicators (JSONL: type, value, operator, source, note) to attribute");
+  sub.add_option("--html", args->html_path,
+                 "Write a self-contained HTML case review (queue, cases, plots, evidence) here");
   sub.add_option("--export-indicators", args->export_indicators_path,
                  "Write the indicators of flagged clusters here, in the same format");
   sub.add_option("--evict-idle", args->evict_idle_s,

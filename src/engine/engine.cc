@@ -52,6 +52,7 @@ void Engine::Push(const EventRecord& r) {
   last_ts_ = max_ts_;
   ++events_;
   batch_.push_back(r);
+  if (observer_) observer_->OnEvent(r);
   // A full batch is processed without a barrier: barriers only fall on epoch boundaries.
   if (batch_.size() >= opt_.batch_max) ProcessBatch();
 }

@@ -96,6 +96,8 @@ class EngineObserver {
   virtual void OnAccountFlagged(const state::AccountState& account, TimeUs at, bool by_cluster) = 0;
   // A batch barrier completed at event time `at` (all verdicts up to `at` are final).
   virtual void OnBarrier(TimeUs at) {}
+  // Every event, as it enters the engine (Push order: event time, after the reorder buffer).
+  virtual void OnEvent(const EventRecord& r) {}
 };
 
 // Parts of an account judged on their own: the end users of a multi-tenant account (SaaS apps,

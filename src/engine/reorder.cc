@@ -7,6 +7,10 @@ void RecordSink::OnExchange(const ingest::Exchange& ex, uint64_t line) {
   records_->emplace_back();
   featurizer_.Featurize(ex, source_, line, records_->back());
   records_->back().seq = RecordSeq(source_, line, records_->size());
+  if (samples_) {
+    samples_->Offer(records_->back().prompt.skeleton_hash,
+                    (static_cast<uint64_t>(source_) << 48) | line, ex.last_user_text);
+  }
 }
 
 void RecordSink::OnReject(uint64_t line, ingest::RejectReason reason, std::string_view detail) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/event.h"
+#include "engine/activity.h"
 #include "engine/featurizer.h"
 #include "ingest/adapter.h"
 #include "ingest/reject.h"
@@ -37,8 +38,12 @@ inline uint64_t RecordSeq(uint16_t source, uint64_t line, size_t index_in_block)
 class RecordSink final : public ingest::ExchangeSink {
  public:
   RecordSink(Featurizer& featurizer, uint16_t source, std::vector<EventRecord>* records,
-             std::vector<ingest::RejectSample>* rejects)
-      : featurizer_(featurizer), source_(source), records_(records), rejects_(rejects) {}
+             std::vector<ingest::RejectSample>* rejects, PromptSamples* samples = nullptr)
+      : featurizer_(featurizer),
+        source_(source),
+        records_(records),
+        rejects_(rejects),
+        samples_(samples) {}
   void OnExchange(const ingest::Exchange& ex, uint64_t line) override;
   void OnReject(uint64_t line, ingest::RejectReason reason, std::string_view detail) override;
 
@@ -47,6 +52,7 @@ class RecordSink final : public ingest::ExchangeSink {
   uint16_t source_;
   std::vector<EventRecord>* records_;
   std::vector<ingest::RejectSample>* rejects_;
+  PromptSamples* samples_;  // sample prompts per template for the analyst UI (may be null)
 };
 
 // (ts, seq) order, as a "greater than" for std::priority_queue.

@@ -148,7 +148,7 @@ ScanStats RunScan(const ScanOptions& opt, Engine& engine, NameTable& names,
       pb.records.clear();
       pb.rejects.clear();
       pb.lines = round.blocks[i].n_lines + round.blocks[i].oversized.size();
-      RecordSink sink(*s.workers[i].featurizer, s.index, &pb.records, &pb.rejects);
+      RecordSink sink(*s.workers[i].featurizer, s.index, &pb.records, &pb.rejects, opt.samples);
       s.workers[i].parser->Parse(round.blocks[i], sink);
     });
   };

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/activity.h"
 #include "engine/engine.h"
 #include "ingest/reject.h"
 
@@ -26,6 +27,8 @@ struct ScanOptions {
   int threads = 1;
   size_t max_reject_samples = 10;
   bool use_iterate_many = true;
+  // Sample prompts per template for `scan --html` (borrowed; may be null).
+  PromptSamples* samples = nullptr;
 };
 
 struct ScanStats {

@@ -4,7 +4,7 @@
 // --json` output attached to the case).
 //
 // Design: a case is built from the report contract (../shared/spec/report.md), not from engine
-// internals, so `scan --cases DIR`, `serve`'s GET /v1/cases/{id} and `distillguard case attach`
+// internals, so `scan --cases DIR`, `serve`'s GET /v1/case-files/{id} and `distillguard case attach`
 // share one code path and a case can be rebuilt from any saved report. Links are the shared
 // indicator values of `--export-indicators` (JSONL, one per line, "operator" = cluster id).
 // Forensics results are kept verbatim (the exact JSON `prove` printed, so anyone can recompute

@@ -58,6 +58,42 @@ Decision Decider::Decide(const DecisionInput& in, bool engine_lagging, bool fail
     return d;
   };
 
+  // Analyst overrides: the most specific target that has one decides.
+  if (actions_) {
+    const auto ov = actions_->overrides();
+    if (!ov->by_key.empty()) {
+      Override o = Override::kNone;
+      const char* what = nullptr;
+      if (!in.api_key_id.empty()) {
+        o = ov->Find(OverrideKey(TargetKind::kKey, in.account_id, in.api_key_id));
+        what = "api_key";
+      }
+      if (o == Override::kNone && !in.end_user.empty()) {
+        o = ov->Find(OverrideKey(TargetKind::kEndUser, in.account_id, in.end_user));
+        what = "end_user";
+      }
+      if (o == Override::kNone) {
+        o = ov->Find(OverrideKey(TargetKind::kAccount, {}, in.account_id));
+        what = "account";
+      }
+      AccountVerdict cv;
+      if (o == Override::kNone && view_.Find(Hash64(in.account_id, core::kHashAccount), &cv) &&
+          cv.cluster_root) {
+        o = ov->Find(ClusterOverrideKey(cv.cluster_root));
+        what = "cluster";
+      }
+      if (o == Override::kBlock) {
+        d.action = Action::kBlock;
+        d.reasons.push_back(fmt::format("analyst_block:{}", what));
+        return finish();
+      }
+      if (o == Override::kAllow) {
+        d.reasons.push_back(fmt::format("analyst_allow:{}", what));
+        return finish();
+      }
+    }
+  }
+
   const std::string acct(in.account_id);
   if (p.block_accounts.count(acct) ||
       (!in.api_key_id.empty() && p.block_keys.count(std::string(in.api_key_id))) ||

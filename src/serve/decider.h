@@ -2,7 +2,9 @@
 // verdict view, the policy and the GCRA buckets. It never touches the engine and never waits on
 // ingest: one lock-free view lookup plus, where limits apply, one short per-shard bucket lock.
 //
-// Order: block lists, then allow lists (allow-listed callers skip everything else), then the
+// Order: analyst overrides (serve/actions.h; the most specific one wins: API key or end user,
+// then account, then the account's cluster; block refuses, allow skips everything else), then
+// block lists, then allow lists (allow-listed callers skip everything else), then the
 // verdict (level → action, flagged / cluster-flagged floors, detector rules), the engine-lag
 // rule (fail-closed throttles when the engine lags), always-on rate limits (request and token
 // buckets per account, key and end user), and finally the throttled bucket: a throttled account's
@@ -18,6 +20,7 @@
 
 #include "common/time.h"
 #include "serve/config.h"
+#include "serve/actions.h"
 #include "serve/gcra.h"
 #include "serve/verdict_view.h"
 
@@ -63,12 +66,15 @@ class Decider {
     policy_.store(std::make_shared<const Policy>(policy), std::memory_order_release);
   }
   std::shared_ptr<const Policy> policy() const { return policy_.load(std::memory_order_acquire); }
+  // Analyst overrides to apply first (borrowed; may be null).
+  void SetOverrides(const ActionStore* actions) { actions_ = actions; }
 
  private:
   std::atomic<std::shared_ptr<const Policy>> policy_;
   const VerdictView& view_;
   std::vector<std::string> detector_names_;
   const Clock& clock_;
+  const ActionStore* actions_ = nullptr;
   Gcra buckets_;
 };
 

@@ -67,7 +67,7 @@ void Pipeline::Apply(uint64_t seq, std::string_view body) {
 
   records_.clear();
   rejects_.clear();
-  engine::RecordSink sink(*featurizer_, 0, &records_, &rejects_);
+  engine::RecordSink sink(*featurizer_, 0, &records_, &rejects_, opt_.samples);
   parser_->Parse(block_, sink);
   for (const auto& r : rejects_) stats_.rejected.Add(r.reason);
   for (const auto& r : records_) reorder_.Add(r, stats_.late_reordered, stats_.late_beyond);

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/activity.h"
 #include "engine/engine.h"
 #include "engine/featurizer.h"
 #include "engine/reorder.h"
@@ -35,6 +36,8 @@ struct PipelineOptions {
   size_t max_line_bytes = 1 << 20;
   TimeUs lateness = 5 * kUsPerMin;
   engine::EvictOptions evict;  // idle accounts to disk (evict.idle > 0; see EnableEviction)
+  // Sample prompts per template for the analyst UI (borrowed; may be null).
+  engine::PromptSamples* samples = nullptr;
 };
 
 class Pipeline {

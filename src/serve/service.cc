@@ -57,8 +57,11 @@ constexpr int64_t kDefaultAlertsLimit = 1000, kMaxAlertsLimit = 10000;  // GET /
 // /v1/authz answer any method (probes and gateway subrequests use several).
 const char* AllowedMethod(std::string_view path) {
   if (path == "/v1/decide" || path == "/v1/events" || path == "/v1/admin/checkpoint" ||
-      path == "/v1/admin/reload")
+      path == "/v1/admin/reload" || path == "/v1/actions" || path == "/ui/login" ||
+      path == "/ui/logout")
     return "POST";
+  if (path == "/v1/cases" || path == "/v1/case" || path == "/v1/audit" || path == "/v1/session")
+    return "GET";
   if (path == "/v1/report" || path == "/v1/alerts" || path.rfind("/v1/accounts/", 0) == 0 ||
       path.rfind("/v1/clusters/", 0) == 0)
     return "GET";
@@ -94,6 +97,8 @@ bool Service::Start(std::string* error) {
   }
   ::mkdir(cfg_.data_dir.c_str(), 0755);
   if (!store_.Open(cfg_.data_dir + "/distillguard.db", error)) return false;
+  if (!actions_.Open(cfg_.data_dir + "/actions.db", error)) return false;
+  sessions_ = std::make_unique<SessionStore>(clock_, &SessionStore::SystemRandom);
   if (!wal_.Open(cfg_.data_dir + "/wal", cfg_.wal_segment_bytes, error)) return false;
 
   PipelineOptions po;
@@ -107,6 +112,7 @@ bool Service::Start(std::string* error) {
     po.evict.path = cfg_.data_dir + "/evicted.db";
     po.evict.durable = true;
   }
+  po.samples = &samples_;
   pipeline_ = std::make_unique<Pipeline>(po);
   if (!pipeline_->EnableEviction(error)) return false;
   for (const auto& d : pipeline_->engine().scorer().detectors()) {
@@ -129,6 +135,7 @@ bool Service::Start(std::string* error) {
       return false;
     }
   }
+  LoadUiState();
   pipeline_->engine().SetObserver(this);
   if (wal_.next_seq() < pipeline_->next_seq()) {
     *error = "the write-ahead log ends before the checkpoint (data directory damaged)";
@@ -180,6 +187,7 @@ bool Service::Start(std::string* error) {
   if (!WriteCheckpoint(error)) return false;
 
   decider_ = std::make_unique<Decider>(cfg_.policy, view_, detector_names_, clock_);
+  decider_->SetOverrides(&actions_);
   store_.StartThreads(cfg_.webhook_url, cfg_.webhook_max_attempts);
   wal_thread_ = std::thread([this] { WalLoop(); });
   ingest_thread_ = std::thread([this] { IngestLoop(); });
@@ -405,6 +413,9 @@ void Service::IngestLoop() {
 
 bool Service::WriteCheckpoint(std::string* error) {
   const std::string blob = pipeline_->Checkpoint();
+  // The UI's activity and prompt samples first, named by the checkpoint's WAL position: a
+  // checkpoint on disk always has its UI state beside it.
+  if (!SaveUiState(error)) return false;
   if (!WriteFileAtomically(cfg_.data_dir + "/checkpoint.bin", blob, error)) return false;
   // Eviction rows the previous checkpoint named and this one does not can go now.
   pipeline_->engine().EvictCheckpointDone();
@@ -436,6 +447,7 @@ AccountVerdict Service::VerdictOf(const state::AccountState& s, uint32_t index) 
   v.strength = s.verdict.peak_strength;
   if (index != UINT32_MAX) {
     const auto& eng = pipeline_->engine();
+    v.cluster_root = eng.AccountAt(eng.ClusterOf(index)).account;
     if (const auto* cv = eng.Cluster(eng.ClusterOf(index))) {
       v.cluster_flagged = cv->verdict.flagged;
       v.cluster_level = cv->verdict.level;
@@ -495,6 +507,10 @@ void Service::Publish(bool force) {
   m_evict_errors_ = static_cast<int64_t>(ec.errors);
   last_publish_us_ = clock_.Now();
 }
+
+void Service::OnBarrier(TimeUs) { activity_.OnBarrier(pipeline_->engine()); }
+
+void Service::OnEvent(const core::EventRecord& r) { activity_.OnEvent(r); }
 
 void Service::OnAccountFlagged(const state::AccountState& account, TimeUs at, bool by_cluster) {
   dirty_.push_back(account.account);
@@ -631,13 +647,30 @@ void Service::Handle(HttpRequest req, Reply reply) {
                          EngineLagging(), m_processed_seq_.load(), last_batch)));
   }
   if (p == "/metrics") return reply(Metrics());
-  if (!Authorized(req)) {
+  if (IsUiPath(p)) return HandleUi(req, reply);
+  const Caller caller = Authenticate(req);
+  if (!caller.ok) {
     ++m_auth_failures_;
     auto r = Error(401, "invalid_request_error", "missing or wrong bearer token", "unauthorized");
     r.headers.emplace_back("www-authenticate", "Bearer");
     return reply(std::move(r));
   }
+  if (caller.session) {
+    // A browser session reads and acts on cases; it never ingests or checkpoints, and every
+    // request that changes something carries the session's CSRF token.
+    if (req.method != "GET" && req.method != "HEAD" &&
+        !ConstantTimeEquals(req.Header("x-csrf-token"), caller.csrf)) {
+      ++m_auth_failures_;
+      return reply(
+          Error(403, "invalid_request_error", "missing or wrong CSRF token", "csrf_failed"));
+    }
+    if (p == "/v1/events" || p == "/v1/admin/checkpoint") {
+      return reply(
+          Error(403, "invalid_request_error", "not allowed for a browser session", "forbidden"));
+    }
+  }
   if (p == "/v1/events" && req.method == "POST") return HandleEvents(req, reply);
+  if (HandleCaseApi(req, reply, caller)) return;
   return HandleAdmin(req, reply);
 }
 
@@ -827,7 +860,7 @@ HttpResponse Service::HandleAuthz(const HttpRequest& req) {
 }
 
 void Service::HandleCases(HttpRequest& req, Reply& reply) {
-  std::string rest = req.path.substr(std::string_view("/v1/cases").size());
+  std::string rest = req.path.substr(std::string_view("/v1/case-files").size());
   if (!rest.empty() && rest[0] == '/') rest.erase(0, 1);
   std::string forensics_suffix = "/forensics";
   const bool attach =
@@ -935,7 +968,7 @@ void Service::HandleCases(HttpRequest& req, Reply& reply) {
 
 void Service::HandleAdmin(HttpRequest& req, Reply& reply) {
   const std::string p = req.path;
-  if (p == "/v1/cases" || p.rfind("/v1/cases/", 0) == 0) return HandleCases(req, reply);
+  if (p == "/v1/case-files" || p.rfind("/v1/case-files/", 0) == 0) return HandleCases(req, reply);
   if (p == "/v1/alerts" && req.method == "GET") {
     int64_t since = 0, limit = kDefaultAlertsLimit;
     if (auto bad = NumberParam(req, "since", &since)) return reply(std::move(*bad));

@@ -24,6 +24,10 @@
 #include <vector>
 
 #include "common/time.h"
+#include "engine/activity.h"
+#include "report/cases.h"
+#include "report/report.h"
+#include "serve/actions.h"
 #include "serve/config.h"
 #include "serve/decider.h"
 #include "serve/http_util.h"
@@ -31,6 +35,7 @@
 #include "serve/store.h"
 #include "serve/verdict_view.h"
 #include "serve/wal.h"
+#include "serve/web_auth.h"
 
 namespace dg::serve {
 
@@ -85,6 +90,8 @@ class Service final : public engine::EngineObserver {
 
   // EngineObserver (ingest thread).
   void OnAccountFlagged(const state::AccountState& account, TimeUs at, bool by_cluster) override;
+  void OnBarrier(TimeUs at) override;
+  void OnEvent(const core::EventRecord& r) override;
 
  private:
   struct WalItem {
@@ -127,12 +134,27 @@ class Service final : public engine::EngineObserver {
   void HandleEvents(HttpRequest& req, Reply& reply);
   HttpResponse HandleDecide(const HttpRequest& req);
   HttpResponse HandleAuthz(const HttpRequest& req);
-  // GET /v1/cases, GET /v1/cases/{id}[?format=md], POST /v1/cases/{id}/forensics[?label=].
+  // GET /v1/case-files, GET /v1/case-files/{id}[?format=md], POST /v1/case-files/{id}/forensics[?label=].
   void HandleCases(HttpRequest& req, Reply& reply);
   void HandleAdmin(HttpRequest& req, Reply& reply);
   void AnswerAccountOrCluster(const engine::Engine& eng, const std::string& id, bool is_account,
                               const Reply& reply);
   HttpResponse Metrics();
+
+  // The analyst UI and its JSON endpoints (service_ui.cc).
+  struct Caller {
+    bool ok = false;
+    bool session = false;  // authenticated by the session cookie (CSRF applies)
+    std::string who, csrf, session_id;
+  };
+  Caller Authenticate(const HttpRequest& req);
+  bool IsUiPath(const std::string& path) const;
+  void HandleUi(HttpRequest& req, Reply& reply);
+  // /v1/session, /v1/cases, /v1/case, /v1/actions, /v1/audit; false if `req` is none of them.
+  bool HandleCaseApi(HttpRequest& req, Reply& reply, const Caller& caller);
+  report::CaseInputs CaseInputsFor(const report::Report& rep);
+  bool SaveUiState(std::string* error);
+  void LoadUiState();
 
   ServeConfig cfg_;
   const Clock& clock_;
@@ -143,6 +165,11 @@ class Service final : public engine::EngineObserver {
   VerdictView view_;
   std::unique_ptr<Decider> decider_;
   std::unique_ptr<HttpServer> http_;
+  ActionStore actions_;
+  std::unique_ptr<SessionStore> sessions_;
+  engine::Activity activity_;       // ingest thread
+  engine::PromptSamples samples_;  // parsing (ingest) thread; read by case queries there too
+  uint64_t last_ui_state_seq_ = 0;
 
   std::mutex wal_mu_;
   std::condition_variable wal_cv_;

@@ -96,7 +96,9 @@ bool Store::Open(const std::string& path, std::string* error) {
               "CREATE INDEX IF NOT EXISTS decisions_account ON decisions(account_id);"
               "CREATE TABLE IF NOT EXISTS case_forensics ("
               " id INTEGER PRIMARY KEY AUTOINCREMENT, cluster_id TEXT NOT NULL,"
-              " attached_at TEXT NOT NULL, label TEXT NOT NULL, result TEXT NOT NULL);",
+              " attached_at TEXT NOT NULL, label TEXT NOT NULL, result TEXT NOT NULL);"
+
+              "CREATE INDEX IF NOT EXISTS alerts_account ON alerts(account_id);",
               error);
 }
 
@@ -276,6 +278,105 @@ std::string Store::AlertsJson(int64_t since, int limit) {
   }
   sqlite3_finalize(st);
   w.EndArray();
+  return out;
+}
+
+namespace {
+// "?,?,?" for n placeholders (n >= 1).
+std::string Placeholders(size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
+  return s;
+}
+constexpr size_t kMaxAccountsPerQuery = 500;  // SQLite's default limit of host parameters: 32766
+}  // namespace
+
+std::string Store::AlertsOf(const std::vector<std::string>& accounts, int limit) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginArray();
+  const size_t n = std::min(accounts.size(), kMaxAccountsPerQuery);
+  if (n > 0) {
+    std::lock_guard lock(db_mu_);
+    sqlite3_stmt* st = nullptr;
+    const std::string sql =
+        "SELECT id, account_id, at_us, by_cluster, level, score, delivered FROM alerts"
+        " WHERE account_id IN (" +
+        Placeholders(n) + ") ORDER BY at_us DESC, id DESC LIMIT ?";
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+      for (size_t i = 0; i < n; ++i) {
+        sqlite3_bind_text(st, static_cast<int>(i + 1), accounts[i].data(),
+                          static_cast<int>(accounts[i].size()), SQLITE_TRANSIENT);
+      }
+      sqlite3_bind_int(st, static_cast<int>(n + 1), limit);
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        w.BeginObject();
+        w.Field("id", static_cast<int64_t>(sqlite3_column_int64(st, 0)));
+        w.Field("account_id", Text(st, 1));
+        w.Field("at", FormatRfc3339(sqlite3_column_int64(st, 2)));
+        w.Field("by_cluster", sqlite3_column_int(st, 3) != 0);
+        w.Field("level", Text(st, 4));
+        w.Field("score", sqlite3_column_double(st, 5));
+        w.Field("delivered", sqlite3_column_int(st, 6) != 0);
+        w.EndObject();
+      }
+    }
+    sqlite3_finalize(st);
+  }
+  w.EndArray();
+  return out;
+}
+
+std::string Store::DecisionsOf(const std::vector<std::string>& accounts, int limit) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginArray();
+  const size_t n = std::min(accounts.size(), kMaxAccountsPerQuery);
+  if (n > 0) {
+    std::lock_guard lock(db_mu_);
+    sqlite3_stmt* st = nullptr;
+    const std::string sql =
+        "SELECT id, wall_us, account_id, action, would, reasons FROM decisions"
+        " WHERE account_id IN (" +
+        Placeholders(n) + ") ORDER BY id DESC LIMIT ?";
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+      for (size_t i = 0; i < n; ++i) {
+        sqlite3_bind_text(st, static_cast<int>(i + 1), accounts[i].data(),
+                          static_cast<int>(accounts[i].size()), SQLITE_TRANSIENT);
+      }
+      sqlite3_bind_int(st, static_cast<int>(n + 1), limit);
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        w.BeginObject();
+        w.Field("id", static_cast<int64_t>(sqlite3_column_int64(st, 0)));
+        w.Field("at", FormatRfc3339(sqlite3_column_int64(st, 1)));
+        w.Field("account_id", Text(st, 2));
+        w.Field("action", Text(st, 3));
+        w.Field("would", Text(st, 4));
+        w.Field("reasons", Text(st, 5));
+        w.EndObject();
+      }
+    }
+    sqlite3_finalize(st);
+  }
+  w.EndArray();
+  return out;
+}
+
+std::unordered_map<std::string, std::array<uint64_t, 4>> Store::WouldCounts() {
+  std::unordered_map<std::string, std::array<uint64_t, 4>> out;
+  std::lock_guard lock(db_mu_);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT account_id, would, COUNT(*) FROM decisions"
+                         " GROUP BY account_id, would",
+                         -1, &st, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      const std::string would = Text(st, 1);
+      const int a = would == "degrade" ? 1 : would == "throttle" ? 2 : would == "block" ? 3 : 0;
+      out[Text(st, 0)][a] += static_cast<uint64_t>(sqlite3_column_int64(st, 2));
+    }
+  }
+  sqlite3_finalize(st);
   return out;
 }
 

@@ -18,6 +18,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <array>
+#include <unordered_map>
 #include <vector>
 
 struct sqlite3;
@@ -40,7 +42,7 @@ struct DecisionRow {
   std::string reasons;  // comma-separated
 };
 
-// A forensics result attached to a case (POST /v1/cases/{id}/forensics), kept synchronously.
+// A forensics result attached to a case (POST /v1/case-files/{id}/forensics), kept synchronously.
 struct ForensicsRow {
   std::string cluster_id, attached_at, label, result;
 };
@@ -70,6 +72,12 @@ class Store {
   // Alerts as a JSON array, newest last, with id > since.
   std::string AlertsJson(int64_t since, int limit);
   uint64_t alerts_total();
+  // For the analyst UI: the newest alerts / decisions of these accounts (JSON arrays, newest
+  // first, at most `limit`), and non-allow decision counts per account and `would` action
+  // (what the policy decided, also in shadow mode), over the decision log.
+  std::string AlertsOf(const std::vector<std::string>& accounts, int limit);
+  std::string DecisionsOf(const std::vector<std::string>& accounts, int limit);
+  std::unordered_map<std::string, std::array<uint64_t, 4>> WouldCounts();
 
   std::atomic<uint64_t> decisions_dropped{0}, decisions_written{0}, webhook_sent{0},
       webhook_failed{0};

@@ -23,6 +23,9 @@ struct AccountVerdict {
   bool by_cluster = false;
   bool cluster_flagged = false;
   uint8_t cluster_level = 0;
+  // Hash of the account id of the cluster's root (the cluster is "C-<root id>"; 0 = unknown):
+  // the key of analyst overrides on the cluster (serve/actions.h).
+  uint64_t cluster_root = 0;
   std::array<uint8_t, state::kMaxDetectors> strength{};  // detector strengths at the peak x255
   bool operator==(const AccountVerdict&) const = default;
 };

@@ -1,6 +1,6 @@
-// serve's case endpoints: GET /v1/cases and /v1/cases/{id} build the flagged clusters' case
+// serve's case endpoints: GET /v1/case-files and /v1/case-files/{id} build the flagged clusters' case
 // files from the live state (golden input: one flagged cluster of two), with the decisions logged
-// for the members (actions taken) and forensics attached by POST /v1/cases/{id}/forensics, which
+// for the members (actions taken) and forensics attached by POST /v1/case-files/{id}/forensics, which
 // are kept in SQLite across a restart; bad input is refused with 400/404/405.
 #include <gtest/gtest.h>
 
@@ -72,21 +72,21 @@ TEST(ServiceTest, CaseFilesWithActionsAndForensicsSurviveRestart) {
     ASSERT_EQ(
         Call(service, "POST", "/v1/events", testutil::ReadAll(kGolden / "events.jsonl")).status,
         200);
-    auto list = Await(service, "/v1/cases?final=1", [](const HttpResponse& r) {
+    auto list = Await(service, "/v1/case-files?final=1", [](const HttpResponse& r) {
       return r.body.find("C-cot-harvester") != std::string::npos;
     });
     ASSERT_EQ(list.status, 200);
     ASSERT_NE(list.body.find(R"("cluster_id":"C-cot-harvester")"), std::string::npos) << list.body;
     auto attach =
-        Call(service, "POST", "/v1/cases/C-cot-harvester/forensics?label=suspect%20model", kRadio);
+        Call(service, "POST", "/v1/case-files/C-cot-harvester/forensics?label=suspect%20model", kRadio);
     ASSERT_EQ(attach.status, 200) << attach.body;
     EXPECT_NE(attach.body.find(R"("kind":"radioactivity")"), std::string::npos);
-    EXPECT_EQ(Call(service, "POST", "/v1/cases/C-cot-harvester/forensics", "{nope").status, 400);
-    EXPECT_EQ(Call(service, "POST", "/v1/cases/no-such-cluster/forensics", kRadio).status, 404);
-    EXPECT_EQ(Call(service, "GET", "/v1/cases/C-cot-harvester/forensics").status, 405);
-    EXPECT_EQ(Call(service, "GET", "/v1/cases/C-cot-harvester?format=pdf").status, 400);
+    EXPECT_EQ(Call(service, "POST", "/v1/case-files/C-cot-harvester/forensics", "{nope").status, 400);
+    EXPECT_EQ(Call(service, "POST", "/v1/case-files/no-such-cluster/forensics", kRadio).status, 404);
+    EXPECT_EQ(Call(service, "GET", "/v1/case-files/C-cot-harvester/forensics").status, 405);
+    EXPECT_EQ(Call(service, "GET", "/v1/case-files/C-cot-harvester?format=pdf").status, 400);
     // Decisions for a member (once its flag is published: throttled) are the actions taken.
-    auto one = Await(service, "/v1/cases/C-cot-harvester?final=1", [&](const HttpResponse& r) {
+    auto one = Await(service, "/v1/case-files/C-cot-harvester?final=1", [&](const HttpResponse& r) {
       Call(service, "POST", "/v1/decide", R"({"account_id":"cot-harvester"})");
       return r.body.find(R"("account_id":"cot-harvester","action")") != std::string::npos;
     });
@@ -100,7 +100,7 @@ TEST(ServiceTest, CaseFilesWithActionsAndForensicsSurviveRestart) {
     ASSERT_EQ(c.forensics.size(), 1u);
     EXPECT_EQ(c.forensics[0].label, "suspect model");
     EXPECT_DOUBLE_EQ(c.forensics[0].log10_p, -61.5);
-    auto md = Call(service, "GET", "/v1/cases/C-cot-harvester?format=md&final=1");
+    auto md = Call(service, "GET", "/v1/case-files/C-cot-harvester?format=md&final=1");
     EXPECT_EQ(md.content_type, "text/markdown; charset=utf-8");
     EXPECT_NE(md.body.find("# Case C-cot-harvester"), std::string::npos);
     EXPECT_NE(md.body.find("10^-61.50"), std::string::npos);
@@ -111,7 +111,7 @@ TEST(ServiceTest, CaseFilesWithActionsAndForensicsSurviveRestart) {
   Service again(Config(dir), clock);
   std::string err;
   ASSERT_TRUE(again.Start(&err)) << err;
-  auto one = Await(again, "/v1/cases/C-cot-harvester?final=1",
+  auto one = Await(again, "/v1/case-files/C-cot-harvester?final=1",
                    [](const HttpResponse& r) { return r.status == 200; });
   ASSERT_EQ(one.status, 200) << one.body;
   report::Case c;
