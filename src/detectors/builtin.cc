@@ -8,6 +8,7 @@
 //   (a batch job also has one template, but asks for tiny outputs; a SaaS app has one system
 //   prompt but free-form user prompts).
 // - datagen_phrases: instructions to generate data sets, translation pairs, rewrites.
+// - stated_purpose: prompts or system prompts saying the answers are collected to train a model.
 // - instruction_pool: opening prompts that read like an instruction-tuning set.
 // - client_rotation: many agents or networks with none dominant, or networks (ISPs) changing
 //   between requests minutes apart: a proxy pool and a rotation list, not a person.
@@ -206,6 +207,32 @@ class DatagenPhrases final : public Detector {
         "{} of {} prompts instruct the model to generate training-style data (instructions, "
         "examples, rewrites); {} are translation templates",
         Pct(s.Share(s.datagen)), s.requests, Pct(s.Share(s.translation)));
+  }
+};
+
+// The purpose said out loud: a standing instruction that the answers go into a training set or a
+// student model. Nobody states it in passing (no prompt of the shared human corpora does), so a
+// share of it among an account's requests, taken at its 95% lower bound, is evidence with few
+// requests. Legitimate users it could hit: a student or researcher collecting a small dataset
+// with such a system prompt. Its weight's floor keeps it below the flag level alone
+// (`StatedPurposeAloneStaysBelowTheFlag`): it flags with another harvest signal.
+class StatedPurpose final : public Detector {
+ public:
+  std::string_view name() const override { return "stated_purpose"; }
+  Family family() const override { return Family::kHarvest; }
+  double Strength(const DetectorInput& in) const override {
+    const auto& s = in.state;
+    if (AppAsAWhole(in)) return 0;
+    const double lower = WilsonLower(s.train_purpose, static_cast<double>(s.requests));
+    return Support(s.requests, 5, 20) * Ramp(lower, 0.05, 0.25);
+  }
+  std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
+    const auto& s = in.state;
+    return fmt::format(
+        "{} of {} prompts or system prompts say the answers are collected to train a model "
+        "(at least {} at 95% confidence)",
+        Pct(s.Share(s.train_purpose)), s.requests,
+        Pct(WilsonLower(s.train_purpose, static_cast<double>(s.requests))));
   }
 };
 
@@ -439,6 +466,7 @@ std::vector<std::unique_ptr<Detector>> MakeBuiltinDetectors() {
   d.push_back(std::make_unique<ClientRotation>());
   d.push_back(std::make_unique<AroundTheClock>());
   d.push_back(std::make_unique<CoordinatedAccounts>());
+  d.push_back(std::make_unique<StatedPurpose>());
   return d;
 }
 

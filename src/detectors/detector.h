@@ -8,6 +8,7 @@
 // are listed in detectors/registry.cc under a name the scoring model refers to.
 #pragma once
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,6 +68,16 @@ inline double Ramp(double x, double lo, double hi) { return Clamp01((x - lo) / (
 // Confidence from sample size: 0 below min_n, 1 at full_n.
 inline double Support(uint64_t n, double min_n = 10, double full_n = 50) {
   return Ramp(static_cast<double>(n), min_n, full_n);
+}
+// Lower end of the Wilson score interval (95%, z = 1.96) of a share k/n: what the share is at
+// least, given how few requests were seen. 0 when n is 0.
+inline double WilsonLower(double k, double n) {
+  if (n <= 0) return 0;
+  constexpr double z = 1.96, z2 = z * z;
+  const double p = k / n;
+  const double centre = p + z2 / (2 * n);
+  const double margin = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n));
+  return Clamp01((centre - margin) / (1 + z2 / n));
 }
 
 }  // namespace dg::detectors

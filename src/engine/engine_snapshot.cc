@@ -48,12 +48,13 @@ DG_SNAPSHOT_ACCESS(LinkerPosters, linking::Linker::posters_);
 
 constexpr char kMagic[8] = {'D', 'G', 'E', 'N', 'G', 'S', 'N', '1'};
 constexpr uint32_t kVersion =
-    13;  // 2: implied singleton member lists; 3: posted-indicator signature; 4: ASN vote;
+    14;  // 2: implied singleton member lists; 3: posted-indicator signature; 4: ASN vote;
          // 5: user-agent set, end-user slots on demand, prevalence; 6: parameter profile
          // (a kind more, quiet holders in postings); 7: network hops within sessions;
          // 8: address changes within sessions, agent/network combinations; 9: client countries;
          // 10: network hops across borders; 11: a cluster's harvest strength in its members'
-         // verdicts; 12: per-key trackers, an account's first key; 13: evicted accounts' stubs
+         // verdicts; 12: per-key trackers, an account's first key; 13: evicted accounts' stubs;
+         // 14: stated training purpose (AccountState::train_purpose)
 
 class Writer {
  public:

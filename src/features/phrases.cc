@@ -103,15 +103,21 @@ constexpr PhrasePattern kBuiltin[] = {
      R"(\binstruction[\s-]+(response|output|answer|input)[\s-]+(pairs?|data|triples?)\b)"},
     {kDataGen, R"(^\s*list\s+of\s+\d+\s+(tasks|instructions|examples|questions|prompts)\s*:)"},
     {kDataGen, R"(\bfollow\s+the\s+given\s+examples\b)"},
-    // The purpose said out loud: answers collected to train another model.
-    {kDataGen,
-     R"(\bfor\s+(a|an|the|my|our)\s+(machine[\s-]learning|ml|training|fine[\s-]?tuning|distillation)\s+(dataset|data\s*set|corpus)\b)"},
-    {kDataGen,
-     R"(\b(will|would|are\s+going\s+to)\s+be\s+used\s+(for|to|as)\s+(train|training|fine[\s-]?tun|distill))"},
-    {kDataGen, R"(\b(training|teaching|distilling\s+into)\s+a\s+(student|smaller|small)\s+model\b)"},
     {kDataGen, R"(\bthe\s+input\s+field\s+should\b|<noinput>)"},
     {kDataGen,
      R"(生成\s*\d*\s*[个条道组]?\s*(不同|多样|多样化)?的?\s*(指令|问题|样本|例子|任务|数据|对话)|(构建|创建|生成)(一个)?数据集)"},
+
+    // ---- The purpose said out loud: answers collected to train a model ---------------------
+    // A standing instruction, not a question about the provider: "will my data be used for
+    // training?" names the user's data, not the answers, and does not match.
+    {kTrainPurpose,
+     R"(\bfor\s+(a|an|my|our)\s+(machine[\s-]learning|ml|fine[\s-]?tuning|distillation|sft|instruction[\s-]tuning)\s+(dataset|data\s*set|corpus)\b)"},
+    {kTrainPurpose,
+     R"(\b(answers?|responses?|outputs?|replies|completions|generations|explanations)\s+(will|would|are\s+going\s+to|shall)\s+be\s+(used|collected|saved|stored)\s+(for|to|as|in)\s+(train|training|fine[\s-]?tun|distill|(a|our|my)\s+(training\s+)?(dataset|data\s*set|corpus)))"},
+    {kTrainPurpose, R"(\b(training|teaching|distilling\s+into|to\s+train)\s+a\s+(student|smaller|small)\s+model\b)"},
+    {kTrainPurpose,
+     R"(\b(we|i)\s+(are|am)\s+(distilling|collecting\s+(training|fine[\s-]?tuning)\s+data)\b)"},
+    {kTrainPurpose, R"((用于|用来)(训练|微调|蒸馏)(模型|小模型|学生模型)|(训练|蒸馏)(学生模型|小模型))"},
 
     // ---- Role-play -------------------------------------------------------------------------
     {kRoleplay, R"(\b(imagine|pretend|suppose)\s+(that\s+)?you\s+are\s+(a|an|the)\b)"},
@@ -186,7 +192,8 @@ constexpr PhrasePattern kBuiltin[] = {
 
 constexpr std::array<const char*, kNumPhraseCategories> kNames = {
     "cot_elicit",  "reasoning_format",    "translation",       "data_gen",   "roleplay",
-    "json_output", "system_prompt_probe", "exhaustive_answer", "task_style", "first_person"};
+    "json_output", "system_prompt_probe", "exhaustive_answer", "task_style", "first_person",
+    "train_purpose"};
 
 bool HasNonAscii(std::string_view s) {
   for (unsigned char c : s)

@@ -38,8 +38,9 @@ enum PhraseCategory : uint32_t {
   kExhaustiveAnswer = 1u << 7,   // "as detailed as possible", "comprehensive"...
   kTaskStyle = 1u << 8,  // opens as a self-contained task ("Generate…", "Classify…", "Rewrite…")
   kFirstPerson = 1u << 9,  // speaks of the writer's own situation ("I", "my", "me")
+  kTrainPurpose = 1u << 10,  // says the answers are collected to train/fine-tune/distill a model
 };
-inline constexpr uint32_t kNumPhraseCategories = 10;
+inline constexpr uint32_t kNumPhraseCategories = 11;
 inline constexpr uint32_t kAllPhraseCategories = (1u << kNumPhraseCategories) - 1;
 
 // Stable snake_case name of one category bit ("cot_elicit"...), or "unknown".

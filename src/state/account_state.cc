@@ -62,6 +62,7 @@ void AccountState::Update(const EventRecord& r) {
   reasoning_format += (phrases & features::kReasoningFormat) != 0;
   translation += (phrases & features::kTranslation) != 0;
   datagen += (phrases & features::kDataGen) != 0;
+  train_purpose += (phrases & features::kTrainPurpose) != 0;
   roleplay += (phrases & features::kRoleplay) != 0;
   exhaustive += (phrases & features::kExhaustiveAnswer) != 0;
   if (r.n_assistant == 0 && r.prompt.chars > 0) {
@@ -230,6 +231,7 @@ void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
   reasoning_format += o.reasoning_format;
   translation += o.translation;
   datagen += o.datagen;
+  train_purpose += o.train_purpose;
   roleplay += o.roleplay;
   exhaustive += o.exhaustive;
   empty_prompt += o.empty_prompt;

@@ -77,7 +77,7 @@ struct AccountState {
 
   // Prompt text: requests whose prompt or system text matched each phrase category.
   uint32_t cot = 0, reasoning_format = 0, translation = 0, datagen = 0, roleplay = 0,
-           exhaustive = 0, empty_prompt = 0, near_dup = 0, exact_repeat = 0;
+           exhaustive = 0, empty_prompt = 0, near_dup = 0, exact_repeat = 0, train_purpose = 0;
   // Style of opening prompts (requests with no assistant turn yet): conversations' later turns
   // are follow-ups and say little about where the first question came from.
   uint32_t first_turns = 0, task_style = 0, first_person = 0;

@@ -163,6 +163,23 @@ TEST_F(DetectorsTest, CotElicitationNeedsLongAnswers) {
   EXPECT_EQ(Strength("cot_elicitation", chatty), 0.0);
 }
 
+// Saying that the answers go into a training set: a few dozen requests that carry it most of the
+// time settle it; an ML engineer who mentions a dataset of their own now and then does not.
+TEST_F(DetectorsTest, StatedPurposeFromAFewDozenRequests) {
+  auto harvester = Stream(30, 1, [](int i, EventRecord& r, Rng&) {
+    if (i % 5 < 2) r.system_phrase_mask = features::kTrainPurpose;  // 2 of its 5 system prompts
+    r.completion_tokens = 20;
+  });
+  EXPECT_GT(Strength("stated_purpose", harvester), 0.9);
+  auto young = Stream(
+      4, 1, [](int, EventRecord& r, Rng&) { r.system_phrase_mask = features::kTrainPurpose; });
+  EXPECT_EQ(Strength("stated_purpose", young), 0.0);  // four requests say little
+  auto engineer = Stream(60, 600, [](int i, EventRecord& r, Rng&) {
+    if (i % 30 == 0) r.prompt.phrase_mask = features::kTrainPurpose;
+  });
+  EXPECT_EQ(Strength("stated_purpose", engineer), 0.0);
+}
+
 TEST_F(DetectorsTest, TemplateHarvestVersusBatchJobAndRag) {
   auto harvest = Stream(200, 60, [](int, EventRecord& r, Rng&) {
     r.prompt.prefix_hash = 1;

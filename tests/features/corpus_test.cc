@@ -205,6 +205,8 @@ TEST(Corpus, CategoryRatesBenignVsDistill) {
   // Humans rarely ask for reasoning traces or synthetic data; low but not necessarily zero.
   EXPECT_LT(Rate(b, kCotElicit), 0.02);
   EXPECT_LT(Rate(b, kDataGen), 0.03);
+  // Saying that the answers are collected to train a model: no human prompt of these corpora does.
+  EXPECT_LT(Rate(b, kTrainPurpose), 0.002);
   EXPECT_LT(Rate(b, kReasoningFormat), 0.02);
   EXPECT_LT(Rate(b, kSystemPromptProbe), 0.02);
   auto rp = CategoryRates(LoadCorpus(data / "corpora/distill/gpteacher_roleplay.jsonl"), tf);

@@ -88,9 +88,13 @@ TEST_F(Phrases, PositiveCases) {
       {kDataGen, "Here are the requirements:\n1. Try not to repeat the verb"},
       {kDataGen, "Follow the given examples and rewrite the question."},
       {kDataGen, "Rephrase the above question: how many"},
-      {kDataGen, "Explain concepts clearly for a machine learning dataset."},
-      {kDataGen, "Your answers will be used for fine-tuning our assistant."},
-      {kDataGen, "Answer every question as if training a student model."},
+      // The purpose said out loud.
+      {kTrainPurpose, "Explain concepts clearly for a machine learning dataset."},
+      {kTrainPurpose, "Your answers will be used for fine-tuning our assistant."},
+      {kTrainPurpose, "Answer every question as if training a student model."},
+      {kTrainPurpose, "Responses will be collected as a training dataset."},
+      {kTrainPurpose, "We are distilling your knowledge: answer fully."},
+      {kTrainPurpose, "你的回答将用于训练学生模型"},
       {kCotElicit, "Think out loud: how does a compiler work?"},
       {kCotElicit, "Walk me through your reasoning on this proof."},
       {kCotElicit, "Reason through this: why do ships float?"},
@@ -172,6 +176,13 @@ TEST_F(Phrases, NegativeCases) {
   EXPECT_FALSE(M("How do I read a JSON file in Go?") & kJsonOutput);
   EXPECT_FALSE(M("The prompt was unclear") & kSystemPromptProbe);
   EXPECT_FALSE(M("Rewrite this sentence in passive voice") & kDataGen);
+  // Users asking about the provider's use of their data, and ML engineers asking about their own
+  // data, do not state that the answers are being collected.
+  EXPECT_FALSE(M("Will my conversations be used for training?") & kTrainPurpose);
+  EXPECT_FALSE(M("Would my data be used to train your model?") & kTrainPurpose);
+  EXPECT_FALSE(M("How do I split features for the training dataset?") & kTrainPurpose);
+  EXPECT_FALSE(M("What is knowledge distillation into a student model?") & kTrainPurpose);
+  EXPECT_FALSE(M("Your answers will be used for research purposes.") & kTrainPurpose);
 }
 
 TEST_F(Phrases, CombinedMaskAndReuse) {

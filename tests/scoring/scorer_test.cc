@@ -68,6 +68,17 @@ TEST_F(ScorerTest, ConcealmentPaceAndCoordinationNeverFlagAlone) {
   EXPECT_EQ(scorer_.GateOf(all), 0.0);
 }
 
+// A student or researcher collecting a small dataset with a system prompt that says so:
+// stated_purpose at full strength. Alone it is worth a review (low or medium), not a flag; with
+// another harvest signal (reasoning traces asked for on every request) it flags.
+TEST_F(ScorerTest, StatedPurposeAloneStaysBelowTheFlag) {
+  const double alone = scorer_.ScoreOf(With({{"stated_purpose", 1.0}}));
+  EXPECT_FALSE(scorer_.Flags(alone));
+  EXPECT_GE(scorer_.LevelOf(alone), kLow);
+  EXPECT_TRUE(Flags({{"stated_purpose", 1.0}, {"cot_elicitation", 0.3}}));
+  EXPECT_FALSE(Flags({{"cot_elicitation", 0.3}}));
+}
+
 // Concealment raises harvest evidence: the same moderate harvest flags when the account also
 // rotates a proxy pool, and the gate opens with the harvest evidence.
 TEST_F(ScorerTest, ConcealmentRaisesHarvestEvidence) {
