@@ -131,6 +131,20 @@ bool AppAsAWhole(const DetectorInput& in) {
          static_cast<double>(s.requests) >= state::kRelayRequestsPerEndUser * users;
 }
 
+// The share of an end user's requests with a property, beyond that of its host's other end users
+// (0 when they all have it); for an account or a cluster (no host), its plain share. `own` is the
+// end user's count, `host_count` the host's (which includes the end user's).
+double Excess(uint32_t own, const state::AccountState& s, const uint32_t* host_count,
+              const DetectorInput& in) {
+  const double share = s.Share(own);
+  if (!in.host || !host_count) return share;
+  const double others = static_cast<double>(in.host->requests) - static_cast<double>(s.requests);
+  if (others < 50) return share;
+  const double base = std::clamp((static_cast<double>(*host_count) - own) / others, 0.0, 1.0);
+  if (base >= 0.99) return 0;
+  return std::max(0.0, (share - base) / (1 - base));
+}
+
 class CotElicitation final : public Detector {
  public:
   std::string_view name() const override { return "cot_elicitation"; }
@@ -138,8 +152,12 @@ class CotElicitation final : public Detector {
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
     if (AppAsAWhole(in)) return 0;
-    const double cot = s.Share(s.cot);
-    const double fmt_share = s.Share(s.reasoning_format);
+    // An end user stands against its host's other end users: what they all send (the app's own
+    // step-by-step system prompt, a tutoring app's design) says nothing of one of them; only the
+    // end user's excess over them does.
+    const double cot = Excess(s.cot, s, in.host ? &in.host->cot : nullptr, in);
+    const double fmt_share =
+        Excess(s.reasoning_format, s, in.host ? &in.host->reasoning_format : nullptr, in);
     const double x = std::max(Ramp(cot, 0.25, 0.7), 0.7 * Ramp(fmt_share, 0.4, 0.9));
     // Long answers make the harvest worthwhile; short ones (classification) do not.
     const double long_answers = Ramp(s.MeanOutputTokens(), 80, 300);

@@ -251,6 +251,30 @@ TEST_F(DetectorsTest, InstructionPoolEndUserAgainstItsHost) {
   EXPECT_EQ(d.Strength({newcomer, peers_, &chat_router}), 0.0);
 }
 
+// A tutoring app whose system prompt asks for step-by-step answers: every one of its end users'
+// requests carries it, so it says nothing of one of them (the end user stays at 0); an end user
+// of a chat router who asks for reasoning traces on every request, where the router's other end
+// users do not, is judged as an account would be.
+TEST_F(DetectorsTest, CotElicitationEndUserAgainstItsHost) {
+  auto cot_user = [](int, EventRecord& r, Rng&) {
+    r.system_phrase_mask = features::kCotElicit;
+    r.completion_tokens = 600;
+  };
+  auto pupil = Stream(60, 60, cot_user);
+  auto tutoring_app = Stream(3000, 5, cot_user);
+  tutoring_app.Combine(pupil);
+  auto harvester = Stream(60, 60, cot_user);
+  auto chat_router = Stream(3000, 5, [](int i, EventRecord& r, Rng&) {
+    if (i % 50 == 0) r.prompt.phrase_mask = features::kCotElicit;
+    r.completion_tokens = 600;
+  });
+  chat_router.Combine(harvester);
+  auto& d = *by_name_.at("cot_elicitation");
+  EXPECT_GT(d.Strength({pupil, peers_}), 0.9);  // judged alone, it would look like a harvester
+  EXPECT_EQ(d.Strength({pupil, peers_, &tutoring_app}), 0.0);
+  EXPECT_GT(d.Strength({harvester, peers_, &chat_router}), 0.9);
+}
+
 TEST_F(DetectorsTest, ClientRotation) {
   auto rotating = Stream(60, 300, [](int, EventRecord& r, Rng& rng) {
     // Real indicator values are XXH3 hashes; sketches rely on their bits being uniform.
