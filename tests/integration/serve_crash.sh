@@ -15,7 +15,10 @@ KILLS=${2:-5}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/dg-crash.XXXXXX)
 PID=""
-cleanup() { [[ -n "$PID" ]] && kill -9 "$PID" 2>/dev/null || true; rm -rf "$T"; }
+cleanup() {
+  if [[ -n "$PID" ]]; then kill -9 "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  rm -rf "$T"
+}
 trap cleanup EXIT
 TOKEN=crash-test-token
 GEN=2025-01-01T00:00:00Z

@@ -11,7 +11,10 @@ set -euo pipefail
 BIN=$(realpath "$1")
 T=$(mktemp -d /tmp/dg-hostile.XXXXXX)
 PID=""
-cleanup() { [[ -n "$PID" ]] && kill -9 "$PID" 2>/dev/null || true; rm -rf "$T"; }
+cleanup() {
+  if [[ -n "$PID" ]]; then kill -9 "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  rm -rf "$T"
+}
 trap cleanup EXIT
 TOKEN=hostile-test-token
 AUTH="Authorization: Bearer $TOKEN"

@@ -9,7 +9,12 @@ BIN=$(realpath "$1")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/dg-reload.XXXXXX)
 PID=""
-cleanup() { [[ -n "$PID" ]] && kill "$PID" 2>/dev/null || true; rm -rf "$T"; }
+# The service is stopped and waited for before its data directory goes (it writes a checkpoint
+# as it stops).
+cleanup() {
+  if [[ -n "$PID" ]]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  rm -rf "$T"
+}
 trap cleanup EXIT
 TOKEN=reload-token
 write_config() {

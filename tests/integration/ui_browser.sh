@@ -17,7 +17,10 @@ MODE=${2:-review}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/dg-ui.XXXXXX)
 PID=""
-cleanup() { [[ -n "$PID" ]] && kill -9 "$PID" 2>/dev/null || true; rm -rf "$T"; }
+cleanup() {
+  if [[ -n "$PID" ]]; then kill -9 "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  rm -rf "$T"
+}
 trap cleanup EXIT
 TOKEN=ui-test-token-$RANDOM$RANDOM
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
