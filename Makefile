@@ -52,13 +52,16 @@ test-tsan: deps
 # a working corpus (build/fuzz/corpus-NAME). `fuzz-smoke` is the short run in `make test`;
 # `make fuzz` the long one (default an hour per target; not in CI): FUZZ_SECONDS=600 make fuzz.
 # A crash stops the loop and leaves its input as build/fuzz/crash-* (add it to fuzz/corpus/NAME).
+# The smoke run uses a fixed libFuzzer seed (FUZZ_SEED) so a CI failure can be replayed; the long
+# run a random one, to explore.
+FUZZ_SEED ?= 1
 define run_fuzzers
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS)
 	@set -e; ls build/fuzz/*_fuzz >/dev/null; for f in build/fuzz/*_fuzz; do \
 	  name=$$(basename $$f _fuzz); mkdir -p build/fuzz/corpus-$$name; \
 	  echo "fuzz: $$name for $(1)s"; \
-	  $$f -max_total_time=$(1) -print_final_stats=1 -artifact_prefix=build/fuzz/ \
+	  $$f -max_total_time=$(1) $(2) -print_final_stats=1 -artifact_prefix=build/fuzz/ \
 	    build/fuzz/corpus-$$name fuzz/corpus/$$name 2>build/fuzz/$$name.log \
 	    || { tail -50 build/fuzz/$$name.log; exit 1; }; \
 	  grep -E "stat::number_of_executed_units" build/fuzz/$$name.log || true; \
@@ -66,7 +69,7 @@ define run_fuzzers
 endef
 
 fuzz-smoke: deps
-	$(call run_fuzzers,$(FUZZ_SECONDS))
+	$(call run_fuzzers,$(FUZZ_SECONDS),-seed=$(FUZZ_SEED))
 
 FUZZ_LONG_SECONDS = $(if $(filter command line environment,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),3600)
 fuzz: deps

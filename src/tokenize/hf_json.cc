@@ -220,8 +220,13 @@ class Loader {
     std::string bytes;
     for (auto field : vocab) {
       uint64_t id;
-      if (field.value.get_uint64().get(id) || id > UINT32_MAX - 1) {
+      if (field.value.get_uint64().get(id)) {
         return Fail(err, fmt::format("model.vocab[\"{}\"]: not an id", field.key));
+      }
+      if (id > Tokenizer::kMaxTokenId) {
+        return Fail(err, fmt::format("model.vocab[\"{}\"]: id {} is above the largest supported "
+                                     "token id ({})",
+                                     field.key, id, Tokenizer::kMaxTokenId));
       }
       ids.insert_or_assign(field.key, static_cast<uint32_t>(id));
       // Entries outside the byte-level alphabet can only be added tokens.
@@ -282,10 +287,15 @@ class Loader {
       AddedToken tok;
       std::string_view content;
       uint64_t id;
-      if (t.get_object().get(o) || o["id"].get_uint64().get(id) || id > UINT32_MAX - 1 ||
+      if (t.get_object().get(o) || o["id"].get_uint64().get(id) ||
           !GetString(o, "content", &content, err) || content.empty()) {
         return Fail(
             err, fmt::format("added_tokens[{}]: needs an \"id\" and a non-empty \"content\"", i));
+      }
+      if (id > Tokenizer::kMaxTokenId) {
+        return Fail(err, fmt::format("added_tokens[{}]: id {} is above the largest supported token "
+                                     "id ({})",
+                                     i, id, Tokenizer::kMaxTokenId));
       }
       tok.id = static_cast<uint32_t>(id);
       tok.content = std::string(content);

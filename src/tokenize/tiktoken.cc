@@ -110,8 +110,9 @@ std::unique_ptr<Tokenizer> Tokenizer::FromTiktoken(std::string_view ranks,
     }
     std::string_view r = line.substr(sp + 1);
     auto [p, ec] = std::from_chars(r.data(), r.data() + r.size(), rank);
-    if (ec != std::errc() || p != r.data() + r.size() || rank == UINT32_MAX) {
-      *err = fmt::format("line {}: bad rank \"{}\"", lineno, r);
+    if (ec != std::errc() || p != r.data() + r.size() || rank > Tokenizer::kMaxTokenId) {
+      *err = fmt::format("line {}: bad rank \"{}\" (a number up to {})", lineno, r,
+                         Tokenizer::kMaxTokenId);
       return nullptr;
     }
     if (!Base64Decode(line.substr(0, sp), &bytes)) {

@@ -61,6 +61,9 @@ class Tokenizer {
 
   // One more than the largest id of the vocabulary and the added tokens.
   uint32_t vocab_size() const;
+  // The largest token id a loader accepts. Real vocabularies are dense and below 300k ids; the
+  // decode table is indexed by id, so a file naming id 4e9 would otherwise allocate ~128 GB.
+  static constexpr uint32_t kMaxTokenId = (1u << 22) - 1;
   // "tokenizer.json" or the tiktoken encoding name.
   const std::string& name() const;
 

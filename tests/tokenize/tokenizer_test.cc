@@ -114,6 +114,15 @@ TEST(Tokenizer, LoaderErrorsNameTheProblem) {
   bad_merge.replace(bad_merge.find("\"h e\""), 5, "\"h q\"");
   bad_merge.replace(bad_merge.find("\"q\": "), 5, "\"qq\": ");
   expect_error(bad_merge, "model.merges[0] (h q): token not in the vocabulary");
+  // An id far above any real vocabulary is refused before the decode table is sized by it.
+  std::string huge_id = TinyJson();
+  huge_id.replace(huge_id.find("\"ello\": 265"), std::string_view("\"ello\": 265").size(),
+                  "\"ello\": 4000000000");
+  expect_error(huge_id, "model.vocab[\"ello\"]: id 4000000000 is above the largest supported");
+  std::string huge_added = TinyJson();
+  huge_added.replace(huge_added.find("\"id\": 300"), std::string_view("\"id\": 300").size(),
+                     "\"id\": 4194304");
+  expect_error(huge_added, "added_tokens[0]: id 4194304 is above the largest supported");
 }
 
 TEST(Tokenizer, InvalidUtf8IsAnErrorWithItsOffset) {
@@ -197,6 +206,7 @@ TEST(Tokenizer, TiktokenRankFile) {
   };
   bad(ToyRanks() + "!!!! 300\n", "line 260: bad base64");
   bad(ToyRanks() + "YWI= x\n", "line 260: bad rank");
+  bad(ToyRanks() + "YWJj 4294967294\n", "line 260: bad rank \"4294967294\" (a number up to");
   bad(ToyRanks() + "YWI= 300\n", "line 260: token listed twice");
   bad(ToyRanks().substr(ToyRanks().find('\n') + 1), "no token for byte 0x00");
   EXPECT_EQ(Tokenizer::FromTiktoken(ToyRanks(), "p50k_base", &err), nullptr);
