@@ -8,7 +8,7 @@
 //   (a batch job also has one template, but asks for tiny outputs; a SaaS app has one system
 //   prompt but free-form user prompts).
 // - datagen_phrases: instructions to generate data sets, translation pairs, rewrites.
-// - stated_purpose: prompts or system prompts saying the answers are collected to train a model.
+// - stated_purpose (intent): prompts or system prompts saying the answers train a model.
 // - instruction_pool: opening prompts that read like an instruction-tuning set.
 // - client_rotation: many agents or networks with none dominant, or networks (ISPs) changing
 //   between requests minutes apart: a proxy pool and a rotation list, not a person.
@@ -32,6 +32,8 @@ std::string_view FamilyName(Family f) {
       return "concealment";
     case Family::kCoordination:
       return "coordination";
+    case Family::kIntent:
+      return "intent";
   }
   return "harvest";
 }
@@ -232,12 +234,14 @@ class DatagenPhrases final : public Detector {
 // student model. Nobody states it in passing (no prompt of the shared human corpora does), so a
 // share of it among an account's requests, taken at its 95% lower bound, is evidence with few
 // requests. Legitimate users it could hit: a student or researcher collecting a small dataset
-// with such a system prompt. Its weight's floor keeps it below the flag level alone
-// (`StatedPurposeAloneStaysBelowTheFlag`): it flags with another harvest signal.
+// with such a system prompt. It is *intent* evidence (Family::kIntent): it counts in proportion
+// to the scale taken or to the concealment beside it, so the student's few dozen task-style
+// requests stay below the flag (`StatedPurposeWithoutScaleOrStealthStaysBelowTheFlag`), and its
+// weight's floor keeps it below the flag alone even at full scale.
 class StatedPurpose final : public Detector {
  public:
   std::string_view name() const override { return "stated_purpose"; }
-  Family family() const override { return Family::kHarvest; }
+  Family family() const override { return Family::kIntent; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
     if (AppAsAWhole(in)) return 0;

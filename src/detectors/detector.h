@@ -45,8 +45,13 @@ struct DetectorInput {
 // evidence without ever flagging alone (scoring/scorer.h): *pace* (no sleep: a SaaS app runs all
 // day too), *concealment* (agent and network rotation: phones, relays, VPNs and shared keys show
 // some of it), *coordination* (accounts acting as one: companies have several accounts too).
-enum class Family : uint8_t { kHarvest = 0, kPace, kConcealment, kCoordination };
-inline constexpr size_t kFamilies = 4;
+// *Intent* is what the requester says the outputs are for (a stated training purpose): it says
+// why, not how much, so it counts in proportion to the scale taken (output_volume) or to the
+// strongest pace, concealment or coordination evidence: a student who says a few dozen answers
+// go into a course project's dataset is not a campaign; the same words from a client rotating
+// networks, or at a hundred times its peers' volume, are.
+enum class Family : uint8_t { kHarvest = 0, kPace, kConcealment, kCoordination, kIntent };
+inline constexpr size_t kFamilies = 5;
 std::string_view FamilyName(Family f);
 
 class Detector {

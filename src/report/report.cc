@@ -43,11 +43,19 @@ std::vector<EvidenceItem> DetectorEvidence(const engine::Engine& e, const state:
   const double outside = v.cluster_harvest / 255.0;
   const std::vector<double> contrib = scorer.Contributions(strengths, outside);
   const double gate = scorer.GateOf(strengths, outside);
+  const double scale = scorer.IntentScaleOf(strengths);
   for (size_t i = 0; i < n; ++i) {
     const auto& d = *scorer.detectors()[i];
     if (scorer.WeightOf(i) == 0 || strengths[i] <= 0.05) continue;
     std::string detail = d.Explain(in, e.names());
-    if (d.family() != detectors::Family::kHarvest && gate < 1) {
+    if (d.family() == detectors::Family::kIntent) {
+      if (scale < 1) {
+        detail += fmt::format(
+            " [intent evidence counts {} here: a stated purpose counts with the scale taken "
+            "(output volume) or with pace, concealment or coordination evidence]",
+            scale == 0 ? std::string("for nothing") : "at " + detectors::Pct(scale));
+      }
+    } else if (d.family() != detectors::Family::kHarvest && gate < 1) {
       detail += fmt::format(
           " [{} evidence counts {} here: it raises harvest evidence and never flags alone]",
           detectors::FamilyName(d.family()),

@@ -17,7 +17,8 @@ struct EvidenceItem {
   double weight = 0;    // contribution to the score's logit
   double strength = 0;  // the detector's strength in [0, 1]
   std::string detail;
-  // The evidence family (detectors::FamilyName): harvest, pace, concealment or coordination.
+  // The evidence family (detectors::FamilyName): harvest, pace, concealment, coordination or
+  // intent.
   // Items that are not a detector's are coordination (links, membership, known indicators)
   // unless they say otherwise (an account's flagged end users: harvest).
   std::string family = "coordination";

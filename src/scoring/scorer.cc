@@ -131,15 +131,36 @@ Scorer::Scorer(ScoringModel model)
       throw std::runtime_error(fmt::format("scoring model bounds unknown detector '{}'", name));
   }
   harvest_.resize(detectors_.size());
+  intent_.resize(detectors_.size());
   for (size_t i = 0; i < detectors_.size(); ++i) {
     harvest_[i] = detectors_[i]->family() == detectors::Family::kHarvest;
+    intent_[i] = detectors_[i]->family() == detectors::Family::kIntent;
+    if (detectors_[i]->name() == "output_volume") volume_ = static_cast<int>(i);
   }
+}
+
+template <typename Strengths>
+double Scorer::IntentScale(const Strengths& s, size_t n) const {
+  double scale = 0;
+  for (size_t i = 0; i < detectors_.size() && i < n; ++i) {
+    if (weights_[i] <= 0) continue;
+    if (static_cast<int>(i) == volume_ || (!harvest_[i] && !intent_[i])) {
+      scale = std::max(scale, s[i]);
+    }
+  }
+  return scale;
+}
+
+double Scorer::IntentScaleOf(const std::vector<double>& strengths) const {
+  return IntentScale(strengths, strengths.size());
 }
 
 double Scorer::StrongestHarvest(const std::array<uint8_t, state::kMaxDetectors>& strengths) const {
   double strongest = 0;
   for (size_t i = 0; i < detectors_.size(); ++i) {
-    if (harvest_[i] && weights_[i] > 0) strongest = std::max(strongest, strengths[i] / 255.0);
+    if ((harvest_[i] || intent_[i]) && weights_[i] > 0) {
+      strongest = std::max(strongest, strengths[i] / 255.0);
+    }
   }
   return strongest;
 }
@@ -147,19 +168,25 @@ double Scorer::StrongestHarvest(const std::array<uint8_t, state::kMaxDetectors>&
 double Scorer::Score(const detectors::DetectorInput& in,
                      std::array<uint8_t, state::kMaxDetectors>* strengths,
                      double outside_harvest) const {
-  double harvest = 0, support = 0, strongest = outside_harvest;
+  double harvest = 0, support = 0, intent = 0, strongest = outside_harvest;
+  std::array<double, state::kMaxDetectors> all{};
   for (size_t i = 0; i < detectors_.size(); ++i) {
     if (weights_[i] == 0 && !strengths) continue;
     const double s = detectors_[i]->Strength(in);
+    all[i] = s;
     if (harvest_[i]) {
       harvest += weights_[i] * s;
+      if (weights_[i] > 0) strongest = std::max(strongest, s);
+    } else if (intent_[i]) {
+      intent += weights_[i] * s;
       if (weights_[i] > 0) strongest = std::max(strongest, s);
     } else {
       support += weights_[i] * s;
     }
     if (strengths) (*strengths)[i] = static_cast<uint8_t>(std::lround(s * 255.0));
   }
-  const double logit = model_.bias + harvest + Gate(strongest) * support;
+  double logit = model_.bias + harvest + Gate(strongest) * support;
+  if (intent > 0) logit += IntentScale(all, all.size()) * intent;
   return 1.0 / (1.0 + std::exp(-logit));
 }
 
@@ -170,7 +197,9 @@ double Scorer::Gate(double strongest_harvest) const {
 double Scorer::GateOf(const std::vector<double>& strengths, double outside_harvest) const {
   double strongest = outside_harvest;
   for (size_t i = 0; i < detectors_.size() && i < strengths.size(); ++i) {
-    if (harvest_[i] && weights_[i] > 0) strongest = std::max(strongest, strengths[i]);
+    if ((harvest_[i] || intent_[i]) && weights_[i] > 0) {
+      strongest = std::max(strongest, strengths[i]);
+    }
   }
   return Gate(strongest);
 }
@@ -178,9 +207,14 @@ double Scorer::GateOf(const std::vector<double>& strengths, double outside_harve
 std::vector<double> Scorer::Features(const std::vector<double>& strengths,
                                      double outside_harvest) const {
   const double gate = GateOf(strengths, outside_harvest);
+  const double scale = IntentScaleOf(strengths);
   std::vector<double> f(strengths);
   for (size_t i = 0; i < f.size() && i < detectors_.size(); ++i) {
-    if (!harvest_[i]) f[i] *= gate;
+    if (intent_[i]) {
+      f[i] *= scale;
+    } else if (!harvest_[i]) {
+      f[i] *= gate;
+    }
   }
   return f;
 }

@@ -1,18 +1,23 @@
 // Scorer: combines detector strengths into a score in [0, 1] with a logistic model whose
 // evidence has a structure (detectors::Family):
-//   score = sigmoid(bias + H + gate * S),
+//   score = sigmoid(bias + H + gate * S + scale * I),
 //   H = sum over harvest detectors of weight_i * strength_i,
 //   S = sum over pace, concealment and coordination detectors of weight_i * strength_i,
-//   gate = Ramp(strongest harvest strength, gate_low, gate_high).
+//   I = sum over intent detectors (a stated training purpose) of weight_i * strength_i,
+//   gate = Ramp(strongest harvest or intent strength, gate_low, gate_high),
+//   scale = max(output_volume's strength, strongest pace, concealment or coordination strength).
 // Only harvest evidence (what is taken) can flag; the other families (how it is taken) count in
 // proportion to the harvest evidence beside them, so a phone hopping networks or a SaaS app
 // running all night reaches `none` however strongly it shows it, and a campaign that both takes
-// and hides is flagged sooner than one that only takes. Weights are non-negative and each lies
-// within bounds the model file declares (floors keep the obvious from being fitted away, caps
-// keep one detector from carrying a verdict); a fitted model outside its bounds is refused.
-// Levels follow from the score; `flagged` is level >= the flag level ("high" by default: the
-// level at which the default policy throttles). The model is versioned TOML, so a fitted model
-// replaces the built-in one without a rebuild.
+// and hides is flagged sooner than one that only takes. Intent says why, not how much: it counts
+// with the scale taken or with the means of taking it, never from words alone; like harvest it
+// opens the gate, so a client that says its answers train a model and rotates a proxy pool to
+// get them has both counted. Weights are
+// non-negative and each lies within bounds the model file declares (floors keep the obvious from
+// being fitted away, caps keep one detector from carrying a verdict); a fitted model outside its
+// bounds is refused. Levels follow from the score; `flagged` is level >= the flag level ("high" by
+// default: the level at which the default policy throttles). The model is versioned TOML, so a
+// fitted model replaces the built-in one without a rebuild.
 #pragma once
 
 #include <array>
@@ -65,18 +70,20 @@ class Scorer {
   double Score(const detectors::DetectorInput& in,
                std::array<uint8_t, state::kMaxDetectors>* strengths = nullptr,
                double outside_harvest = 0) const;
-  // The strongest harvest strength among `strengths` (x255, as Score() writes them).
+  // The strongest harvest or intent strength among `strengths` (x255, as Score() writes them).
   double StrongestHarvest(const std::array<uint8_t, state::kMaxDetectors>& strengths) const;
   // The score of given strengths (in detectors() order), as Score() computes it.
   double ScoreOf(const std::vector<double>& strengths, double outside_harvest = 0) const;
   // The harvest gate of given strengths, in [0, 1].
   double GateOf(const std::vector<double>& strengths, double outside_harvest = 0) const;
+  // The factor intent evidence counts at for given strengths, in [0, 1] (`scale` above).
+  double IntentScaleOf(const std::vector<double>& strengths) const;
   // What each detector adds to the logit for given strengths: weight x strength, times the gate
-  // for the supporting families.
+  // for the supporting families and the intent scale for intent.
   std::vector<double> Contributions(const std::vector<double>& strengths,
                                     double outside_harvest = 0) const;
-  // The fit's features: strengths with the supporting families' multiplied by the gate, so that
-  // the logit is bias + sum(weight_i * feature_i).
+  // The fit's features: strengths with the supporting families' multiplied by the gate and
+  // intent's by the intent scale, so that the logit is bias + sum(weight_i * feature_i).
   std::vector<double> Features(const std::vector<double>& strengths,
                                double outside_harvest = 0) const;
   // The model's weight of detector `i` (in detectors() order).
@@ -90,11 +97,17 @@ class Scorer {
 
  private:
   double Gate(double strongest_harvest) const;
+  // The intent scale of strengths indexed like detectors_ (any random-access container).
+  template <typename Strengths>
+  double IntentScale(const Strengths& s, size_t n) const;
 
   ScoringModel model_;
   std::vector<std::unique_ptr<detectors::Detector>> detectors_;
   std::vector<double> weights_;  // aligned with detectors_
   std::vector<bool> harvest_;    // aligned with detectors_: family is harvest
+  std::vector<bool> intent_;     // aligned with detectors_: family is intent
+  // output_volume's index in detectors_ (the scale taken), or -1 without it.
+  int volume_ = -1;
 };
 
 }  // namespace dg::scoring

@@ -71,12 +71,37 @@ TEST_F(ScorerTest, ConcealmentPaceAndCoordinationNeverFlagAlone) {
 // A student or researcher collecting a small dataset with a system prompt that says so:
 // stated_purpose at full strength. Alone it is worth a review (low or medium), not a flag; with
 // another harvest signal (reasoning traces asked for on every request) it flags.
-TEST_F(ScorerTest, StatedPurposeAloneStaysBelowTheFlag) {
-  const double alone = scorer_.ScoreOf(With({{"stated_purpose", 1.0}}));
-  EXPECT_FALSE(scorer_.Flags(alone));
-  EXPECT_GE(scorer_.LevelOf(alone), kLow);
-  EXPECT_TRUE(Flags({{"stated_purpose", 1.0}, {"cot_elicitation", 0.3}}));
-  EXPECT_FALSE(Flags({{"cot_elicitation", 0.3}}));
+// Hard negative of stated_purpose: a student collecting a few dozen answers for a course
+// project's dataset, saying so in the system prompt, with task-style prompts (instruction_pool
+// partly supported). Intent counts with scale or stealth, so the words alone add nothing; the
+// same words from a client rotating networks (the peer set's extractors), or beside a harvest
+// at scale, do. At full scale and without harvest evidence the weight's floor keeps it below the
+// flag.
+TEST_F(ScorerTest, StatedPurposeWithoutScaleOrStealthStaysBelowTheFlag) {
+  const auto student = With({{"stated_purpose", 1.0}, {"instruction_pool", 0.45}});
+  EXPECT_EQ(scorer_.IntentScaleOf(student), 0.0);
+  EXPECT_FALSE(scorer_.Flags(scorer_.ScoreOf(student)));
+  const auto rotating =
+      With({{"stated_purpose", 1.0}, {"cot_elicitation", 0.3}, {"client_rotation", 1.0}});
+  EXPECT_EQ(scorer_.IntentScaleOf(rotating), 1.0);
+  EXPECT_TRUE(scorer_.Flags(scorer_.ScoreOf(rotating)));
+  EXPECT_FALSE(Flags({{"cot_elicitation", 0.3}, {"client_rotation", 1.0}}));
+  // The scale taken is output_volume's strength; other harvest detectors do not make scale.
+  EXPECT_DOUBLE_EQ(
+      scorer_.IntentScaleOf(
+          With({{"stated_purpose", 1.0}, {"output_volume", 0.4}, {"instruction_pool", 1.0}})),
+      0.4);
+  const double full_scale_alone =
+      scorer_.ScoreOf(With({{"stated_purpose", 1.0}, {"around_the_clock", 1.0}}));
+  EXPECT_FALSE(scorer_.Flags(full_scale_alone));
+  EXPECT_GE(scorer_.LevelOf(full_scale_alone), kLow);
+  // The report's contributions say the student's stated purpose added nothing.
+  const auto c = scorer_.Contributions(student);
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (scorer_.FamilyOf(i) == detectors::Family::kIntent) {
+      EXPECT_EQ(c[i], 0.0);
+    }
+  }
 }
 
 // Concealment raises harvest evidence: the same moderate harvest flags when the account also
