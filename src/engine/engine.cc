@@ -17,6 +17,7 @@ Engine::Engine(EngineOptions options, NameTable& names)
       linker_(opt_.linker),
       pool_(opt_.threads),
       shards_(kShards) {
+  opt_.posting.fresh_account_age = opt_.fresh_account_age;
   batch_.reserve(opt_.batch_max);
 }
 
@@ -306,75 +307,19 @@ void Engine::Barrier(bool final) {
       MatchKnownIndicators(shards_[si].states[pos]);
     }
   }
-  // The indicators an account posts: registry values, and once it has some traffic its
-  // network, ASN, client stack, system prompts, agent rotation set and prompt template.
-  // System prompts may post several values (a client that rotates its system prompts), the
-  // other kinds one each.
-  std::array<std::pair<linking::IndicatorKind, uint64_t>, linking::kIndicatorKinds + 4> posts;
-  size_t n_posts = 0;
-  auto post = [&](linking::IndicatorKind kind, uint64_t value) {
-    if (value != 0 && n_posts < posts.size()) posts[n_posts++] = {kind, value};
-  };
-  auto collect = [&](const AccountState& s) {
-    n_posts = 0;
-    post(linking::kPayment, s.registry.payment);
-    post(linking::kEmailDomain, s.registry.email_domain);
-    if (s.requests < 5) return;
-    const auto& ip = s.ip_prefixes.Top();
-    if (ip.count && s.ip_prefixes.TopShare() >= 0.3) post(linking::kIpPrefix, ip.key);
-    if (s.asn_candidate && uint64_t{s.asn_votes} * 2 >= s.requests) {
-      post(linking::kAsn, s.asn_candidate);
-    }
-    const auto& fp = s.fingerprints.Top();
-    const auto& ua = s.agents.Top();
-    if (fp.count || ua.count) post(linking::kClientStack, HashMix(fp.key, ua.key) | 1);
-    // Every system prompt the account uses regularly: one for most clients, several for a
-    // client that rotates them per request (each value still weighs by its own rarity).
-    for (const auto& e : s.systems.entries()) {
-      const uint32_t sure = e.count - e.error;
-      if (e.count && sure >= 3 && sure * 10 >= s.systems.total())
-        post(linking::kSystemPrompt, e.key);
-    }
-    // From the third agent on: each set the account holds as its rotation grows is posted (a
-    // set of three is its script's list, or part of it, shared with accounts that drew the same
-    // agents first).
-    if (s.RotatesAgents(state::kRotationStartAgents)) post(linking::kAgentSet, s.agent_set);
-    if (s.requests >= opt_.profile_min_requests) post(linking::kParamProfile, s.ParamProfile());
-    // A template is a constant wrapper around varying content: one opening (and ideally one
-    // ending) across many distinct prompts. A handful of similar short prompts is not one.
-    // (Posting every opening in a fifth of the requests, for clients that rotate templates,
-    // linked dozens of small developers by the common openings of one prompt corpus.)
-    if (s.requests >= 10 && s.prompts.Estimate() >= 5 && s.prefixes.TopShare() >= 0.5) {
-      const bool wrapped = s.suffixes.TopShare() >= 0.5;
-      const uint64_t tmpl =
-          wrapped ? HashMix(s.prefixes.Top().key, s.suffixes.Top().key) : s.prefixes.Top().key;
-      post(linking::kTemplate, tmpl);
-      // Composites are far rarer than their parts: a full wrapper shared by accounts that were
-      // all created days before they started, or sent with one identical parameter signature.
-      const bool fresh = s.IsFresh(opt_.fresh_account_age);
-      if (wrapped && fresh) post(linking::kFreshTemplate, HashMix(tmpl, 0xf7e5));
-      if (wrapped && s.params.TopShare() >= 0.8) {
-        post(linking::kTemplateParams, HashMix(tmpl, s.params.Top().key));
-      }
-    }
-  };
   // Indicators rarely change between epochs and posting a value again is a no-op, so an
-  // account's posts go to the linker only when their signature (31 bits in its slot) changed.
+  // account's posts go to the linker only when their signature (31 bits in its slot) changed. A
+  // flagged account posts its suspects-only kinds again, now linking (see LinkerOptions).
   for (uint32_t idx : touched) {
     auto [si, pos] = directory_[idx];
-    collect(shards_[si].states[pos]);
-    uint64_t sig = 0x9E3779B97F4A7C15ULL;
-    for (size_t k = 0; k < n_posts; ++k) sig = HashMix(sig ^ posts[k].first, posts[k].second);
+    const AccountState& s = shards_[si].states[pos];
+    const linking::Posts posts = linking::CollectPosts(s, opt_.posting);
+    const bool suspect = s.verdict.flagged;
+    const uint32_t sig31 = linking::PostSignature(posts, suspect);
     Slot& slot = shards_[si].slots[pos];
-    // A flagged account posts its suspects-only kinds again, now linking (see LinkerOptions).
-    const bool suspect = shards_[si].states[pos].verdict.flagged;
-    if (suspect) sig = HashMix(sig, 0x5a5);
-    const auto sig31 = static_cast<uint32_t>(sig >> 33) | 1;  // never 0, the initial value
     if (slot.posted == sig31) continue;
     slot.posted = sig31;
-    for (size_t k = 0; k < n_posts; ++k) {
-      linker_.Post(idx, posts[k].first, posts[k].second, suspect);
-    }
+    for (const auto& [kind, value] : posts) linker_.Post(idx, kind, value, suspect);
   }
 
   // 5. Cluster verdicts for clusters that merged or whose members moved.
@@ -422,7 +367,7 @@ void Engine::MatchKnownIndicators(AccountState& s) {
   v.flagged = true;
   v.flagged_by_indicator = true;
   v.first_flagged_at = max_ts_;
-  v.peak_score = std::max(v.peak_score, static_cast<float>(opt_.model.level_thresholds[2]));
+  v.peak_score = std::max(v.peak_score, static_cast<float>(opt_.model.Threshold(scoring::kHigh)));
   v.level = std::max<uint8_t>(v.level, scoring::kHigh);
   cluster_flags_.push_back({max_ts_, &s});
 }
@@ -433,7 +378,7 @@ bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) co
   // Linking alone never condemns: a member is flagged with its cluster only if it shows some
   // suspicion of its own, or carries what the cluster is flagged for (its dominant prompt
   // template, or the agent rotation most members share).
-  if (m.verdict.peak_score >= opt_.model.level_thresholds[0]) return true;
+  if (m.verdict.peak_score >= opt_.model.Threshold(scoring::kLow)) return true;
   // Two of its own prompts through the cluster's template are enough: waiting for more let every
   // fresh member of a flagged campaign take its first requests' outputs.
   if (c.prefixes.TopShare() >= 0.3 && m.prefixes.Guaranteed(c.prefixes.Top().key) >= kJoinPrompts) {

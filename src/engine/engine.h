@@ -27,6 +27,7 @@
 #include "engine/state_table.h"
 #include "linking/indicators.h"
 #include "linking/linker.h"
+#include "linking/posting.h"
 #include "scoring/scorer.h"
 #include "state/account_state.h"
 
@@ -51,9 +52,8 @@ struct EngineOptions {
   uint64_t min_requests_for_peers = 20;
   // An account first active within this long of its creation is "fresh" (registry needed).
   TimeUs fresh_account_age = 14 * kUsPerDay;
-  // Requests before an account posts its parameter profile (what it always / sometimes / never
-  // sets): fewer and "always" or "never" is chance.
-  uint64_t profile_min_requests = 50;
+  // What an account posts to the linker (its fresh_account_age is set from the one above).
+  linking::PostingOptions posting;
   scoring::ScoringModel model = scoring::ScoringModel::Builtin();
   linking::LinkerOptions linker;
   // Known indicators from threat intelligence / partners (borrowed; may be null).

@@ -53,6 +53,8 @@ struct ScoringModel {
   // this level: a false flag there surfaces one end-user id to the account and throttles it,
   // and leaves the paying account alone, so the evidence bar is lower than for an account.
   uint8_t end_user_flag_level = kMedium;
+  // The lower score bound of `level` (kLow .. kCritical).
+  double Threshold(Level level) const { return level_thresholds[level - 1]; }
   // The shipped model (models/default.toml, embedded at build time).
   static ScoringModel Builtin();
   // Loads a TOML model file; throws std::runtime_error with file and reason on error.

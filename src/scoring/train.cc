@@ -123,7 +123,7 @@ TrainReport FitModel(const std::vector<TrainingExample>& ex, const std::vector<s
   }
 
   // Keep benign accounts below the flag level: the benign logit quantile plus a margin.
-  const double flag_logit = Logit(base.level_thresholds[base.flag_level - 1]);
+  const double flag_logit = Logit(base.Threshold(static_cast<Level>(base.flag_level)));
   std::vector<double> benign_z;
   std::vector<std::pair<double, std::string>> by_z;
   for (size_t u = 0; u < units; ++u) {

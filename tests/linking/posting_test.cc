@@ -1,0 +1,126 @@
+// Indicator posting: what an account offers the linker, built from exchanges through the
+// featurizer as the engine builds it, and how each named threshold decides it.
+#include "linking/posting.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/names.h"
+#include "engine/featurizer.h"
+#include "ingest/exchange.h"
+
+namespace dg::linking {
+namespace {
+
+struct Client {
+  std::string opening = "You are a data generator. Produce one worked example about";
+  std::string ending = "Answer in JSON with fields question and answer.";
+  bool wrapped = true;
+  std::string ip = "203.0.113.7";
+  int64_t created_days_before = 60;
+};
+
+// A distinct word for each n (digits would collapse into one skeleton token).
+std::string Word(int n) {
+  std::string w = "w";
+  for (n += 1; n > 0; n /= 26) w += static_cast<char>('a' + n % 26);
+  return w;
+}
+
+state::AccountState Drive(const Client& c, int requests) {
+  core::NameTable names;
+  engine::Featurizer f(names);
+  state::AccountState s;
+  for (int i = 0; i < requests; ++i) {
+    // The varying content ends the prompt unless a constant ending wraps it.
+    std::string prompt = c.opening + " chemistry, " + Word(i) + " " + Word(i * 7 + 3) + " " +
+                         Word(i * 13 + 5) + " " + Word(i * 31 + 11);
+    if (c.wrapped) prompt += " " + c.ending;
+    ingest::Exchange ex;
+    ex.ts = (100 * kUsPerDay) + i * 1'000'000LL;
+    ex.account_id = "acct";
+    ex.model = "gpt-4o";
+    ex.temperature = 0.7f;
+    ex.max_tokens = 512;
+    ex.client_ip = c.ip;
+    ex.user_agent = "OpenAI/Python 1.40.0";
+    ex.last_user_text.Add(prompt);
+    ex.n_messages = ex.n_user = 1;
+    ex.status = 200;
+    ex.completion_tokens = 300;
+    core::EventRecord r{};
+    f.Featurize(ex, 0, static_cast<uint64_t>(i), r);
+    s.Update(r);
+  }
+  s.registry.payment = 0x1234;
+  s.registry.created_at = (100 - c.created_days_before) * kUsPerDay;
+  return s;
+}
+
+bool Has(const Posts& p, IndicatorKind kind) {
+  for (const auto& [k, v] : p) {
+    if (k == kind) return true;
+  }
+  return false;
+}
+
+TEST(PostingTest, RegistryValuesArePostedFromTheFirstRequestTheRestWithTraffic) {
+  const PostingOptions opt;
+  const Posts early = CollectPosts(Drive({}, 2), opt);
+  EXPECT_TRUE(Has(early, kPayment));
+  EXPECT_FALSE(Has(early, kIpPrefix));
+  EXPECT_FALSE(Has(early, kClientStack));
+  const Posts later = CollectPosts(Drive({}, 6), opt);
+  EXPECT_TRUE(Has(later, kIpPrefix));
+  EXPECT_TRUE(Has(later, kClientStack));
+  PostingOptions strict = opt;
+  strict.min_requests = 7;
+  EXPECT_FALSE(Has(CollectPosts(Drive({}, 6), strict), kIpPrefix));
+}
+
+TEST(PostingTest, ATemplateNeedsOneOpeningAcrossManyDistinctPrompts) {
+  const PostingOptions opt;
+  // A handful of similar prompts is not a template.
+  EXPECT_FALSE(Has(CollectPosts(Drive({}, 9), opt), kTemplate));
+  const Posts p = CollectPosts(Drive({}, 30), opt);
+  EXPECT_TRUE(Has(p, kTemplate));
+  PostingOptions fewer = opt;
+  fewer.template_min_requests = 5;
+  EXPECT_TRUE(Has(CollectPosts(Drive({}, 9), fewer), kTemplate));
+}
+
+TEST(PostingTest, FreshTemplateOnlyForAFullWrapperOfAFreshAccount) {
+  PostingOptions opt;
+  opt.fresh_account_age = 14 * kUsPerDay;
+  Client fresh;
+  fresh.created_days_before = 2;
+  EXPECT_TRUE(Has(CollectPosts(Drive(fresh, 30), opt), kFreshTemplate));
+  EXPECT_FALSE(Has(CollectPosts(Drive({}, 30), opt), kFreshTemplate));  // 60 days old
+  Client open = fresh;
+  open.wrapped = false;  // an opening without a constant ending is no full wrapper
+  EXPECT_FALSE(Has(CollectPosts(Drive(open, 30), opt), kFreshTemplate));
+  // The composite differs from its parts.
+  const Posts p = CollectPosts(Drive(fresh, 30), opt);
+  uint64_t tmpl = 0, composite = 0;
+  for (const auto& [k, v] : p) {
+    if (k == kTemplate) tmpl = v;
+    if (k == kFreshTemplate) composite = v;
+  }
+  EXPECT_NE(tmpl, composite);
+}
+
+TEST(PostingTest, SignatureChangesWithThePostsAndWithSuspicionAndIsNeverZero) {
+  const PostingOptions opt;
+  const Posts a = CollectPosts(Drive({}, 30), opt);
+  Client other;
+  other.ip = "198.51.100.9";
+  const Posts b = CollectPosts(Drive(other, 30), opt);
+  EXPECT_EQ(PostSignature(a, false), PostSignature(a, false));
+  EXPECT_NE(PostSignature(a, false), PostSignature(b, false));
+  EXPECT_NE(PostSignature(a, false), PostSignature(a, true));
+  EXPECT_NE(PostSignature(Posts{}, false), 0u);
+}
+
+}  // namespace
+}  // namespace dg::linking
