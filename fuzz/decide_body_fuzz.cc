@@ -1,4 +1,4 @@
-// libFuzzer target for the POST /v1/decide body (ParseDecideBody, what Service::HandleDecide
+// libFuzzer target for the POST /v1/decide body (ParseDecideBody, what DecisionHandlers::Decide
 // runs before the decider). The input bytes are the body. Invariants: no crash, exception or
 // sanitizer report; a refused body names a code and message; an accepted body has a non-empty
 // account_id and request numbers that are -1 (absent) or clamped into [0, INT_MAX]; parsing the

@@ -11,6 +11,13 @@
 
 namespace dg::serve {
 
+TimeUs ReportTime(const ServeConfig& cfg, const Clock& clock) {
+  if (!cfg.generated_at.empty()) {
+    if (auto t = ParseRfc3339(cfg.generated_at)) return *t;
+  }
+  return clock.Now();
+}
+
 std::string_view ActionName(Action a) {
   switch (a) {
     case Action::kAllow:

@@ -10,6 +10,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/time.h"
+
 namespace dg::serve {
 
 enum class Action : uint8_t { kAllow = 0, kDegrade = 1, kThrottle = 2, kBlock = 3 };
@@ -110,6 +112,10 @@ struct ServeConfig {
   std::string config_path;
   int shadow_flag = -1;  // --shadow given on the command line (wins over reloads too); -1 = not
 };
+
+// The time reports and case files are generated at: cfg.generated_at if set (pinned, for
+// reproducible output), else now.
+TimeUs ReportTime(const ServeConfig& cfg, const Clock& clock);
 
 // The [policy] section of a TOML file (hot reload). Throws std::runtime_error on a bad file.
 Policy LoadPolicyFile(const std::string& path);

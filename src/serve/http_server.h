@@ -1,8 +1,8 @@
 // HttpServer: a small async HTTP/1.1 server on Boost.Beast. One strand per connection, keep-alive,
 // a read timeout per request, header and body size limits (413 beyond them). Each request is
-// converted to an HttpRequest and handed to Service::Handle; the reply may come back later from
-// another thread (event batches are answered after their fsync) and is dispatched to the
-// connection's strand.
+// converted to an HttpRequest and handed to Service::Handle (which routes it: router.h); the
+// reply may come back later from another thread (event batches are answered after their fsync)
+// and is dispatched to the connection's strand.
 #pragma once
 
 #include <cstdint>
