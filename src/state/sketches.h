@@ -1,6 +1,7 @@
 // Bounded-memory sketches for per-account and per-cluster state. All are fixed-size, trivially
 // copyable, and mergeable (Merge), so shards can combine them at the barrier and a cluster's
-// state is the Combine() of its members'.
+// state is the Combine() of its members'. Hll and TopK encode themselves field by field
+// (Save/Load, common/binary_io.h) for snapshots and eviction rows.
 //
 // - Hll<P>: HyperLogLog with 2^P one-byte registers and an incrementally maintained harmonic sum,
 //   so Estimate() is O(1) on the per-event path.
