@@ -58,10 +58,11 @@ void WriteSeeds(const char* dir) {
       R"("request":{"model":"gpt-4o","messages":[{"role":"user","content":"q S"}],"n":1},)"
       R"("response":{"status":200,"usage":{"prompt_tokens":3,"completion_tokens":4},)"
       R"("choices":[{"finish_reason":"stop","message":{"content":"a"}}]}})";
-  auto body = [&](int from, int to, const char* account) {
+  auto body = [&](int from, int to, const char* account, bool minutes = false) {
     std::string b;
     for (int i = from; i < to; ++i) {
       std::string l = line;
+      if (minutes) l.replace(l.find("00:00:0S"), 8, "00:0S:00");
       for (size_t p; (p = l.find('S')) != std::string::npos;) l[p] = static_cast<char>('0' + i);
       l.replace(l.find("acct-A"), 6, account);
       b += l + "\n";
@@ -81,6 +82,13 @@ void WriteSeeds(const char* dir) {
   write("two-accounts", some);
   some.Flush();
   write("two-accounts-flushed", some);
+  // Events over several epochs: barriers ran, so the snapshot holds account states (field by
+  // field), the linker and cluster verdicts, not only pending records.
+  dg::serve::Pipeline states(Options());
+  states.Apply(1, body(0, 10, "acct-A", true));
+  states.Apply(2, body(0, 10, "acct-B", true));
+  states.Flush();
+  write("states", states);
 }
 
 }  // namespace

@@ -269,7 +269,6 @@ void Engine::Barrier(bool final) {
   for (auto [seq, si, pos] : created) {
     const uint32_t idx = linker_.AddAccount();
     shards_[si].slots[pos].index = idx;
-    shards_[si].states[pos].cluster = idx;
     directory_.push_back({si, pos});
   }
 

@@ -119,6 +119,11 @@ struct UnitTracker {
   };
   state::TopK<64> counts;
   std::vector<Slot> slots;  // at most kSlots
+
+  // Field-wise encoding (snapshots and eviction rows; engine_snapshot.cc). Load returns false
+  // on truncated or invalid input (more than kSlots slots included).
+  void Save(Writer& w) const;
+  bool Load(Reader& r);
 };
 using EndUserTracker = UnitTracker;
 
@@ -237,6 +242,9 @@ class Engine {
   EvictStats evict_counters() const;
 
  private:
+  // Sizes of the records snapshots write whole (engine_snapshot.cc).
+  static std::vector<uint64_t> RawSizes();
+
   struct Slot {
     uint32_t index = UINT32_MAX;  // linker index, assigned at the barrier
     uint32_t posted : 31 = 0;     // signature of the indicators last posted to the linker

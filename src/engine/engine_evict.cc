@@ -11,8 +11,10 @@
 // members of the clusters to score are restored (an account linked into a cluster "returns");
 // RestoreAll() before a report. A restored state is byte for byte the evicted one, so results
 // equal a run without eviction.
-// Record: magic, state size, the AccountState raw, then each of the end-user and key trackers
-// (flag byte, Space-Saving table, slots), and an XXH3 checksum of what precedes it.
+// Record: magic, the account state's field fingerprint, the state field by field
+// (AccountState::Save, as in snapshots), then each of the end-user and key trackers (flag byte,
+// UnitTracker::Save), and an XXH3 checksum of what precedes it. A row written by a build with
+// another field list fails to decode and is counted as an error (the account starts afresh).
 // Failpoint (crash tests): DG_FAILPOINT_KILL_AFTER_EVICT_WRITES=N sends SIGKILL to the process
 // after the N-th row written, inside the transaction.
 #include <signal.h>
@@ -25,6 +27,7 @@
 #include <cstring>
 #include <functional>
 
+#include "common/binary_io.h"
 #include "common/hash.h"
 #include "engine/engine.h"
 #include "state/evict_store.h"
@@ -45,43 +48,19 @@ struct Engine::Evictor {
 
 namespace {
 
-constexpr uint32_t kRecordMagic = 0x56454744;  // "DGEV"
+constexpr uint32_t kRecordMagic = 0x32564544;  // "DEV2"
 
-template <typename T>
-void Put(std::string& out, const T& v) {
-  static_assert(std::is_trivially_copyable_v<T>);
-  out.append(reinterpret_cast<const char*>(&v), sizeof(T));
+void PutTracker(Writer& w, const UnitTracker* t) {
+  w.Pod<uint8_t>(t != nullptr);
+  if (t) t->Save(w);
 }
 
-template <typename T>
-bool Take(std::string_view& in, T& v) {
-  static_assert(std::is_trivially_copyable_v<T>);
-  if (in.size() < sizeof(T)) return false;
-  std::memcpy(&v, in.data(), sizeof(T));
-  in.remove_prefix(sizeof(T));
-  return true;
-}
-
-void PutTracker(std::string& out, const UnitTracker* t) {
-  Put<uint8_t>(out, t != nullptr);
-  if (!t) return;
-  Put(out, t->counts);
-  Put<uint32_t>(out, static_cast<uint32_t>(t->slots.size()));
-  for (const auto& sl : t->slots) Put(out, sl);
-}
-
-bool TakeTracker(std::string_view& in, std::unique_ptr<UnitTracker>& t) {
+bool TakeTracker(Reader& r, std::unique_ptr<UnitTracker>& t) {
   uint8_t present = 0;
-  if (!Take(in, present) || present > 1) return false;
+  if (!r.Pod(present) || present > 1) return false;
   if (!present) return true;
   t = std::make_unique<UnitTracker>();
-  uint32_t n = 0;
-  if (!Take(in, t->counts) || !Take(in, n) || n > UnitTracker::kSlots) return false;
-  t->slots.resize(n);
-  for (auto& sl : t->slots) {
-    if (!Take(in, sl)) return false;
-  }
-  return true;
+  return t->Load(r);
 }
 
 }  // namespace
@@ -130,10 +109,12 @@ bool DecodeRecord(std::string_view in, state::AccountState& s,
   std::memcpy(&sum, in.data() + in.size() - 8, 8);
   in.remove_suffix(8);
   if (XXH3_64bits(in.data(), in.size()) != sum) return false;
-  uint32_t magic = 0, size = 0;
-  return Take(in, magic) && magic == kRecordMagic && Take(in, size) &&
-         size == sizeof(state::AccountState) && Take(in, s) && TakeTracker(in, tenants) &&
-         TakeTracker(in, keyed) && in.empty();
+  Reader r(in);
+  uint32_t magic = 0;
+  uint64_t fingerprint = 0;
+  return r.Pod(magic) && magic == kRecordMagic && r.Pod(fingerprint) &&
+         fingerprint == state::AccountState::LayoutFingerprint() && s.Load(r) &&
+         TakeTracker(r, tenants) && TakeTracker(r, keyed) && r.done();
 }
 
 }  // namespace
@@ -157,7 +138,6 @@ void Engine::RestoreAt(uint32_t si, uint32_t pos) {
     for (const auto& [h, p] : shard.by_account) {
       if (p == pos) s->account = h;
     }
-    s->cluster = shard.slots[pos].index == UINT32_MAX ? 0 : shard.slots[pos].index;
   }
   if (!ev.read_only && s->verdict.flagged && ev.stats.evicted_flagged) --ev.stats.evicted_flagged;
   // Registry facts given while it was evicted (SetRegistry keeps them with the unseen accounts').
@@ -255,14 +235,15 @@ void Engine::EvictIdle() {
       const Slot& slot = shard.slots[pos];
       if (slot.index == UINT32_MAX || slot.touched || linker_.ClusterSize(slot.index) > 1) continue;
       ev.buf.clear();
-      Put(ev.buf, kRecordMagic);
-      Put<uint32_t>(ev.buf, sizeof(state::AccountState));
-      Put(ev.buf, *s);
+      Writer w(ev.buf);
+      w.Pod(kRecordMagic);
+      w.Pod(state::AccountState::LayoutFingerprint());
+      s->Save(w);
       auto t = shard.tenants.find(pos);
-      PutTracker(ev.buf, t == shard.tenants.end() ? nullptr : t->second.get());
+      PutTracker(w, t == shard.tenants.end() ? nullptr : t->second.get());
       auto k = shard.keyed.find(pos);
-      PutTracker(ev.buf, k == shard.keyed.end() ? nullptr : k->second.get());
-      Put<uint64_t>(ev.buf, XXH3_64bits(ev.buf.data(), ev.buf.size()));
+      PutTracker(w, k == shard.keyed.end() ? nullptr : k->second.get());
+      w.Pod<uint64_t>(XXH3_64bits(ev.buf.data(), ev.buf.size()));
       const uint64_t row = store.Insert(s->account, ev.buf);
       if (!row) {
         ok = false;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace dg::linking {
 
@@ -171,6 +172,99 @@ std::vector<Linker::SharedValue> Linker::SharedBy(uint32_t root) const {
   auto all = SharedByAll();
   auto it = all.find(Find(root));
   return it == all.end() ? std::vector<SharedValue>() : std::move(it->second);
+}
+
+namespace {
+template <typename Map>
+std::vector<typename Map::key_type> SortedKeys(const Map& m) {
+  std::vector<typename Map::key_type> keys;
+  keys.reserve(m.size());
+  for (const auto& kv : m) keys.push_back(kv.first);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+}  // namespace
+
+void Linker::Save(Writer& w) const {
+  w.PodVec(parent_);
+  w.PodVec(size_);
+  w.Pod<uint64_t>(members_.size());
+  for (const auto& m : members_) w.PodVec(m);
+  w.Pod<uint64_t>(postings_.size());
+  for (uint64_t key : SortedKeys(postings_)) {
+    const Posting& p = postings_.at(key);
+    w.Pod(key);
+    w.PodVec(p.accounts);
+    w.Pod(p.value);
+    w.Pod(p.holders);
+    w.Pod<uint8_t>(p.kind);
+  }
+  w.Pod<uint64_t>(pair_weight_.size());
+  for (uint64_t key : SortedKeys(pair_weight_)) {
+    w.Pod(key);
+    w.Pod(pair_weight_.at(key));
+  }
+  w.PodVec(merged_);
+  w.Pod(refused_);
+  w.PodVec(kinds_posted_);
+  for (uint32_t n : posters_) w.Pod(n);
+}
+
+bool Linker::Load(Reader& r, std::string* error) {
+  auto fail = [&](const char* what) {
+    if (error) *error = what;
+    return r.Fail();
+  };
+  uint64_t n = 0;
+  if (!r.PodVec(parent_) || !r.PodVec(size_)) return fail("truncated linker");
+  if (!r.Count(n, sizeof(uint64_t))) return fail("truncated linker members");
+  members_.assign(n, {});
+  for (auto& m : members_) {
+    if (!r.PodVec(m)) return fail("truncated linker members");
+  }
+  if (parent_.size() != size_.size() || members_.size() != parent_.size()) {
+    return fail("inconsistent linker");
+  }
+  for (uint32_t p : parent_) {
+    if (p >= parent_.size()) return fail("bad linker parent");
+  }
+  for (const auto& m : members_) {
+    for (uint32_t a : m) {
+      if (a >= parent_.size()) return fail("bad linker member");
+    }
+  }
+  postings_.clear();
+  if (!r.Count(n, 3 * sizeof(uint64_t))) return fail("truncated postings");
+  postings_.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t key = 0;
+    r.Pod(key);
+    Posting& p = postings_[key];
+    uint8_t kind = 0;
+    r.PodVec(p.accounts);
+    r.Pod(p.value);
+    r.Pod(p.holders);
+    r.Pod(kind);
+    if (!r.ok() || kind >= kIndicatorKinds) return fail("bad posting");
+    p.kind = static_cast<IndicatorKind>(kind);
+  }
+  pair_weight_.clear();
+  if (!r.Count(n, sizeof(uint64_t) + sizeof(float))) return fail("truncated pair table");
+  pair_weight_.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t key = 0;
+    float weight = 0;
+    r.Pod(key);
+    r.Pod(weight);
+    pair_weight_.emplace(key, weight);
+  }
+  if (!r.PodVec(merged_) || !r.Pod(refused_) || !r.PodVec(kinds_posted_)) {
+    return fail("truncated linker");
+  }
+  for (uint32_t& p : posters_) r.Pod(p);
+  if (!r.ok()) return fail("truncated linker");
+  if (kinds_posted_.size() != parent_.size()) return fail("inconsistent linker");
+  return true;
 }
 
 }  // namespace dg::linking

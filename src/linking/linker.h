@@ -16,9 +16,12 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "common/binary_io.h"
 
 namespace dg::linking {
 
@@ -117,6 +120,13 @@ class Linker {
   size_t posting_entries() const;
   size_t values() const { return postings_.size(); }
   size_t accounts() const { return parent_.size(); }
+
+  // Field-wise encoding of the whole linker for engine snapshots: union-find, member lists,
+  // postings and pair weights in key order (equal linkers give equal bytes), the merge log and
+  // counters. Load replaces the linker's state (options stay) and returns false with *error on
+  // truncated or inconsistent input, leaving the linker unspecified.
+  void Save(Writer& w) const;
+  bool Load(Reader& r, std::string* error);
 
   struct SharedValue {
     IndicatorKind kind;

@@ -1,8 +1,13 @@
 // See account_state.h.
 #include "state/account_state.h"
 
+#include <xxhash.h>
+
 #include <cmath>
 #include <cstdlib>
+#include <limits>
+#include <string>
+#include <type_traits>
 
 #include "common/hash.h"
 #include "features/phrases.h"
@@ -24,12 +29,7 @@ bool AddToFilter(uint64_t& filter, uint64_t hash) {
 
 void AccountState::Update(const EventRecord& r) {
   const bool in_session = requests > 0 && std::llabs(r.ts - last_ts) <= kSessionGap;
-  if (requests == 0) {
-    first_ts = r.ts;
-  } else if (r.ts > last_ts) {
-    const double gap_s = static_cast<double>(r.ts - last_ts) / kUsPerSec;
-    log_gap.Add(std::log10(gap_s + 0.1));
-  }
+  if (requests == 0) first_ts = r.ts;
   if (r.ts > last_ts || requests == 0) last_ts = r.ts;
   ++requests;
   if (r.flags & core::kFlagError) ++errors;
@@ -55,7 +55,6 @@ void AccountState::Update(const EventRecord& r) {
   effort_high += r.reasoning_effort >= 3;
   with_system += (r.flags & core::kFlagHasSystem) != 0;
   multi_turn += r.n_assistant > 0;
-  tiny_output += r.completion_tokens > 0 && r.completion_tokens <= 16;
 
   const uint32_t phrases = r.prompt.phrase_mask | r.system_phrase_mask;
   cot += (phrases & features::kCotElicit) != 0;
@@ -63,8 +62,6 @@ void AccountState::Update(const EventRecord& r) {
   translation += (phrases & features::kTranslation) != 0;
   datagen += (phrases & features::kDataGen) != 0;
   train_purpose += (phrases & features::kTrainPurpose) != 0;
-  roleplay += (phrases & features::kRoleplay) != 0;
-  exhaustive += (phrases & features::kExhaustiveAnswer) != 0;
   if (r.n_assistant == 0 && r.prompt.chars > 0) {
     ++first_turns;
     task_style += (r.prompt.phrase_mask & features::kTaskStyle) != 0;
@@ -77,20 +74,6 @@ void AccountState::Update(const EventRecord& r) {
     skeletons.Add(r.prompt.skeleton_hash);
     prefixes.Add(r.prompt.prefix_hash);
     suffixes.Add(r.prompt.suffix_hash);
-    // Near-duplicate against the last few prompts (SimHash within 3 bits, not identical).
-    bool exact = false, near = false;
-    for (uint64_t h : recent_simhash) {
-      if (h == 0) continue;
-      int d = __builtin_popcountll(h ^ r.prompt.simhash);
-      if (d == 0)
-        exact = true;
-      else if (d <= 3)
-        near = true;
-    }
-    exact_repeat += exact;
-    near_dup += near && !exact;
-    recent_simhash[recent_pos] = r.prompt.simhash;
-    recent_pos = static_cast<uint8_t>((recent_pos + 1) % recent_simhash.size());
     prompts.Add(r.prompt.exact_hash);
   }
   if (r.system_hash) systems.Add(r.system_hash);
@@ -162,27 +145,10 @@ void AccountState::Update(const EventRecord& r) {
   }
 }
 
-const std::array<const char*, kParamHabits> kParamHabitNames = {"n > 1",
-                                                                "logprobs",
-                                                                "top_logprobs >= 5",
-                                                                "logit_bias",
-                                                                "max_tokens <= 1",
-                                                                "temperature >= 0.9",
-                                                                "temperature 0",
-                                                                "temperature >= 0.5 or unset",
-                                                                "seed",
-                                                                "stream",
-                                                                "tools",
-                                                                "JSON output",
-                                                                "reasoning_effort high",
-                                                                "a system prompt",
-                                                                "multi-turn"};
-
 std::array<uint8_t, kParamHabits> AccountState::ParamLevels() const {
-  const uint32_t counts[kParamHabits] = {
-      n_gt1,     logprobs,    top_logprobs_ge5, logit_bias,  max_tokens_le1,
-      temp_high, temp_zero,   temp_sampling,    seeded,      streamed,
-      tools,     json_output, effort_high,      with_system, multi_turn};
+#define DG_HABIT_COUNT(field, name) field,
+  const uint32_t counts[kParamHabits] = {DG_PARAM_HABITS(DG_HABIT_COUNT)};
+#undef DG_HABIT_COUNT
   std::array<uint8_t, kParamHabits> out{};
   for (size_t i = 0; i < kParamHabits; ++i) {
     const uint64_t c = counts[i];
@@ -198,56 +164,33 @@ uint64_t AccountState::ParamProfile() const {
   return HashMix(levels, signature) | 1;
 }
 
+namespace {
+// Merges one field by its rule; Keep and Custom fields are left to Combine().
+template <MergeRule R, typename T>
+void MergeField(T& a, const T& b) {
+  if constexpr (R == MergeRule::kSum) {
+    a += b;
+  } else if constexpr (R == MergeRule::kMax) {
+    a = std::max(a, b);
+  } else if constexpr (R == MergeRule::kOr) {
+    a |= b;
+  } else if constexpr (R == MergeRule::kSketch) {
+    a.Merge(b);
+  } else if constexpr (R == MergeRule::kSatSum) {
+    using E = typename T::value_type;
+    for (size_t i = 0; i < a.size(); ++i) {
+      a[i] =
+          static_cast<E>(std::min<uint64_t>(std::numeric_limits<E>::max(), uint64_t{a[i]} + b[i]));
+    }
+  }
+}
+}  // namespace
+
 void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
+  // The Custom fields, first: their rules read fields the table's merge changes.
   fresh_members += o.members == 1 ? (o.IsFresh(fresh_age) ? 1 : 0) : o.fresh_members;
   rotating_members += o.members == 1 ? (o.RotatesAgents() ? 1 : 0) : o.rotating_members;
-  members += o.members;
   first_ts = requests ? std::min(first_ts, o.first_ts) : o.first_ts;
-  last_ts = std::max(last_ts, o.last_ts);
-  requests += o.requests;
-  errors += o.errors;
-  prompt_tokens += o.prompt_tokens;
-  output_tokens += o.output_tokens;
-  reasoning_tokens += o.reasoning_tokens;
-  input_chars += o.input_chars;
-  n_gt1 += o.n_gt1;
-  n_sum += o.n_sum;
-  logprobs += o.logprobs;
-  top_logprobs_ge5 += o.top_logprobs_ge5;
-  logit_bias += o.logit_bias;
-  max_tokens_le1 += o.max_tokens_le1;
-  temp_high += o.temp_high;
-  temp_zero += o.temp_zero;
-  temp_sampling += o.temp_sampling;
-  seeded += o.seeded;
-  streamed += o.streamed;
-  tools += o.tools;
-  json_output += o.json_output;
-  effort_high += o.effort_high;
-  with_system += o.with_system;
-  multi_turn += o.multi_turn;
-  tiny_output += o.tiny_output;
-  cot += o.cot;
-  reasoning_format += o.reasoning_format;
-  translation += o.translation;
-  datagen += o.datagen;
-  train_purpose += o.train_purpose;
-  roleplay += o.roleplay;
-  exhaustive += o.exhaustive;
-  empty_prompt += o.empty_prompt;
-  near_dup += o.near_dup;
-  exact_repeat += o.exact_repeat;
-  first_turns += o.first_turns;
-  task_style += o.task_style;
-  first_person += o.first_person;
-  skeletons.Merge(o.skeletons);
-  prefixes.Merge(o.prefixes);
-  suffixes.Merge(o.suffixes);
-  systems.Merge(o.systems);
-  params.Merge(o.params);
-  ip_prefixes.Merge(o.ip_prefixes);
-  agents.Merge(o.agents);
-  fingerprints.Merge(o.fingerprints);
   if (o.asn_candidate == asn_candidate) {
     asn_votes += o.asn_votes;
   } else if (o.asn_votes > asn_votes) {
@@ -256,28 +199,125 @@ void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
   } else {
     asn_votes -= o.asn_votes;
   }
-  prompts.Merge(o.prompts);
-  end_user_hll.Merge(o.end_user_hll);
-  ip_prefix_hll.Merge(o.ip_prefix_hll);
-  // A cluster's agent set is not the sum of its members' (they overlap): only the filter merges.
-  agent_bloom |= o.agent_bloom;
-  asn_bloom |= o.asn_bloom;
-  network_hops += o.network_hops;
-  border_hops += o.border_hops;
-  session_pairs += o.session_pairs;
-  prefix_bloom |= o.prefix_bloom;
-  combo_bloom |= o.combo_bloom;
-  prefix_hops += o.prefix_hops;
-  prefix_pairs += o.prefix_pairs;
-  country_bloom |= o.country_bloom;
-  geo_hops += o.geo_hops;
-  geo_pairs += o.geo_pairs;
-  for (size_t i = 0; i < hour_hist.size(); ++i) {
-    hour_hist[i] = static_cast<uint16_t>(
-        std::min<uint32_t>(UINT16_MAX, uint32_t{hour_hist[i]} + o.hour_hist[i]));
+#define DG_FIELD(type, name, init, rule) MergeField<MergeRule::k##rule>(name, o.name);
+#include "state/account_state_fields.inc"
+#undef DG_FIELD
+}
+
+namespace {
+
+template <typename T>
+struct IsStdArray : std::false_type {};
+template <typename T, size_t N>
+struct IsStdArray<std::array<T, N>> : std::true_type {};
+template <typename T>
+constexpr bool kNested = std::is_same_v<T, RegistryInfo> || std::is_same_v<T, Verdict>;
+
+template <typename T>
+void SaveValue(Writer& w, const T& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    w.Pod<uint8_t>(v ? 1 : 0);
+  } else if constexpr (Scalar<T>) {
+    w.Pod(v);
+  } else if constexpr (IsStdArray<T>::value) {
+    for (const auto& e : v) SaveValue(w, e);
+  } else if constexpr (kNested<T>) {
+    T::ForEachField([&](const char*, const auto& f) { SaveValue(w, f); }, v);
+  } else {
+    v.Save(w);  // a sketch
   }
-  log_gap.Merge(o.log_gap);
-  active_hours += o.active_hours;
+}
+
+template <typename T>
+bool LoadValue(Reader& r, T& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return r.Bool(v);
+  } else if constexpr (Scalar<T>) {
+    return r.Pod(v);
+  } else if constexpr (IsStdArray<T>::value) {
+    for (auto& e : v) {
+      if (!LoadValue(r, e)) return false;
+    }
+    return true;
+  } else if constexpr (kNested<T>) {
+    T::ForEachField([&](const char*, auto& f) { LoadValue(r, f); }, v);
+    return r.ok();
+  } else {
+    return v.Load(r);
+  }
+}
+
+template <typename T>
+struct SketchName;
+template <int K>
+struct SketchName<TopK<K>> {
+  static std::string Get() { return "topk" + std::to_string(K); }
+};
+template <int P>
+struct SketchName<Hll<P>> {
+  static std::string Get() { return "hll" + std::to_string(P); }
+};
+
+// A type's encoding in words: scalars by kind and size, arrays by length, structures by their
+// fields, sketches by kind and parameter.
+template <typename T>
+void Describe(std::string& out) {
+  if constexpr (std::is_same_v<T, bool>) {
+    out += "b";
+  } else if constexpr (Scalar<T>) {
+    out += std::is_floating_point_v<T> ? 'f' : std::is_signed_v<T> ? 'i' : 'u';
+    out += std::to_string(sizeof(T));
+  } else if constexpr (IsStdArray<T>::value) {
+    out += "[" + std::to_string(std::tuple_size_v<T>) + "]";
+    Describe<typename T::value_type>(out);
+  } else if constexpr (kNested<T>) {
+    const T v{};
+    out += "{";
+    T::ForEachField(
+        [&](const char* name, const auto& f) {
+          out += name;
+          out += ':';
+          Describe<std::decay_t<decltype(f)>>(out);
+          out += ';';
+        },
+        v);
+    out += "}";
+  } else {
+    out += SketchName<T>::Get();
+  }
+}
+
+}  // namespace
+
+void AccountState::Save(Writer& w) const {
+  ForEachField([&](const char*, MergeRule, const auto& f) { SaveValue(w, f); }, *this);
+}
+
+bool AccountState::Load(Reader& r) {
+  ForEachField([&](const char*, MergeRule, auto& f) { LoadValue(r, f); }, *this);
+  return r.ok();
+}
+
+void Save(Writer& w, const RegistryInfo& v) { SaveValue(w, v); }
+bool Load(Reader& r, RegistryInfo& v) { return LoadValue(r, v); }
+void Save(Writer& w, const Verdict& v) { SaveValue(w, v); }
+bool Load(Reader& r, Verdict& v) { return LoadValue(r, v); }
+
+uint64_t AccountState::LayoutFingerprint() {
+  static const uint64_t fingerprint = [] {
+    std::string desc;
+    const AccountState s;
+    ForEachField(
+        [&](const char* name, MergeRule, const auto& f) {
+          desc += name;
+          desc += ':';
+          Describe<std::decay_t<decltype(f)>>(desc);
+          desc += ';';
+        },
+        s);
+    return XXH3_64bits(desc.data(), desc.size());
+  }();
+  return fingerprint;
 }
 
 namespace {

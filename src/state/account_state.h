@@ -1,12 +1,16 @@
 // AccountState: everything the engine remembers about one account, in fixed-size counters and
 // sketches (≈1.6 KiB; see the static_assert). Update() is the per-event path: no allocation, no
 // branches on text. Combine() merges two states (a cluster's state is the Combine() of its
-// members'), so every detector works unchanged on accounts and on clusters.
+// members'), so every detector works unchanged on accounts and on clusters. The fields are
+// described once, in state/account_state_fields.inc (type, name, initial value, merge rule): the
+// declaration, Combine()'s per-field merge, the field-wise encoding (Save/Load) and the layout
+// fingerprint all follow from that table.
 #pragma once
 
 #include <array>
 #include <cstdint>
 
+#include "common/binary_io.h"
 #include "common/time.h"
 #include "core/event.h"
 #include "state/sketches.h"
@@ -19,13 +23,42 @@ struct RegistryInfo {
   uint64_t email_domain = 0;  // hash of email_domain
   uint16_t country = 0;       // two ASCII letters packed
   uint8_t tier = 0;
+
+  // Calls f(name, s.field...) for every field (the encoding's and fingerprint's field list).
+  template <typename F, typename... S>
+  static void ForEachField(F&& f, S&... s) {
+    f("created_at", s.created_at...);
+    f("payment", s.payment...);
+    f("email_domain", s.email_domain...);
+    f("country", s.country...);
+    f("tier", s.tier...);
+  }
 };
 
 inline constexpr size_t kMaxDetectors = 12;
 
-// Request habits a parameter profile is made of (see AccountState::ParamProfile).
-inline constexpr size_t kParamHabits = 15;
-extern const std::array<const char*, kParamHabits> kParamHabitNames;
+// Request habits a parameter profile is made of (see AccountState::ParamProfile): the count
+// field behind each and its name in reports. X(field, name).
+#define DG_PARAM_HABITS(X)                        \
+  X(n_gt1, "n > 1")                               \
+  X(logprobs, "logprobs")                         \
+  X(top_logprobs_ge5, "top_logprobs >= 5")        \
+  X(logit_bias, "logit_bias")                     \
+  X(max_tokens_le1, "max_tokens <= 1")            \
+  X(temp_high, "temperature >= 0.9")              \
+  X(temp_zero, "temperature 0")                   \
+  X(temp_sampling, "temperature >= 0.5 or unset") \
+  X(seeded, "seed")                               \
+  X(streamed, "stream")                           \
+  X(tools, "tools")                               \
+  X(json_output, "JSON output")                   \
+  X(effort_high, "reasoning_effort high")         \
+  X(with_system, "a system prompt")               \
+  X(multi_turn, "multi-turn")
+#define DG_HABIT_NAME(field, name) name,
+inline constexpr std::array kParamHabitNames = {DG_PARAM_HABITS(DG_HABIT_NAME)};
+#undef DG_HABIT_NAME
+inline constexpr size_t kParamHabits = kParamHabitNames.size();
 
 struct Verdict {
   float score = 0;       // latest score
@@ -43,6 +76,21 @@ struct Verdict {
   uint8_t cluster_harvest = 0;
   uint32_t known_indicator = 0;  // index + 1 in the known-indicator list that matched, 0 if none
   TimeUs first_flagged_at = -1;
+
+  // Calls f(name, s.field...) for every field (the encoding's and fingerprint's field list).
+  template <typename F, typename... S>
+  static void ForEachField(F&& f, S&... s) {
+    f("score", s.score...);
+    f("peak_score", s.peak_score...);
+    f("peak_strength", s.peak_strength...);
+    f("level", s.level...);
+    f("flagged", s.flagged...);
+    f("flagged_by_cluster", s.flagged_by_cluster...);
+    f("flagged_by_indicator", s.flagged_by_indicator...);
+    f("cluster_harvest", s.cluster_harvest...);
+    f("known_indicator", s.known_indicator...);
+    f("first_flagged_at", s.first_flagged_at...);
+  }
 };
 
 // Requests this close together belong to one session (network hops are counted within one).
@@ -60,96 +108,33 @@ inline constexpr double kMultiTenantEndUsers = 20;
 inline constexpr double kRelayEndUsers = 5;
 inline constexpr double kRelayRequestsPerEndUser = 2;
 
+// How Combine() merges a field (see state/account_state_fields.inc).
+enum class MergeRule : uint8_t { kKeep, kSum, kMax, kOr, kSketch, kSatSum, kCustom };
+
+using HourHist = std::array<uint16_t, 24>;
+
 struct AccountState {
-  uint64_t account = 0;
-  uint32_t members = 1;           // accounts combined into this state (1 for an account)
-  uint32_t fresh_members = 0;     // of those, accounts first active soon after creation (clusters)
-  uint32_t rotating_members = 0;  // of those, accounts that rotate user agents (clusters)
-  TimeUs first_ts = 0, last_ts = 0;
-  uint64_t requests = 0, errors = 0;
-  uint64_t prompt_tokens = 0, output_tokens = 0, reasoning_tokens = 0, input_chars = 0;
+  // The fields, declared from their table (state/account_state_fields.inc, with their comments).
+#define DG_FIELD(type, name, init, rule) type name{init};
+#include "state/account_state_fields.inc"
+#undef DG_FIELD
 
-  // Request parameters: number of requests with each property.
-  uint32_t n_gt1 = 0, logprobs = 0, top_logprobs_ge5 = 0, logit_bias = 0, max_tokens_le1 = 0,
-           temp_high = 0, temp_zero = 0, temp_sampling = 0, seeded = 0, streamed = 0, tools = 0,
-           json_output = 0, effort_high = 0, with_system = 0, multi_turn = 0, tiny_output = 0;
-  uint64_t n_sum = 0;
+  // Calls f(name, rule, s.field...) for every field of the table, in order, with that field of
+  // each state passed (one state, or two to walk side by side).
+  template <typename F, typename... S>
+  static void ForEachField(F&& f, S&... s) {
+#define DG_FIELD(type, name, init, rule) f(#name, MergeRule::k##rule, s.name...);
+#include "state/account_state_fields.inc"
+#undef DG_FIELD
+  }
 
-  // Prompt text: requests whose prompt or system text matched each phrase category.
-  uint32_t cot = 0, reasoning_format = 0, translation = 0, datagen = 0, roleplay = 0,
-           exhaustive = 0, empty_prompt = 0, near_dup = 0, exact_repeat = 0, train_purpose = 0;
-  // Style of opening prompts (requests with no assistant turn yet): conversations' later turns
-  // are follow-ups and say little about where the first question came from.
-  uint32_t first_turns = 0, task_style = 0, first_person = 0;
-
-  TopK<8> skeletons;  // template skeletons of prompts
-  TopK<8> prefixes;   // first-words skeletons
-  TopK<8> suffixes;   // last-words skeletons
-  TopK<4> systems;    // system prompt hashes
-  TopK<2> params;     // request-parameter signatures
-  TopK<4> ip_prefixes, agents, fingerprints;
-  // Majority vote (Boyer-Moore) over client ASNs, 8 bytes instead of a top-k: at least asn_votes
-  // requests came from the candidate, and an ASN with a majority of the requests is the candidate.
-  uint32_t asn_candidate = 0;  // ASN + 1 (0 = none yet)
-  uint32_t asn_votes = 0;
-  Hll<8> prompts;  // distinct prompts (exact normalised hash)
-  Hll<7> end_user_hll;
-  // The first API key the account used (hash; 0 = none yet). The engine tracks the account key
-  // by key from the event that shows a second one (engine::UnitTracker).
-  uint64_t first_api_key = 0;
-  Hll<5> ip_prefix_hll;
-  // The set of distinct user agents, order-free: a 64-bit Bloom filter (two bits per agent) says
-  // whether an agent was seen, and agent_set sums a mix of each new agent's hash. A client that
-  // rotates agents from a list (a scraping script) has the same set on every account it drives.
-  // The filter also counts agents: exactly for an account while it holds few (agent_distinct),
-  // by its fill for a cluster's merged filter (see Agents()).
-  uint64_t agent_bloom = 0, agent_set = 0;
-  uint8_t agent_distinct = 0;  // agents summed into agent_set (saturating)
-  // Networks hopped within sessions. A person stays on one network for the minutes of a session
-  // (a phone may alternate between two); a proxy pool hands out another exit, often another ISP,
-  // for each request. Of the consecutive request pairs at most kSessionGap apart
-  // (session_pairs), network_hops changed ASN; asn_bloom/asn_distinct count ASNs like agents.
-  // Of the network hops, border_hops also changed country (both countries known): a phone's
-  // Wi-Fi and carrier, or an office's two uplinks, are in one country; two exits of a proxy pool
-  // seldom are.
-  uint8_t asn_distinct = 0;  // saturating
-  uint32_t network_hops = 0;
-  uint32_t session_pairs = 0;
-  uint32_t border_hops = 0;
-  uint32_t last_asn = 0;  // ASN of the latest request in arrival order (0 = unknown)
-  uint64_t asn_bloom = 0;
-  // The same within one ISP, or where the gateway gives no ASN, by /24 (or /48): of the request
-  // pairs at most kSessionGap apart (prefix_pairs), prefix_hops changed network. A phone on a
-  // carrier's NAT pool changes address too, so this only counts together with a rotating
-  // client, and with agents and networks in more combinations than either alone explains
-  // (combo_distinct: pairs of agent and /24, against agent_distinct and prefix_distinct): people
-  // sharing one key each keep their own client on their own network.
-  uint32_t last_prefix = 0;  // folded /24 of the latest request in arrival order (0 = unknown)
-  uint32_t prefix_pairs = 0, prefix_hops = 0;
-  uint64_t prefix_bloom = 0, combo_bloom = 0;
-  uint8_t prefix_distinct = 0, combo_distinct = 0;  // saturating
-  // Where the gateway gives no ASN, the client's country (from its address, features::CountryDb)
-  // stands in for it: of the in-session request pairs lacking an ASN on either side whose
-  // countries are known (geo_pairs), geo_hops changed country. A person does not cross a border
-  // between two requests minutes apart; a proxy pool's exits do. Pairs with ASNs on both sides
-  // are judged by ASN alone: one network spanning countries (a CDN's or a cloud's edge) is not a
-  // change of network. country_bloom/country_distinct count countries like agents.
-  uint64_t country_bloom = 0;
-  uint32_t geo_pairs = 0, geo_hops = 0;
-  uint8_t last_country = 0;      // country of the latest request in arrival order (0 = unknown)
-  uint8_t country_distinct = 0;  // saturating
-  std::array<uint64_t, 8> recent_simhash{};
-  uint8_t recent_pos = 0;
-
-  std::array<uint16_t, 24> hour_hist{};  // requests by hour of day (UTC), saturating
-  RunningStats log_gap;                  // log10 of seconds between requests
-  uint32_t active_hours = 0;
-  int64_t last_hour = -1;
-
-  RegistryInfo registry;
-  Verdict verdict;
-  int16_t peer_bucket = -1;  // bucket this account occupies in the peer histogram
-  uint32_t cluster = 0;      // index of the account in the engine's linker (set by the engine)
+  // Field-wise encoding (snapshots, eviction rows): every field of the table in order.
+  void Save(Writer& w) const;
+  // False (and `r` failed) on truncated or invalid input; the state is then unspecified.
+  bool Load(Reader& r);
+  // Hash of the field list (names, types, sizes, nested structures' fields): files written with
+  // a different list are refused rather than misread.
+  static uint64_t LayoutFingerprint();
 
   void Update(const core::EventRecord& r);
   // Adds `o` into this state. `fresh_age`: an account first active within this long of its
@@ -216,6 +201,13 @@ struct AccountState {
   // Share of the hours between first and last request in which the account was active.
   double DutyCycle() const;
 };
+
+// Field-wise encoding of the structures a snapshot also holds on their own (registry entries of
+// unseen accounts, cluster verdicts), as AccountState::Save/Load encode them within a state.
+void Save(Writer& w, const RegistryInfo& v);
+bool Load(Reader& r, RegistryInfo& v);
+void Save(Writer& w, const Verdict& v);
+bool Load(Reader& r, Verdict& v);
 
 static_assert(sizeof(AccountState) <= 2048, "per-account state must stay within 2 KiB");
 

@@ -1,6 +1,7 @@
 // Bounded-memory sketches for per-account and per-cluster state. All are fixed-size, trivially
 // copyable, and mergeable (Merge), so shards can combine them at the barrier and a cluster's
-// state is the Combine() of its members'.
+// state is the Combine() of its members'. Hll and TopK encode themselves field by field
+// (Save/Load, common/binary_io.h) for snapshots and eviction rows.
 //
 // - Hll<P>: HyperLogLog with 2^P one-byte registers and an incrementally maintained harmonic sum,
 //   so Estimate() is O(1) on the per-event path.
@@ -13,6 +14,8 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+
+#include "common/binary_io.h"
 
 namespace dg::state {
 
@@ -56,6 +59,20 @@ class Hll {
   void Merge(const Hll& o) {
     for (int i = 0; i < kRegisters; ++i) reg_[i] = std::max(reg_[i], o.reg_[i]);
     Recompute();
+  }
+  // Field-wise encoding (registers, then the running sum and zero count as kept, so a loaded
+  // sketch estimates bit for bit as the saved one). Load refuses ranks Add() cannot produce.
+  void Save(Writer& w) const {
+    for (uint8_t r : reg_) w.Pod(r);
+    w.Pod(sum_);
+    w.Pod(zeros_);
+  }
+  bool Load(Reader& r) {
+    for (uint8_t& x : reg_) {
+      if (!r.Pod(x) || x > 65 - P) return r.Fail();
+    }
+    if (!r.Pod(sum_) || !r.Pod(zeros_) || zeros_ > kRegisters) return r.Fail();
+    return true;
   }
 
  private:
@@ -136,6 +153,23 @@ class TopK {
       if (e.count) Add(e.key, e.count);
     }
   }
+  // Field-wise encoding: each entry's key, count and error, then the total.
+  void Save(Writer& w) const {
+    for (const auto& e : e_) {
+      w.Pod(e.key);
+      w.Pod(e.count);
+      w.Pod(e.error);
+    }
+    w.Pod(total_);
+  }
+  bool Load(Reader& r) {
+    for (auto& e : e_) {
+      r.Pod(e.key);
+      r.Pod(e.count);
+      r.Pod(e.error);
+    }
+    return r.Pod(total_);
+  }
 
  private:
   std::array<Entry, K> e_{};
@@ -174,34 +208,6 @@ class LogHistogram {
  private:
   std::array<int64_t, kBuckets> counts_{};
   int64_t total_ = 0;
-};
-
-// Streaming mean / variance (Welford).
-struct RunningStats {
-  uint64_t n = 0;
-  double mean = 0, m2 = 0;
-  void Add(double x) {
-    ++n;
-    double d = x - mean;
-    mean += d / static_cast<double>(n);
-    m2 += d * (x - mean);
-  }
-  double variance() const { return n > 1 ? m2 / static_cast<double>(n - 1) : 0; }
-  double stddev() const { return std::sqrt(variance()); }
-  double cv() const { return mean > 0 ? stddev() / mean : 0; }
-  void Merge(const RunningStats& o) {
-    if (o.n == 0) return;
-    if (n == 0) {
-      *this = o;
-      return;
-    }
-    uint64_t nn = n + o.n;
-    double d = o.mean - mean;
-    mean += d * static_cast<double>(o.n) / static_cast<double>(nn);
-    m2 +=
-        o.m2 + d * d * static_cast<double>(n) * static_cast<double>(o.n) / static_cast<double>(nn);
-    n = nn;
-  }
 };
 
 }  // namespace dg::state
