@@ -7,6 +7,7 @@
 // read fails too, so a decoder may read a section and test ok() once.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -15,6 +16,17 @@
 #include <vector>
 
 namespace dg {
+
+// The keys of a hash map in ascending order: maps are written in key order so that equal states
+// encode to equal bytes.
+template <typename Map>
+std::vector<typename Map::key_type> SortedKeys(const Map& m) {
+  std::vector<typename Map::key_type> keys;
+  keys.reserve(m.size());
+  for (const auto& kv : m) keys.push_back(kv.first);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
 
 template <typename T>
 concept Scalar = std::is_arithmetic_v<T> || std::is_enum_v<T>;

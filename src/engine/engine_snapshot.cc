@@ -26,15 +26,6 @@ namespace {
 constexpr char kMagic[8] = {'D', 'G', 'E', 'N', 'G', 'S', 'N', '1'};
 constexpr uint32_t kVersion = 15;  // docs/SNAPSHOT.md
 
-template <typename Map>
-std::vector<typename Map::key_type> SortedKeys(const Map& m) {
-  std::vector<typename Map::key_type> keys;
-  keys.reserve(m.size());
-  for (const auto& kv : m) keys.push_back(kv.first);
-  std::sort(keys.begin(), keys.end());
-  return keys;
-}
-
 }  // namespace
 
 void UnitTracker::Save(Writer& w) const {

@@ -174,17 +174,6 @@ std::vector<Linker::SharedValue> Linker::SharedBy(uint32_t root) const {
   return it == all.end() ? std::vector<SharedValue>() : std::move(it->second);
 }
 
-namespace {
-template <typename Map>
-std::vector<typename Map::key_type> SortedKeys(const Map& m) {
-  std::vector<typename Map::key_type> keys;
-  keys.reserve(m.size());
-  for (const auto& kv : m) keys.push_back(kv.first);
-  std::sort(keys.begin(), keys.end());
-  return keys;
-}
-}  // namespace
-
 void Linker::Save(Writer& w) const {
   w.PodVec(parent_);
   w.PodVec(size_);

@@ -11,6 +11,7 @@
 
 #include "common/hash.h"
 #include "features/phrases.h"
+#include "state/field_traits.h"
 
 namespace dg::state {
 
@@ -206,12 +207,8 @@ void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
 
 namespace {
 
-template <typename T>
-struct IsStdArray : std::false_type {};
-template <typename T, size_t N>
-struct IsStdArray<std::array<T, N>> : std::true_type {};
-template <typename T>
-constexpr bool kNested = std::is_same_v<T, RegistryInfo> || std::is_same_v<T, Verdict>;
+using field_traits::IsStdArray;
+using field_traits::kNested;
 
 template <typename T>
 void SaveValue(Writer& w, const T& v) {

@@ -11,6 +11,7 @@
 
 #include "common/hash.h"
 #include "state/account_state.h"
+#include "state/field_traits.h"
 
 namespace dg::state {
 namespace {
@@ -24,12 +25,8 @@ const std::set<std::string> kKeepFields = {
 const std::set<std::string> kCustomFields = {"fresh_members", "rotating_members", "first_ts",
                                              "asn_candidate", "asn_votes"};
 
-template <typename T>
-struct IsStdArray : std::false_type {};
-template <typename T, size_t N>
-struct IsStdArray<std::array<T, N>> : std::true_type {};
-template <typename T>
-constexpr bool kNested = std::is_same_v<T, RegistryInfo> || std::is_same_v<T, Verdict>;
+using field_traits::IsStdArray;
+using field_traits::kNested;
 
 // A value derived from `seed`, different for different seeds (within a field's range).
 template <typename T>
