@@ -1,0 +1,91 @@
+// Count-weighted radioactivity for binary-score schemes (HF KGW): each distinct (window, token)
+// tuple of the suspect's answers is scored once, as in prove/detect.h, but weighted by a small
+// integer function of how often the suspect produced it, and the weighted green count is tested
+// against its exact null law.
+//
+// Design: a valid test may not count a repeated tuple as new evidence (its PRF output is the same
+// draw), but it may use the *number* of repeats as a known weight. Under the null the suspect's
+// answers do not depend on the key, so the tuples' counts c_i are fixed before the key's green
+// lists are drawn, and S = sum_i w(c_i) g_i, g_i the green flags of the distinct tuples, is a sum
+// of independent Bernoulli(gamma') flags with known integer weights (the same ideal-PRF model as
+// the binomial test). Its law is computed exactly by convolving one binomial per weight class
+// (n_k tuples of weight k contribute k * Bin(n_k, gamma')), in linear space down to 1e-300; a
+// tail below that is bounded by Chernoff's inequality, which also holds for the exact
+// without-replacement green lists (their flags are negatively associated). The weights matter
+// because a student that learned watermarked text repeats green tuples more often than red ones:
+// the presence of a tuple (weight 1) misses that shift for tuples the suspect produces anyway.
+// w(c) = floor(log2 c) + 1 grows slowly so that a few very frequent tuples ("of the") do not
+// dominate the variance.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "prove/detect.h"
+#include "prove/scheme.h"
+
+namespace dg::prove {
+
+enum class CountWeight {
+  kOne,   // every distinct tuple counts 1 (the binomial test)
+  kLog2,  // floor(log2 c) + 1
+  kSqrt,  // ceil(sqrt c)
+  kCap4,  // min(c, 4)
+};
+int64_t WeightOf(CountWeight w, int64_t count);
+bool ParseCountWeight(std::string_view s, CountWeight* w);
+const char* CountWeightName(CountWeight w);
+
+// The distinct (window, token) tuples of pooled texts and how often each occurs, optionally
+// restricted to allowed windows (as Accumulator::RestrictWindows).
+class TupleCounter {
+ public:
+  struct Entry {
+    std::vector<int64_t> window;
+    int64_t token = 0;
+    int64_t count = 0;
+  };
+  explicit TupleCounter(const Scheme& scheme) : scheme_(scheme) {}
+  void RestrictWindows(const FingerprintSet* allowed) { allowed_ = allowed; }
+  void AddText(std::span<const int64_t> tokens);
+  const std::vector<Entry>& entries() const { return entries_; }
+
+ private:
+  const Scheme& scheme_;
+  const FingerprintSet* allowed_ = nullptr;
+  std::unordered_map<Fingerprint, size_t, FingerprintHash> index_;
+  std::vector<Entry> entries_;
+};
+
+// n_by_weight[k] = number of tuples of weight k (index 0 unused).
+std::vector<int64_t> WeightClasses(const std::vector<TupleCounter::Entry>& e, CountWeight w);
+
+// The null law of S = sum_k k * B_k, B_k ~ Bin(n_k, p) independent.
+class WeightedBernoulliLaw {
+ public:
+  WeightedBernoulliLaw(std::vector<int64_t> n_by_weight, double p);
+  // log P[S >= s]; never below the true value (conservative): the exact tail plus the mass
+  // dropped below 1e-300, or the Chernoff bound when that is smaller.
+  double LogUpperTail(int64_t s) const;
+  double LogChernoff(int64_t s) const;
+  int64_t max_sum() const { return max_; }
+  double mean() const;
+  int64_t tuples() const;
+
+ private:
+  std::vector<int64_t> n_;
+  double p_;
+  int64_t max_ = 0;
+  int64_t lo_ = 0;  // tail_[i] = P[S >= lo_ + i]
+  std::vector<double> tail_;
+  double dropped_ = 0;  // probability mass not represented (each entry < 1e-300)
+};
+
+// Weighted green count of counted tuples under a binary scheme (score 0 or 1, e.g. KGW).
+int64_t WeightedGreen(Scheme& scheme, const std::vector<TupleCounter::Entry>& e, CountWeight w);
+
+}  // namespace dg::prove
