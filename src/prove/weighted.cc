@@ -37,6 +37,12 @@ int64_t WeightOf(CountWeight w, int64_t count) {
     }
     case CountWeight::kCap4:
       return std::min<int64_t>(count, 4);
+    case CountWeight::kRare:
+      return count == 1 ? 2 : 1;
+    case CountWeight::kInv3:
+      return std::max<int64_t>(1, 4 - count);
+    case CountWeight::kFew4:
+      return count <= 4 ? 1 : 0;
   }
   return 1;
 }
@@ -50,6 +56,12 @@ bool ParseCountWeight(std::string_view s, CountWeight* w) {
     *w = CountWeight::kSqrt;
   else if (s == "cap4")
     *w = CountWeight::kCap4;
+  else if (s == "rare")
+    *w = CountWeight::kRare;
+  else if (s == "inv3")
+    *w = CountWeight::kInv3;
+  else if (s == "few4")
+    *w = CountWeight::kFew4;
   else
     return false;
   return true;
@@ -65,6 +77,12 @@ const char* CountWeightName(CountWeight w) {
       return "sqrt";
     case CountWeight::kCap4:
       return "cap4";
+    case CountWeight::kRare:
+      return "rare";
+    case CountWeight::kInv3:
+      return "inv3";
+    case CountWeight::kFew4:
+      return "few4";
   }
   return "?";
 }

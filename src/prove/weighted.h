@@ -35,6 +35,9 @@ enum class CountWeight {
   kLog2,  // floor(log2 c) + 1
   kSqrt,  // ceil(sqrt c)
   kCap4,  // min(c, 4)
+  kRare,  // 2 for a tuple seen once, 1 otherwise
+  kInv3,  // max(1, 4 - c): 3, 2, then 1
+  kFew4,  // 1 if c <= 4, else 0 (frequent tuples dropped)
 };
 int64_t WeightOf(CountWeight w, int64_t count);
 bool ParseCountWeight(std::string_view s, CountWeight* w);

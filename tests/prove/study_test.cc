@@ -1,7 +1,8 @@
 // The end-to-end forensics study and its parts: the exact KS test, the Kneser-Ney n-gram model,
 // the reference samplers (vLLM Gumbel, HF KGW) over it, and a small run of `prove simulate` on
-// the shared corpora (p < 1e-6 at 5% watermarked training data, uniform p-values at 0% and on
-// human text over 200 keys, and the invalid no-dedup variant rejected).
+// the shared corpora (p < 1e-6 at 5% watermarked training data, for KGW in reading mode; uniform
+// p-values at 0% and on human text over 200 keys; the invalid no-dedup variant rejected; an
+// innocent model quoting watermarked prompts not flagged by reading mode's design).
 #include "prove/study.h"
 
 #include <gtest/gtest.h>
@@ -206,9 +207,18 @@ TEST(Study, RadioactiveAtFivePercentCalibratedAtZero) {
       EXPECT_GT(row.watermarked_tokens, 0);
       EXPECT_LT(row.log10_p_filtered, -6);
     }
+    if (row.scheme == "hf-kgw" && row.rate == 0.0) {
+      ASSERT_TRUE(row.has_reading);
+      EXPECT_GT(row.log10_p_reading, -3);
+    }
   }
+  // An innocent model quoting its (watermarked) prompt: reading mode's design does not flag it
+  // with the true key; scoring every window of answers to uncut watermarked prompts does.
+  ASSERT_EQ(r.reading_checks.size(), 1u);
+  EXPECT_GT(r.reading_checks[0].log10_p_valid, -3);
+  EXPECT_LT(r.reading_checks[0].log10_p_naive, -3);
   // Calibration: 200 keys the texts never saw; uniform p-values unless deduplication is off.
-  ASSERT_EQ(r.calibration.size(), 10u);
+  ASSERT_EQ(r.calibration.size(), 11u);  // KGW adds the 0% student in reading mode
   for (const auto& c : r.calibration) {
     SCOPED_TRACE(c.scheme + ": " + c.sample);
     EXPECT_EQ(c.keys, 200);
