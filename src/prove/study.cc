@@ -137,6 +137,14 @@ std::vector<TupleCounter::Entry> Counted(const Scheme& scheme, const std::vector
   return c.entries();
 }
 
+// KGW's green count of distinct tuples against its exact law (prove/weighted.h).
+double KgwExactLog10P(KgwScheme& kgw, const std::vector<Sample>& texts,
+                      const FingerprintSet* allowed) {
+  const auto e = Counted(kgw, texts, allowed);
+  HypergeometricSumLaw law(SuccessorsPerWindow(e), kgw.vocab_size(), kgw.greenlist_size());
+  return Log10(law.LogUpperTail(WeightedGreen(kgw, e, CountWeight::kOne)));
+}
+
 // The count-weighted statistic of counted tuples under `scheme` and its log10 p-value.
 std::pair<int64_t, double> WeightedLog10P(Scheme& scheme, const std::vector<TupleCounter::Entry>& e,
                                           CountWeight w, double green_fraction) {
@@ -328,6 +336,11 @@ StudyResult RunStudy(const StudyOptions& o, const std::vector<std::string>& docu
       row.filtered = Score(*scheme, answers, &windows);
       row.log10_p_all = Log10P(*scheme, row.all);
       row.log10_p_filtered = Log10P(*scheme, row.filtered);
+      if (kgw) {
+        row.has_exact = true;
+        row.log10_px_all = KgwExactLog10P(*kgw, answers, nullptr);
+        row.log10_px_filtered = KgwExactLog10P(*kgw, answers, &windows);
+      }
       if (kgw && o.kgw_weight != CountWeight::kOne) {
         row.has_weighted = true;
         const double gf = kgw->green_fraction();
@@ -348,6 +361,11 @@ StudyResult RunStudy(const StudyOptions& o, const std::vector<std::string>& docu
         c.tuples_filtered = fil.scored;
         c.log10_p_all = Log10P(*scheme, all);
         c.log10_p_filtered = Log10P(*scheme, fil);
+        if (kgw) {
+          c.has_exact = true;
+          c.log10_px_all = KgwExactLog10P(*kgw, first, nullptr);
+          c.log10_px_filtered = KgwExactLog10P(*kgw, first, &windows);
+        }
         if (kgw && o.kgw_weight != CountWeight::kOne) {
           c.has_weighted = true;
           c.log10_pw_filtered = WeightedLog10P(*scheme, Counted(*scheme, first, &windows),
@@ -441,6 +459,7 @@ StudyResult RunStudy(const StudyOptions& o, const std::vector<std::string>& docu
       // The count-weighted statistic: the tuples' counts and weights do not depend on the key, so
       // its null law is computed once per sample.
       std::shared_ptr<const WeightedBernoulliLaw> law;
+      std::shared_ptr<const HypergeometricSumLaw> hlaw;  // KGW's exact law instead
       std::vector<TupleCounter::Entry> counted;
       Rng* u = nullptr;  // randomisation stream; null = the shared one
     };
@@ -464,6 +483,17 @@ StudyResult RunStudy(const StudyOptions& o, const std::vector<std::string>& docu
       nulls.back().u = &rr;  // its own stream: the rows above stay as without reading mode
     }
     const size_t unweighted_nulls = nulls.size();
+    if (kgw) {
+      for (size_t i = 0; i < unweighted_nulls; ++i) {
+        if (nulls[i].dedup == Dedup::kNone) continue;
+        Null x = nulls[i];
+        x.sample += ", exact";
+        x.counted = Counted(*scheme, *x.texts, x.allowed);
+        x.hlaw = std::make_shared<HypergeometricSumLaw>(SuccessorsPerWindow(x.counted),
+                                                        kgw->vocab_size(), kgw->greenlist_size());
+        nulls.push_back(std::move(x));
+      }
+    }
     if (kgw && o.kgw_weight != CountWeight::kOne) {
       const double gf = kgw->green_fraction();
       for (size_t i = 0; i < unweighted_nulls; ++i) {
@@ -475,13 +505,21 @@ StudyResult RunStudy(const StudyOptions& o, const std::vector<std::string>& docu
         nulls.push_back(std::move(w));
       }
     }
-    Rng kr(o.seed ^ 0x6b657973ULL), wr(o.seed ^ 0x77656967ULL);
+    Rng kr(o.seed ^ 0x6b657973ULL), wr(o.seed ^ 0x77656967ULL), xr(o.seed ^ 0x65786163ULL);
     const bool discrete = name == "hf-kgw";
     for (int k = 0; k < o.calibration_keys; ++k) {
       uint64_t key = kr.Next();
       if (key == true_key) key = kr.Next();
       auto s = MakeStudyScheme(o, name, key, r.vocab);
       for (auto& n : nulls) {
+        if (n.hlaw) {
+          const int64_t sx = WeightedGreen(*s, n.counted, CountWeight::kOne);
+          const double ge = std::exp(n.hlaw->LogUpperTail(sx));
+          const double gt = std::exp(n.hlaw->LogUpperTail(sx + 1));
+          const double pr = gt + xr.Uniform() * (ge - gt);
+          n.log10_p.push_back(pr > 0 ? std::log10(pr) : -400.0);
+          continue;
+        }
         if (n.law) {
           // Randomised as below: P[S > s] + U P[S = s] is exactly uniform under the null.
           const int64_t sw = WeightedGreen(*s, n.counted, o.kgw_weight);
@@ -515,6 +553,7 @@ StudyResult RunStudy(const StudyOptions& o, const std::vector<std::string>& docu
       c.filtered = n.allowed != nullptr;
       c.deduplicated = n.dedup != Dedup::kNone;
       c.weighted = n.law != nullptr;
+      c.exact = n.hlaw != nullptr;
       c.keys = static_cast<int64_t>(n.log10_p.size());
       std::vector<double> ps;
       c.min_log10_p = 0;
@@ -553,6 +592,11 @@ std::string StudyTable(const StudyOptions& o, const StudyResult& r) {
                        row.log10_p_filtered);
   }
   out += "(* only windows of the served watermarked answers)\n";
+  for (const auto& row : r.rows) {
+    if (!row.has_exact) continue;
+    out += fmt::format("{:<12} {:>5.1f}% exact law: log10_p {:.2f}, log10_p* {:.2f}\n", row.scheme,
+                       row.rate * 100, row.log10_px_all, row.log10_px_filtered);
+  }
   bool any_weighted = false;
   for (const auto& row : r.rows) {
     if (!row.has_weighted) continue;
@@ -603,6 +647,9 @@ std::string StudyTable(const StudyOptions& o, const StudyResult& r) {
           c.has_weighted ? fmt::format("{:.2f}", c.log10_pw_filtered) : "-",
           c.has_reading ? fmt::format("{}", c.tuples_reading) : "-",
           c.has_reading ? fmt::format("{:.2f}", c.log10_p_reading) : "-");
+      if (c.has_exact)
+        out += fmt::format("{:<12} {:>5.1f}% {:>8} exact law: log10_p {:.2f}, log10_p* {:.2f}\n",
+                           c.scheme, c.rate * 100, c.answers, c.log10_px_all, c.log10_px_filtered);
     }
     out += "(_r: reading mode, the same number of queries)\n";
     out += "\n";
@@ -661,6 +708,12 @@ std::string StudyJson(const StudyOptions& o, const StudyResult& r) {
     w.Key("statistic").Double(row.filtered.statistic, 12);
     w.Key("log10_p").Double(row.log10_p_filtered, 10);
     w.EndObject();
+    if (row.has_exact) {
+      w.Key("exact").BeginObject();
+      w.Key("all_log10_p").Double(row.log10_px_all, 10);
+      w.Key("filtered_log10_p").Double(row.log10_px_filtered, 10);
+      w.EndObject();
+    }
     if (row.has_reading) {
       w.Key("reading").BeginObject().Field("prompts", row.reading_prompts);
       w.Field("tokens", row.reading_tokens).Field("scored", row.reading.scored);
@@ -687,6 +740,10 @@ std::string StudyJson(const StudyOptions& o, const StudyResult& r) {
     w.Field("tuples_filtered", c.tuples_filtered);
     w.Key("log10_p_filtered").Double(c.log10_p_filtered, 8);
     if (c.has_weighted) w.Key("weighted_log10_p_filtered").Double(c.log10_pw_filtered, 8);
+    if (c.has_exact) {
+      w.Key("exact_log10_p").Double(c.log10_px_all, 8);
+      w.Key("exact_log10_p_filtered").Double(c.log10_px_filtered, 8);
+    }
     if (c.has_reading) {
       w.Field("tuples_reading", c.tuples_reading);
       w.Key("log10_p_reading").Double(c.log10_p_reading, 8);
@@ -706,7 +763,7 @@ std::string StudyJson(const StudyOptions& o, const StudyResult& r) {
   for (const auto& c : r.calibration) {
     w.BeginObject().Field("scheme", c.scheme).Field("sample", c.sample);
     w.Field("filtered", c.filtered).Field("deduplicated", c.deduplicated).Field("keys", c.keys);
-    w.Field("weighted", c.weighted);
+    w.Field("weighted", c.weighted).Field("exact", c.exact);
     w.Key("ks_d").Double(c.ks_d, 8);
     w.Key("ks_p").Double(c.ks_p, 8);
     w.Field("below_0_01", c.below_01);

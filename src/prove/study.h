@@ -76,6 +76,10 @@ struct StudyRow {
   int64_t windows = 0;             // distinct windows of the served watermarked answers
   Tally all, filtered;
   double log10_p_all = 0, log10_p_filtered = 0;
+  // KGW only: the same green count against its exact law (independent hypergeometrics per
+  // window, prove/weighted.h) instead of the conservative binomial.
+  bool has_exact = false;
+  double log10_px_all = 0, log10_px_filtered = 0;
   // KGW only: the count-weighted statistic over the same tuples (weighted green count).
   bool has_weighted = false;
   int64_t weighted_all = 0, weighted_filtered = 0;
@@ -107,6 +111,8 @@ struct CurveRow {
   double log10_p_all = 0, log10_p_filtered = 0;
   bool has_weighted = false;
   double log10_pw_filtered = 0;
+  bool has_exact = false;
+  double log10_px_all = 0, log10_px_filtered = 0;
   bool has_reading = false;
   int64_t tuples_reading = 0;
   double log10_p_reading = 0;
@@ -117,6 +123,7 @@ struct CalibrationRow {
   bool filtered = false;
   bool deduplicated = true;  // false: the invalid no-dedup variant, expected to be rejected
   bool weighted = false;     // the count-weighted KGW statistic instead of the tuple count
+  bool exact = false;        // KGW's green count against its exact (hypergeometric) law
   int64_t keys = 0;
   double ks_d = 0, ks_p = 1;
   double min_log10_p = 0;

@@ -208,6 +208,75 @@ double WeightedBernoulliLaw::LogUpperTail(int64_t s) const {
   return chernoff;
 }
 
+HypergeometricSumLaw::HypergeometricSumLaw(const std::vector<int64_t>& successors, int64_t vocab,
+                                           int64_t green)
+    : vocab_(vocab), green_(green) {
+  std::vector<double> pmf{1.0}, next, b;
+  const double lv = std::lgamma(static_cast<double>(vocab) + 1);
+  auto lc = [](double n, double k) {
+    return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1);
+  };
+  for (int64_t m : successors) {
+    if (m <= 0) continue;
+    m = std::min(m, vocab);
+    n_ += m;
+    // P[X = j] = C(G, j) C(V - G, m - j) / C(V, m), for max(0, m - (V - G)) <= j <= min(m, G).
+    const int64_t jmin = std::max<int64_t>(0, m - (vocab - green)), jmax = std::min(m, green);
+    const double lden = lv - std::lgamma(static_cast<double>(m) + 1) -
+                        std::lgamma(static_cast<double>(vocab - m) + 1);
+    b.assign(static_cast<size_t>(jmax - jmin + 1), 0.0);
+    for (int64_t j = jmin; j <= jmax; ++j) {
+      const double l = lc(static_cast<double>(green), static_cast<double>(j)) +
+                       lc(static_cast<double>(vocab - green), static_cast<double>(m - j)) - lden;
+      b[static_cast<size_t>(j - jmin)] = l > kLogTiny ? std::exp(l) : 0.0;
+    }
+    dropped_ += static_cast<double>(b.size()) * kTiny +
+                static_cast<double>(pmf.size()) * static_cast<double>(b.size()) * 1e-307;
+    next.assign(pmf.size() + b.size() - 1, 0.0);
+    for (size_t i = 0; i < pmf.size(); ++i) {
+      const double a = pmf[i];
+      if (a == 0) continue;
+      for (size_t j = 0; j < b.size(); ++j) next[i + j] += a * b[j];
+    }
+    lo_ += jmin;
+    size_t first = 0, last = next.size();
+    while (first + 1 < last && next[first] < kTiny) dropped_ += next[first++];
+    while (last > first + 1 && next[last - 1] < kTiny) dropped_ += next[--last];
+    pmf.assign(next.begin() + static_cast<ptrdiff_t>(first),
+               next.begin() + static_cast<ptrdiff_t>(last));
+    lo_ += static_cast<int64_t>(first);
+  }
+  tail_.assign(pmf.size() + 1, 0.0);
+  for (size_t i = pmf.size(); i-- > 0;) tail_[i] = tail_[i + 1] + pmf[i];
+}
+
+double HypergeometricSumLaw::LogUpperTail(int64_t s) const {
+  if (s > n_) return -std::numeric_limits<double>::infinity();
+  if (s <= lo_) return 0.0;
+  const auto i = static_cast<size_t>(s - lo_);
+  const double exact = (i < tail_.size() ? tail_[i] : 0.0) + dropped_;
+  // Chernoff for Bin(n, p) at k = s: -n KL(s/n || p), valid for the hypergeometric sum too.
+  const double p = static_cast<double>(green_) / static_cast<double>(vocab_);
+  const double n = static_cast<double>(n_), x = static_cast<double>(s) / n;
+  double chernoff = 0;
+  if (x > p) {
+    const double kl = x * std::log(x / p) + (x < 1 ? (1 - x) * std::log((1 - x) / (1 - p)) : 0.0);
+    chernoff = -n * kl;
+  }
+  if (exact >= 1e-280) return std::min(std::log(std::min(exact, 1.0)), chernoff);
+  return chernoff;
+}
+
+std::vector<int64_t> SuccessorsPerWindow(const std::vector<TupleCounter::Entry>& e) {
+  std::unordered_map<Fingerprint, int64_t, FingerprintHash> per;
+  for (const auto& x : e) ++per[WindowPrint(x.window)];
+  std::vector<int64_t> out;
+  out.reserve(per.size());
+  for (const auto& [w, m] : per) out.push_back(m);
+  std::sort(out.begin(), out.end());  // a fixed order: the result does not depend on hashing
+  return out;
+}
+
 int64_t WeightedGreen(Scheme& scheme, const std::vector<TupleCounter::Entry>& e, CountWeight w) {
   int64_t s = 0;
   for (const auto& x : e)

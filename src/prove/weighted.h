@@ -88,6 +88,32 @@ class WeightedBernoulliLaw {
   double dropped_ = 0;  // probability mass not represented (each entry < 1e-300)
 };
 
+// The exact null law of KGW's green count over distinct (previous token, token) tuples. A green
+// list is a uniformly random subset of exactly G of the V ids, drawn independently per previous
+// token (the ideal-PRF model), so the m distinct tokens scored after one previous token contain a
+// Hypergeometric(V, G, m) number of green ones, and the total is a sum of independent
+// hypergeometrics. The binomial Bin(sum m, G/V) has the same mean and a larger variance (each
+// context's variance is smaller by (V - m) / (V - 1)), so it is conservative; this law is exact.
+// Computed like WeightedBernoulliLaw; below 1e-280 the Chernoff bound of the binomial is used,
+// which bounds the hypergeometric sum too (Hoeffding 1963, section 6: its moment generating
+// function is at most the binomial's).
+class HypergeometricSumLaw {
+ public:
+  // successors[i] = number of distinct tokens scored after the i-th distinct previous token.
+  HypergeometricSumLaw(const std::vector<int64_t>& successors, int64_t vocab, int64_t green);
+  double LogUpperTail(int64_t s) const;  // log P[S >= s], conservative like WeightedBernoulliLaw
+  int64_t tuples() const { return n_; }
+
+ private:
+  int64_t n_ = 0, vocab_, green_;
+  int64_t lo_ = 0;
+  std::vector<double> tail_;
+  double dropped_ = 0;
+};
+
+// The distinct tuples of `e` grouped by window: the number of distinct tokens per window.
+std::vector<int64_t> SuccessorsPerWindow(const std::vector<TupleCounter::Entry>& e);
+
 // Weighted green count of counted tuples under a binary scheme (score 0 or 1, e.g. KGW).
 int64_t WeightedGreen(Scheme& scheme, const std::vector<TupleCounter::Entry>& e, CountWeight w);
 

@@ -89,5 +89,40 @@ TEST(WeightedBernoulliLaw, DeepTailsFallBackToChernoff) {
   EXPECT_LT(got, exact + std::log(1e4));
 }
 
+TEST(HypergeometricSumLaw, MatchesEnumerationOfGreenLists) {
+  // V = 8, G = 3: two windows with 3 and 2 distinct scored tokens. Every pair of green lists
+  // (C(8,3)^2 = 3136 equally likely) is enumerated; tokens 0..m-1 are the scored ones.
+  const int64_t v = 8, g = 3;
+  std::vector<int> subsets;
+  for (int mask = 0; mask < 256; ++mask)
+    if (__builtin_popcount(static_cast<unsigned>(mask)) == g) subsets.push_back(mask);
+  std::vector<double> pmf(6, 0.0);
+  for (int a : subsets)
+    for (int b : subsets)
+      pmf[static_cast<size_t>(__builtin_popcount(static_cast<unsigned>(a & 7)) +
+                              __builtin_popcount(static_cast<unsigned>(b & 3)))] += 1.0;
+  HypergeometricSumLaw law({3, 2}, v, g);
+  EXPECT_EQ(law.tuples(), 5);
+  double tail = 0;
+  for (int s = 5; s >= 1; --s) {
+    tail += pmf[static_cast<size_t>(s)] / static_cast<double>(subsets.size() * subsets.size());
+    EXPECT_NEAR(std::exp(law.LogUpperTail(s)), tail, 1e-12) << s;
+  }
+  EXPECT_EQ(law.LogUpperTail(6), -std::numeric_limits<double>::infinity());
+}
+
+TEST(HypergeometricSumLaw, ThinnerTailThanTheBinomialAndEqualForSingletons) {
+  // One token per window: each is a Bernoulli(G/V), the sum exactly binomial.
+  WeightedBernoulliLaw bin({0, 400}, 2048.0 / 8192);
+  HypergeometricSumLaw single(std::vector<int64_t>(400, 1), 8192, 2048);
+  for (int64_t s : {110, 130, 160})
+    EXPECT_NEAR(single.LogUpperTail(s), bin.LogUpperTail(s), 1e-7 * std::abs(bin.LogUpperTail(s)));
+  // 40 windows with 100 tokens each: smaller variance, so a smaller tail far out.
+  HypergeometricSumLaw wide(std::vector<int64_t>(40, 100), 1000, 250);
+  const double b = LogBinomialUpperTail(4000, 1200, 0.25), h = wide.LogUpperTail(1200);
+  EXPECT_LT(h, b);
+  EXPECT_GT(h, b - std::log(1e6));
+}
+
 }  // namespace
 }  // namespace dg::prove
