@@ -11,11 +11,11 @@
 // the binomial test). Its law is computed exactly by convolving one binomial per weight class
 // (n_k tuples of weight k contribute k * Bin(n_k, gamma')), in linear space down to 1e-300; a
 // tail below that is bounded by Chernoff's inequality, which also holds for the exact
-// without-replacement green lists (their flags are negatively associated). The weights matter
-// because a student that learned watermarked text repeats green tuples more often than red ones:
-// the presence of a tuple (weight 1) misses that shift for tuples the suspect produces anyway.
-// w(c) = floor(log2 c) + 1 grows slowly so that a few very frequent tuples ("of the") do not
-// dominate the variance.
+// without-replacement green lists (their flags are negatively associated). The idea is that a
+// student that learned watermarked text repeats green tuples more often than red ones, which the
+// presence of a tuple (weight 1) ignores; in the study (docs/FORENSICS.md) no weight function gave
+// a consistent gain, so the study reports it only on request. The same file holds KGW's exact law
+// of the unweighted green count (HypergeometricSumLaw).
 #pragma once
 
 #include <cstdint>

@@ -221,8 +221,12 @@ TEST(Study, RadioactiveAtFivePercentCalibratedAtZero) {
     SCOPED_TRACE("hf-kgw curve, rate " + std::to_string(c.rate));
     ASSERT_TRUE(c.has_exact);
     ++kgw_points;
-    if (c.rate == 0.0) EXPECT_GT(c.log10_px_all, -3);
-    if (c.rate == 0.05) EXPECT_LT(c.log10_px_all, -6);
+    if (c.rate == 0.0) {
+      EXPECT_GT(c.log10_px_all, -3);
+    }
+    if (c.rate == 0.05) {
+      EXPECT_LT(c.log10_px_all, -6);
+    }
   }
   EXPECT_EQ(kgw_points, 3);
   // An innocent model quoting its (watermarked) prompt: reading mode's design does not flag it
