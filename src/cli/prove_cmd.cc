@@ -225,11 +225,12 @@ int RunRadioactivity(const Args& a) {
 
 struct SimulateArgs {
   prove::StudyOptions study;
-  std::string corpora;
+  std::string corpora, kgw_weight = "one";
   bool json = false, quiet = false;
 };
 
-int RunSimulate(const SimulateArgs& a) {
+int RunSimulate(SimulateArgs& a) {
+  prove::ParseCountWeight(a.kgw_weight, &a.study.kgw_weight);  // checked by CLI11
   const prove::StudyOptions& o = a.study;
   auto progress = [&a](const std::string& line) {
     if (!a.quiet) fmt::print(stderr, "distillguard prove simulate: {}\n", line);
@@ -307,6 +308,28 @@ CLI::App* AddSimulate(CLI::App& sub, SimulateArgs* a) {
   c->add_option("--gamma", o->gamma, "KGW green fraction")->capture_default_str();
   c->add_option("--delta", o->delta, "KGW green bias")->capture_default_str();
   c->add_option("--seed", o->seed, "Seed of every random choice")->capture_default_str();
+  c->add_option(
+       "--kgw-weight", a->kgw_weight,
+       "KGW: also test the count-weighted statistic, weighting each distinct tuple by "
+       "its count c in the answers: log2 (floor(log2 c) + 1), sqrt (ceil(sqrt c)), cap4 "
+       "(min(c, 4)), rare (2 if seen once, else 1), inv3 (max(1, 4 - c)), few4 (1 if c <= 4) "
+       "or one (off)")
+      ->check(CLI::IsMember({"one", "log2", "sqrt", "cap4", "rare", "inv3", "few4"}))
+      ->capture_default_str();
+  c->add_option("--reading-mod", o->reading_mod,
+                "KGW reading mode: prompt students with served texts cut after their first token "
+                "whose id hash is 0 mod this, score only windows there (0 = off)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  c->add_option("--reading-new-tokens", o->reading_new_tokens,
+                "KGW reading mode: tokens per answer (0 = --max-new-tokens)")
+      ->check(CLI::Range(0, 4096))
+      ->capture_default_str();
+  c->add_option("--query-curve", o->query_curve,
+                "Power curve: also test the first N answers of each student, for each N given "
+                "(e.g. 500,1000,2000,5000)")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
   c->add_flag("--json", a->json, "Print JSON instead of tables");
   c->add_flag("--quiet", a->quiet, "No progress lines on stderr");
   return c;

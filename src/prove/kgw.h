@@ -43,6 +43,7 @@ class KgwScheme final : public Scheme {
 
   bool IsGreen(int64_t prev, int64_t token);
   int64_t greenlist_size() const { return green_size_; }
+  int64_t vocab_size() const { return vocab_; }
   // Null probability that a token is green: greenlist_size / vocab_size.
   double green_fraction() const { return static_cast<double>(green_size_) / vocab_; }
 

@@ -17,6 +17,12 @@
 // comes from `seed`; calibration keys are derived from it and never equal the true key. KGW's
 // binomial tail is discrete, so its calibration p-values are randomised (P[X > k] + U P[X = k]),
 // which is exactly uniform under the null; Gumbel's Gamma tail is continuous already.
+//
+// KGW's one-token window leaves little trace in a student's free answers, so the study also runs
+// KGW's "reading mode" (Sander et al.'s closed-model setting: the suspect continues the beginnings
+// of the served texts), in a design that stays valid for one-token windows: the texts are cut
+// before any scored window could have shaped them (study.cc, docs/FORENSICS.md); an innocent
+// copier checks it. A power curve repeats the tests on the first N answers for several N.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +31,7 @@
 #include <vector>
 
 #include "prove/scheme.h"
+#include "prove/weighted.h"
 
 namespace dg::prove {
 
@@ -46,6 +53,18 @@ struct StudyOptions {
   uint64_t kgw_key = 15485863;  // transformers' default hashing key
   double gamma = 0.25, delta = 2.0;
   uint64_t seed = 1;
+  // KGW's count-weighted statistic (prove/weighted.h), reported next to the binomial test: weight
+  // of a distinct tuple by how often the suspect produced it. kOne: not computed.
+  CountWeight kgw_weight = CountWeight::kOne;
+  // The power curve: the same test on the first N answers, for each N (answers generated up to
+  // the largest N or suspect_texts, whichever is larger).
+  std::vector<int64_t> query_curve;
+  // KGW reading mode: the suspect is also prompted with the beginnings of the served answers,
+  // each cut right after its first token in a fixed, key-independent part of the vocabulary (ids
+  // whose hash is 0 mod reading_mod); only tuples whose window is in that part are scored
+  // (docs/FORENSICS.md says why this keeps the test valid). 0 = off.
+  int reading_mod = 4;
+  int reading_new_tokens = 0;  // tokens per reading-mode answer; 0 = max_new_tokens
 };
 
 struct StudyRow {
@@ -57,12 +76,54 @@ struct StudyRow {
   int64_t windows = 0;             // distinct windows of the served watermarked answers
   Tally all, filtered;
   double log10_p_all = 0, log10_p_filtered = 0;
+  // KGW only: the same green count against its exact law (independent hypergeometrics per
+  // window, prove/weighted.h) instead of the conservative binomial.
+  bool has_exact = false;
+  double log10_px_all = 0, log10_px_filtered = 0;
+  // KGW only: the count-weighted statistic over the same tuples (weighted green count).
+  bool has_weighted = false;
+  int64_t weighted_all = 0, weighted_filtered = 0;
+  double log10_pw_all = 0, log10_pw_filtered = 0;
+  // KGW reading mode: answers to the cut served answers, tuples with a window in the scored part.
+  bool has_reading = false;
+  int64_t reading_prompts = 0, reading_tokens = 0;
+  Tally reading;
+  double log10_p_reading = 0;
+};
+
+// Reading mode's validity check on the 0% student (never trained on watermarked text) turned into
+// an innocent *copier*: it repeats, half of the time, what followed the previous token earlier in
+// its prompt, as a language model quoting its input does. With the true key, the valid design
+// (cut before the scored part, score only that part) must not flag it; scoring every window of
+// answers to uncut watermarked prompts does.
+struct ReadingCheck {
+  std::string scheme;
+  Tally valid, naive;
+  double log10_p_valid = 0, log10_p_naive = 0;
+};
+
+// One point of the power curve: the test on the first `answers` answers of a student.
+struct CurveRow {
+  std::string scheme;
+  double rate = 0;
+  int64_t answers = 0, tokens = 0;
+  int64_t tuples_all = 0, tuples_filtered = 0;
+  double log10_p_all = 0, log10_p_filtered = 0;
+  bool has_weighted = false;
+  double log10_pw_filtered = 0;
+  bool has_exact = false;
+  double log10_px_all = 0, log10_px_filtered = 0;
+  bool has_reading = false;
+  int64_t tuples_reading = 0;
+  double log10_p_reading = 0;
 };
 
 struct CalibrationRow {
   std::string scheme, sample;
   bool filtered = false;
   bool deduplicated = true;  // false: the invalid no-dedup variant, expected to be rejected
+  bool weighted = false;     // the count-weighted KGW statistic instead of the tuple count
+  bool exact = false;        // KGW's green count against its exact (hypergeometric) law
   int64_t keys = 0;
   double ks_d = 0, ks_p = 1;
   double min_log10_p = 0;
@@ -76,6 +137,8 @@ struct StudyResult {
   int64_t teacher_tokens = 0, human_tokens = 0, heldout_tokens = 0, plain_teacher_tokens = 0;
   std::vector<StudyRow> rows;
   std::vector<CalibrationRow> calibration;
+  std::vector<CurveRow> curve;
+  std::vector<ReadingCheck> reading_checks;
 };
 
 // Runs the study on `documents` (human texts: the shared corpora's turns, read by the caller,

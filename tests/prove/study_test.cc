@@ -1,7 +1,8 @@
 // The end-to-end forensics study and its parts: the exact KS test, the Kneser-Ney n-gram model,
 // the reference samplers (vLLM Gumbel, HF KGW) over it, and a small run of `prove simulate` on
-// the shared corpora (p < 1e-6 at 5% watermarked training data, uniform p-values at 0% and on
-// human text over 200 keys, and the invalid no-dedup variant rejected).
+// the shared corpora (p < 1e-6 at 5% watermarked training data, for KGW in reading mode; uniform
+// p-values at 0% and on human text over 200 keys; the invalid no-dedup variant rejected; an
+// innocent model quoting watermarked prompts not flagged by reading mode's design).
 #include "prove/study.h"
 
 #include <gtest/gtest.h>
@@ -191,6 +192,7 @@ TEST(Study, RadioactiveAtFivePercentCalibratedAtZero) {
   o.vocab_size = 2048;
   o.suspect_texts = 300;
   o.calibration_keys = 200;
+  o.query_curve = {300, 2000};  // KGW needs more queries than Gumbel (the power curve)
   StudyResult r = RunStudy(o, documents, {});
   ASSERT_TRUE(r.ok) << r.error;
   ASSERT_EQ(r.rows.size(), 6u);
@@ -206,9 +208,35 @@ TEST(Study, RadioactiveAtFivePercentCalibratedAtZero) {
       EXPECT_GT(row.watermarked_tokens, 0);
       EXPECT_LT(row.log10_p_filtered, -6);
     }
+    if (row.scheme == "hf-kgw" && row.rate == 0.0) {
+      ASSERT_TRUE(row.has_reading);
+      EXPECT_GT(row.log10_p_reading, -3);
+    }
   }
+  // KGW: with 2,000 answers per student instead of 300, the exact green-count test flags the 5%
+  // student below 1e-6 and not the 0% one.
+  int kgw_points = 0;
+  for (const auto& c : r.curve) {
+    if (c.scheme != "hf-kgw" || c.answers != 2000) continue;
+    SCOPED_TRACE("hf-kgw curve, rate " + std::to_string(c.rate));
+    ASSERT_TRUE(c.has_exact);
+    ++kgw_points;
+    if (c.rate == 0.0) {
+      EXPECT_GT(c.log10_px_all, -3);
+    }
+    if (c.rate == 0.05) {
+      EXPECT_LT(c.log10_px_all, -6);
+    }
+  }
+  EXPECT_EQ(kgw_points, 3);
+  // An innocent model quoting its (watermarked) prompt: reading mode's design does not flag it
+  // with the true key; scoring every window of answers to uncut watermarked prompts does.
+  ASSERT_EQ(r.reading_checks.size(), 1u);
+  EXPECT_GT(r.reading_checks[0].log10_p_valid, -3);
+  EXPECT_LT(r.reading_checks[0].log10_p_naive, -3);
   // Calibration: 200 keys the texts never saw; uniform p-values unless deduplication is off.
-  ASSERT_EQ(r.calibration.size(), 10u);
+  // KGW adds the 0% student in reading mode, and the exact law of five samples.
+  ASSERT_EQ(r.calibration.size(), 16u);
   for (const auto& c : r.calibration) {
     SCOPED_TRACE(c.scheme + ": " + c.sample);
     EXPECT_EQ(c.keys, 200);
