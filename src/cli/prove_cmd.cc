@@ -6,14 +6,17 @@
 // simulate runs the end-to-end radioactivity study (prove/study.h) on the shared corpora.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "cli/command.h"
 #include "common/json_writer.h"
 #include "prove/detect.h"
 #include "prove/kgw.h"
 #include "prove/study.h"
+#include "prove/weighted.h"
 #include "sim/corpus.h"
 #include "tokenize/text_input.h"
 #include "tokenize/tokenizer.h"
@@ -186,6 +189,7 @@ int RunRadioactivity(const Args& a) {
   int64_t bad = 0;
   prove::Accumulator acc(*scheme, ParseDedup(a.dedup));
   int64_t windows = -1;
+  prove::FingerprintSet allowed_windows;
   if (!a.watermarked.empty()) {
     std::vector<prove::TokenText> wm;
     if (!Load(a.watermarked, *scheme, tok.get(), &wm, &bad)) return 2;
@@ -196,12 +200,27 @@ int RunRadioactivity(const Args& a) {
       });
     }
     windows = static_cast<int64_t>(allowed.size());
-    acc.RestrictWindows(std::move(allowed));
+    acc.RestrictWindows(allowed);
+    allowed_windows = std::move(allowed);
   }
   std::vector<prove::TokenText> suspect;
   if (!Load(a.suspect, *scheme, tok.get(), &suspect, &bad)) return 2;
   for (const auto& t : suspect) acc.AddText(t.tokens);
   double plp = acc.Log10P(acc.pooled());
+  // KGW with one score per distinct tuple: the green count against its exact law (a sum of one
+  // hypergeometric per previous token, prove/weighted.h); the binomial above is conservative.
+  std::optional<double> exact;
+  auto* kgw = dynamic_cast<prove::KgwScheme*>(scheme.get());
+  if (kgw && ParseDedup(a.dedup) == prove::Dedup::kPair) {
+    prove::TupleCounter counter(*kgw);
+    counter.RestrictWindows(windows >= 0 ? &allowed_windows : nullptr);
+    for (const auto& t : suspect) counter.AddText(t.tokens);
+    const auto& e = counter.entries();
+    prove::HypergeometricSumLaw law(prove::SuccessorsPerWindow(e), kgw->vocab_size(),
+                                    kgw->greenlist_size());
+    exact =
+        law.LogUpperTail(prove::WeightedGreen(*kgw, e, prove::CountWeight::kOne)) / std::log(10.0);
+  }
   std::string out;
   if (a.json) {
     JsonWriter w(out);
@@ -210,6 +229,7 @@ int RunRadioactivity(const Args& a) {
     if (windows >= 0) w.Field("watermarked_windows", windows);
     w.Key("pooled").BeginObject();
     TallyJson(w, acc.pooled(), plp);
+    if (exact) w.Key("exact_log10_p").Double(*exact, 10);
     w.EndObject().Field("bad_lines", bad).EndObject();
     out += "\n";
   } else {
@@ -217,6 +237,7 @@ int RunRadioactivity(const Args& a) {
     if (windows >= 0) out += fmt::format(", {} distinct watermarked window(s)", windows);
     out += fmt::format("\nscored tuples {}  statistic {:.6f}  log10_p {:.4f}\n",
                        acc.pooled().scored, acc.pooled().statistic, plp);
+    if (exact) out += fmt::format("exact law of the green count: log10_p {:.4f}\n", *exact);
     if (bad > 0) out += fmt::format("({} bad line(s) skipped)\n", bad);
   }
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -213,5 +213,51 @@ TEST(ProveCli, RadioactivityOnFiles) {
   EXPECT_GT(run("other.jsonl"), -2.0);
 }
 
+// KGW: radioactivity also reports the green count against its exact law (a sum of one
+// hypergeometric per previous token), which is below the conservative binomial p-value on a
+// watermarked suspect and not significant on an unwatermarked one; other schemes do not report it.
+TEST(ProveCli, RadioactivityKgwExactLaw) {
+  auto dir = testutil::TempDir("prove-radio-kgw");
+  const int64_t vocab = 200;
+  const int64_t green = KgwGreenlistSize(vocab, 0.25);
+  std::mt19937_64 rng(5);
+  // A suspect that learned the green lists (30% of its tokens drawn from the green list after
+  // the previous token, the rest uniform), one that did not (uniform tokens).
+  std::vector<std::vector<int64_t>> learned, plain;
+  for (int t = 0; t < 20; ++t) {
+    std::vector<int64_t> a{static_cast<int64_t>(1 + rng() % (vocab - 1))}, b;
+    for (int i = 0; i < 60; ++i) {
+      auto list = KgwGreenlist(kHfKgwHashingKey, a.back(), vocab, green);
+      a.push_back(rng() % 10 < 3 ? list[rng() % list.size()]
+                                 : static_cast<int64_t>(1 + rng() % (vocab - 1)));
+      b.push_back(static_cast<int64_t>(1 + rng() % (vocab - 1)));
+    }
+    learned.push_back(a);
+    plain.push_back(b);
+  }
+  testutil::WriteAll(dir / "learned.jsonl", TokensJsonl(learned));
+  testutil::WriteAll(dir / "plain.jsonl", TokensJsonl(plain));
+  auto run = [&](const std::string& scheme, const char* suspect) {
+    auto res = testutil::Run(fmt::format(
+        "{} prove radioactivity --scheme {} --key {} --vocab-size {} --suspect {} --json",
+        DG_BINARY, scheme, kHfKgwHashingKey, vocab, (dir / suspect).string()));
+    EXPECT_EQ(res.exit_code, 0);
+    simdjson::dom::parser p;
+    simdjson::dom::element doc;
+    EXPECT_EQ(p.parse(res.out).get(doc), simdjson::SUCCESS) << res.out;
+    double binomial = double(doc["pooled"]["log10_p"]);
+    double exact = 1.0;
+    if (doc["pooled"]["exact_log10_p"].get(exact) != simdjson::SUCCESS) exact = 1.0;
+    return std::pair<double, double>{binomial, exact};
+  };
+  auto [lb, le] = run("hf-kgw", "learned.jsonl");
+  EXPECT_LT(lb, -10.0);
+  EXPECT_LT(le, lb);  // exact: the hypergeometric sum has a thinner upper tail
+  auto [pb, pe] = run("hf-kgw", "plain.jsonl");
+  EXPECT_GT(pe, -3.0);
+  EXPECT_LE(pe, 0.0);
+  EXPECT_EQ(run("vllm-gumbel", "plain.jsonl").second, 1.0);  // no exact law reported
+}
+
 }  // namespace
 }  // namespace dg::prove
