@@ -17,6 +17,24 @@ double LogMgfTerm(double p, double x) {
   return x + std::log(p + (1 - p) * std::exp(-x));
 }
 
+// Copies `next` into `pmf` without its negligible entries at both ends (their mass is added to
+// `dropped`); returns how many entries were cut from the low end (the shift of the support).
+int64_t TrimInto(const std::vector<double>& next, std::vector<double>* pmf, double* dropped) {
+  size_t first = 0, last = next.size();
+  while (first + 1 < last && next[first] < kTiny) *dropped += next[first++];
+  while (last > first + 1 && next[last - 1] < kTiny) *dropped += next[--last];
+  pmf->assign(next.begin() + static_cast<ptrdiff_t>(first),
+              next.begin() + static_cast<ptrdiff_t>(last));
+  return static_cast<int64_t>(first);
+}
+
+// tail[i] = sum of pmf[j] for j >= i (one more entry than pmf, the last 0).
+std::vector<double> UpperTails(const std::vector<double>& pmf) {
+  std::vector<double> tail(pmf.size() + 1, 0.0);
+  for (size_t i = pmf.size(); i-- > 0;) tail[i] = tail[i + 1] + pmf[i];
+  return tail;
+}
+
 }  // namespace
 
 int64_t WeightOf(CountWeight w, int64_t count) {
@@ -139,16 +157,9 @@ WeightedBernoulliLaw::WeightedBernoulliLaw(std::vector<int64_t> n_by_weight, dou
       for (size_t j = 0; j < b.size(); ++j) out[j * step] += a * b[j];
     }
     lo_ += static_cast<int64_t>(k) * jlo;
-    // Trim negligible entries at both ends, keeping their mass in dropped_.
-    size_t first = 0, last = next.size();
-    while (first + 1 < last && next[first] < kTiny) dropped_ += next[first++];
-    while (last > first + 1 && next[last - 1] < kTiny) dropped_ += next[--last];
-    pmf.assign(next.begin() + static_cast<ptrdiff_t>(first),
-               next.begin() + static_cast<ptrdiff_t>(last));
-    lo_ += static_cast<int64_t>(first);
+    lo_ += TrimInto(next, &pmf, &dropped_);
   }
-  tail_.assign(pmf.size() + 1, 0.0);
-  for (size_t i = pmf.size(); i-- > 0;) tail_[i] = tail_[i + 1] + pmf[i];
+  tail_ = UpperTails(pmf);
 }
 
 double WeightedBernoulliLaw::mean() const {
@@ -239,15 +250,9 @@ HypergeometricSumLaw::HypergeometricSumLaw(const std::vector<int64_t>& successor
       for (size_t j = 0; j < b.size(); ++j) next[i + j] += a * b[j];
     }
     lo_ += jmin;
-    size_t first = 0, last = next.size();
-    while (first + 1 < last && next[first] < kTiny) dropped_ += next[first++];
-    while (last > first + 1 && next[last - 1] < kTiny) dropped_ += next[--last];
-    pmf.assign(next.begin() + static_cast<ptrdiff_t>(first),
-               next.begin() + static_cast<ptrdiff_t>(last));
-    lo_ += static_cast<int64_t>(first);
+    lo_ += TrimInto(next, &pmf, &dropped_);
   }
-  tail_.assign(pmf.size() + 1, 0.0);
-  for (size_t i = pmf.size(); i-- > 0;) tail_[i] = tail_[i + 1] + pmf[i];
+  tail_ = UpperTails(pmf);
 }
 
 double HypergeometricSumLaw::LogUpperTail(int64_t s) const {
