@@ -102,7 +102,8 @@ void Engine::EmitFlags() {
     shard.flagged.clear();
   }
   std::sort(events.begin(), events.end());
-  for (auto& [ts, account, state] : events) observer_->OnAccountFlagged(*state, ts, false);
+  for (auto& [ts, account, state] : events)
+    observer_->OnAccountFlagged(*state, ts, state->verdict.flagged_by_cluster);
   for (auto& [ts, state] : cluster_flags_) observer_->OnAccountFlagged(*state, ts, true);
   cluster_flags_.clear();
 }
@@ -124,6 +125,11 @@ void Engine::ProcessBatch() {
   EmitFlags();
 }
 
+// Prompts of its own through a flagged cluster's template with which a member joins its verdict,
+// and the share of the cluster's prompts that makes an opening its template.
+constexpr uint32_t kJoinPrompts = 2;
+constexpr double kJoinTemplateShare = 0.3;
+
 void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
   auto [it, inserted] = shard.by_account.try_emplace(r.account, 0);
   if (inserted) {
@@ -135,6 +141,11 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
     if (auto reg = shard.registry.find(r.account); reg != shard.registry.end()) {
       s.registry = reg->second;
       shard.registry.erase(reg);
+    }
+    if (auto j = flagged_payments_.find(s.registry.payment);
+        s.registry.payment && j != flagged_payments_.end()) {
+      s.verdict.join_prefix = j->second.prefix;
+      s.verdict.join_score = j->second.score;
     }
     shard.created.push_back({r.seq, it->second});
   }
@@ -172,6 +183,18 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
   }
   bool newly_flagged = false;
   ScoreState(s, s.verdict, r.ts, &newly_flagged, nullptr, nullptr, may_flag);
+  // A member of a flagged cluster joins its verdict at the request that carries what the cluster
+  // is flagged for (MemberJoinsVerdict's template test), without waiting for the next barrier.
+  auto& v = s.verdict;
+  if (!v.flagged && may_flag && v.join_prefix &&
+      s.prefixes.Guaranteed(v.join_prefix) >= kJoinPrompts) {
+    v.flagged = true;
+    v.flagged_by_cluster = true;
+    v.first_flagged_at = r.ts;
+    v.peak_score = std::max(v.peak_score, v.join_score);
+    v.level = std::max(v.level, scorer_.LevelOf(v.join_score));
+    newly_flagged = true;
+  }
   if (newly_flagged) shard.flagged.push_back({r.ts, pos});
 }
 
@@ -371,8 +394,6 @@ void Engine::MatchKnownIndicators(AccountState& s) {
   cluster_flags_.push_back({max_ts_, &s});
 }
 
-constexpr uint32_t kJoinPrompts = 2;
-
 bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) const {
   // Linking alone never condemns: a member is flagged with its cluster only if it shows some
   // suspicion of its own, or carries what the cluster is flagged for (its dominant prompt
@@ -380,7 +401,8 @@ bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) co
   if (m.verdict.peak_score >= opt_.model.Threshold(scoring::kLow)) return true;
   // Two of its own prompts through the cluster's template are enough: waiting for more let every
   // fresh member of a flagged campaign take its first requests' outputs.
-  if (c.prefixes.TopShare() >= 0.3 && m.prefixes.Guaranteed(c.prefixes.Top().key) >= kJoinPrompts) {
+  if (c.prefixes.TopShare() >= kJoinTemplateShare &&
+      m.prefixes.Guaranteed(c.prefixes.Top().key) >= kJoinPrompts) {
     return true;
   }
   // Most members rotate user agents, and this one has started to.
@@ -421,14 +443,26 @@ void Engine::ScoreClusters(const std::vector<uint32_t>& roots,
       }
     }
     if (!v.flagged) continue;
+    const auto& tmpl = cv.combined.prefixes;
+    const uint64_t join_prefix = tmpl.TopShare() >= kJoinTemplateShare ? tmpl.Top().key : 0;
     for (uint32_t m : members) {
       auto [si, pos] = directory_[m];
       AccountState& s = shards_[si].states[pos];
-      if (s.verdict.flagged || !MemberJoinsVerdict(s, cv.combined)) continue;
+      if (join_prefix && s.registry.payment) {
+        flagged_payments_[s.registry.payment] = {join_prefix, v.peak_score};
+      }
+      if (s.verdict.flagged) continue;
       // An account judged key by key is contained by its flagged keys, not flagged whole.
       if (auto k = shards_[si].keyed.find(pos);
-          k != shards_[si].keyed.end() && DefersToKeys(*k->second))
+          k != shards_[si].keyed.end() && DefersToKeys(*k->second)) {
+        s.verdict.join_prefix = 0;
         continue;
+      }
+      if (!MemberJoinsVerdict(s, cv.combined)) {
+        s.verdict.join_prefix = join_prefix;
+        s.verdict.join_score = v.peak_score;
+        continue;
+      }
       s.verdict.flagged = true;
       s.verdict.flagged_by_cluster = true;
       s.verdict.first_flagged_at = max_ts_;

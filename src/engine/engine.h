@@ -318,6 +318,14 @@ class Engine {
   std::vector<Shard> shards_;
   std::vector<DirEntry> directory_;  // linker index -> (shard, position); trivially copyable
   std::unordered_map<uint32_t, ClusterVerdict> clusters_;
+  // Payment instruments held by members of flagged clusters, with the cluster's template and
+  // score (as in Verdict::join_prefix): a new account paying with one joins the verdict at its
+  // kJoinPrompts-th templated request, before the barrier that links it. Written at barriers.
+  struct JoinTarget {
+    uint64_t prefix = 0;
+    float score = 0;
+  };
+  std::unordered_map<uint64_t, JoinTarget> flagged_payments_;
   std::vector<EventRecord> batch_;
   detectors::PeerBaselines peers_;
   state::LogHistogram peer_hist_;

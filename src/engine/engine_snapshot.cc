@@ -24,7 +24,7 @@ namespace dg::engine {
 namespace {
 
 constexpr char kMagic[8] = {'D', 'G', 'E', 'N', 'G', 'S', 'N', '1'};
-constexpr uint32_t kVersion = 15;  // docs/SNAPSHOT.md
+constexpr uint32_t kVersion = 16;  // docs/SNAPSHOT.md
 
 }  // namespace
 
@@ -126,6 +126,13 @@ void Engine::SaveSnapshot(std::string& out) const {
     cv.combined.Save(w);
     state::Save(w, cv.verdict);
     w.Pod(cv.combined_at);
+  }
+  w.Pod<uint64_t>(flagged_payments_.size());
+  for (uint64_t payment : SortedKeys(flagged_payments_)) {
+    const JoinTarget& j = flagged_payments_.at(payment);
+    w.Pod(payment);
+    w.Pod(j.prefix);
+    w.Pod(j.score);
   }
   w.RawVec(batch_);
 
@@ -278,6 +285,15 @@ bool Engine::LoadSnapshot(std::string_view data, std::string* error) {
       return fail("truncated cluster verdicts");
     }
     clusters_.emplace(root, cv);
+  }
+  flagged_payments_.clear();
+  if (!r.Count(n, 2 * sizeof(uint64_t) + sizeof(float))) return fail("truncated join targets");
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t payment = 0;
+    JoinTarget j;
+    if (!r.Pod(payment) || !r.Pod(j.prefix) || !r.Pod(j.score))
+      return fail("truncated join targets");
+    flagged_payments_.emplace(payment, j);
   }
   if (!r.RawVec(batch_)) return fail("truncated batch");
 

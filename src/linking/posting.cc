@@ -32,6 +32,14 @@ Posts CollectPosts(const state::AccountState& s, const PostingOptions& opt) {
   if (s.requests >= opt.profile_min_requests) posts.Add(kParamProfile, s.ParamProfile());
   // Posting every opening in a fifth of the requests (for clients that rotate templates) would
   // link small developers by the common openings of one prompt corpus: one dominant opening only.
+  const bool fresh = s.IsFresh(opt.fresh_account_age);
+  if (fresh && s.requests < opt.template_min_requests &&
+      s.prompts.Estimate() + 1.0 >= static_cast<double>(s.requests) &&
+      s.prefixes.TopShare() >= opt.fresh_template_min_share &&
+      s.suffixes.TopShare() >= opt.fresh_template_min_share) {
+    const uint64_t tmpl = HashMix(s.prefixes.Top().key, s.suffixes.Top().key);
+    posts.Add(kFreshTemplate, HashMix(tmpl, kFreshTemplateSalt));
+  }
   if (s.requests >= opt.template_min_requests &&
       s.prompts.Estimate() >= opt.template_min_distinct_prompts &&
       s.prefixes.TopShare() >= opt.template_min_opening_share) {
@@ -41,7 +49,7 @@ Posts CollectPosts(const state::AccountState& s, const PostingOptions& opt) {
     posts.Add(kTemplate, tmpl);
     // Composites are far rarer than their parts: a full wrapper shared by accounts that were all
     // created days before they started, or sent with one identical parameter signature.
-    if (wrapped && s.IsFresh(opt.fresh_account_age)) {
+    if (wrapped && fresh) {
       posts.Add(kFreshTemplate, HashMix(tmpl, kFreshTemplateSalt));
     }
     if (wrapped && s.params.TopShare() >= opt.template_params_min_share) {

@@ -50,6 +50,11 @@ struct PostingOptions {
   // A full wrapper sent with one parameter signature in at least this share of requests posts
   // the template-and-parameters composite.
   double template_params_min_share = 0.8;
+  // A fresh account's full wrapper posts the fresh-account-template composite sooner, from the
+  // first requests that carry it (min_requests on, each prompt distinct), if most of its requests
+  // carry it: a script's accounts take little each, and the composite is what ties a new member
+  // of a flagged campaign to it before its outputs add up.
+  double fresh_template_min_share = 0.8;
   // An account first active within this long of its creation is fresh: its full wrapper posts
   // the fresh-account-template composite (registry needed). The engine sets it from
   // EngineOptions::fresh_account_age, which its cluster states use too.

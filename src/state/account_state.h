@@ -76,6 +76,11 @@ struct Verdict {
   uint8_t cluster_harvest = 0;
   uint32_t known_indicator = 0;  // index + 1 in the known-indicator list that matched, 0 if none
   TimeUs first_flagged_at = -1;
+  // Set at a barrier for an unflagged member of a flagged cluster: the cluster's dominant prompt
+  // template (prefix hash) and peak score. The member joins the cluster's verdict at the request
+  // that makes its kJoinPrompts-th prompt through that template, not at the next barrier.
+  uint64_t join_prefix = 0;
+  float join_score = 0;
 
   // Calls f(name, s.field...) for every field (the encoding's and fingerprint's field list).
   template <typename F, typename... S>
@@ -90,6 +95,8 @@ struct Verdict {
     f("cluster_harvest", s.cluster_harvest...);
     f("known_indicator", s.known_indicator...);
     f("first_flagged_at", s.first_flagged_at...);
+    f("join_prefix", s.join_prefix...);
+    f("join_score", s.join_score...);
   }
 };
 
@@ -101,12 +108,13 @@ inline constexpr uint32_t kRotationStartAgents = 3;
 // From this many end users an account is a multi-tenant app (a SaaS app, a router): its end users
 // are judged on their own, and the account as a whole by volume per end user.
 inline constexpr double kMultiTenantEndUsers = 20;
-// From this many end users, each coming back (two requests per end user on average: an app
-// growing its first users shows about three), an account relays for others: its end users are
-// tracked and judged on their own, and its own prompt style (the app's system prompt and
-// wrappers) says nothing of it. A fresh "end user" per request does not make an app.
+// From this many end users, whose ids recur (1.5 requests per end user on average: follow-up
+// turns and returning users; a young tutoring app shows 1.7 to 2.5 in its first hours), an
+// account relays for others: its end users are tracked and judged on their own, and its own
+// prompt style (the app's system prompt and wrappers) says nothing of it. A fresh "end user" per
+// request (1.0) does not make an app.
 inline constexpr double kRelayEndUsers = 5;
-inline constexpr double kRelayRequestsPerEndUser = 2;
+inline constexpr double kRelayRequestsPerEndUser = 1.5;
 
 // How Combine() merges a field (see state/account_state_fields.inc).
 enum class MergeRule : uint8_t { kKeep, kSum, kMax, kOr, kSketch, kSatSum, kCustom };

@@ -119,6 +119,14 @@ TEST_F(DetectorsTest, AppsAreJudgedPerEndUserNotByTheirOwnPromptStyle) {
     r.end_user = HashMix(7, 1000 + i % 40);
   });
   EXPECT_EQ(Strength("cot_elicitation", tutoring), 0.0);
+  // A young app in its first hour: 60 requests from 32 pupils (follow-up turns, a few returning),
+  // where the step-by-step system prompt alone would already flag the account.
+  auto young = Stream(60, 20, [](int i, EventRecord& r, Rng&) {
+    r.system_phrase_mask = features::kCotElicit;
+    r.completion_tokens = 300;
+    r.end_user = HashMix(7, 2000 + (i * 8) / 15);
+  });
+  EXPECT_EQ(Strength("cot_elicitation", young), 0.0);
   auto fresh_ids = Stream(600, 20, [](int i, EventRecord& r, Rng&) {
     r.system_phrase_mask = features::kCotElicit;
     r.completion_tokens = 600;

@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "engine/account_registry.h"
@@ -171,6 +172,70 @@ TEST_F(EngineTest, FirstFlaggedAtUsesNoLookAhead) {
   auto [f, w] = flagged_in((dir_ / "upto.jsonl").string());
   EXPECT_TRUE(f);
   EXPECT_EQ(w, when);
+}
+
+// A new account paying with the card of a flagged campaign joins the campaign's verdict at its
+// second prompt through the campaign's template, before any barrier has linked it (requests 7 s
+// apart, barriers 2 min apart); a card holder sending ordinary prompts is not flagged.
+TEST(JoinTest, NewAccountOnAFlaggedCampaignsCardJoinsAtItsSecondTemplatedRequest) {
+  const fs::path dir = testutil::TempDir("join");
+  std::string accounts;
+  std::string events = testutil::SmallTraffic(42, 60, &accounts);
+  const TimeUs start = *ParseRfc3339("2025-03-03T20:00:10Z");
+  constexpr TimeUs kGap = 7 * kUsPerSec;
+  accounts +=
+      R"({"account_id":"hydra-late","created_at":"2025-03-03T12:00:00Z","payment_fingerprint":"pm_hydra","email_domain":"mailbox.example"})"
+      "\n"
+      R"({"account_id":"card-sharer","created_at":"2025-03-03T12:00:00Z","payment_fingerprint":"pm_hydra","email_domain":"home.example"})"
+      "\n";
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  std::istringstream in(events);
+  for (std::string l; std::getline(in, l);) {
+    const auto pos = l.find("\"ts\":\"");
+    lines.emplace_back(*ParseRfc3339(l.substr(pos + 6, 24)), l);
+  }
+  for (int i = 0; i < 20; ++i) {
+    testutil::ExchangeSpec late;
+    late.ts = start + i * kGap;
+    late.account = "hydra-late";
+    late.ip = "198.51.100.200";
+    late.user_agent = "python-httpx/0.27.0";
+    late.prompt = fmt::format(
+        "Below is an instruction that describes a task. Write a response that appropriately "
+        "completes the request.\n\n### Instruction:\nExplain concept number {} of chapter {} in "
+        "detail.\n\n### Response:",
+        9000 + i, i % 17);
+    late.completion_tokens = 400;
+    lines.emplace_back(late.ts, testutil::ExchangeLine(late));
+    testutil::ExchangeSpec other = late;
+    other.ts = start + i * kGap + 3 * kUsPerSec;
+    other.account = "card-sharer";
+    other.ip = "192.0.2.201";
+    other.user_agent = "OpenAI/Python 1.54.3";
+    other.prompt = fmt::format("Can you help me plan a trip to Lisbon, day {}?", i);
+    lines.emplace_back(other.ts, testutil::ExchangeLine(other));
+  }
+  std::stable_sort(lines.begin(), lines.end());
+  std::string data;
+  for (auto& [ts, l] : lines) data += l + "\n";
+  testutil::WriteAll(dir / "e.jsonl", data);
+  testutil::WriteAll(dir / "a.jsonl", accounts);
+  const std::string json = ScanToJson({(dir / "e.jsonl").string()}, (dir / "a.jsonl").string(), {});
+  simdjson::dom::parser p;
+  simdjson::dom::element doc = p.parse(json);
+  std::map<std::string, std::string> flagged_at;
+  for (auto a : doc["accounts"]) {
+    if (bool(a["flagged"])) {
+      flagged_at[std::string(std::string_view(a["account_id"]))] =
+          std::string(std::string_view(a["first_flagged_at"]));
+    }
+  }
+  ASSERT_TRUE(flagged_at.count("hydra-0"));
+  ASSERT_LT(*ParseRfc3339(flagged_at.at("hydra-0")), start) << "the campaign is flagged first";
+  ASSERT_TRUE(flagged_at.count("hydra-late"));
+  EXPECT_EQ(flagged_at.at("hydra-late"), FormatRfc3339(start + kGap));
+  EXPECT_FALSE(flagged_at.count("card-sharer"));
+  fs::remove_all(dir);
 }
 
 }  // namespace

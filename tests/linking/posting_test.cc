@@ -110,6 +110,36 @@ TEST(PostingTest, FreshTemplateOnlyForAFullWrapperOfAFreshAccount) {
   EXPECT_NE(tmpl, composite);
 }
 
+// A fresh account's full wrapper is posted from its first requests (min_requests), with the
+// value it keeps later, so a new member of a campaign links before its outputs add up; not for an
+// older account, an opening without an ending, or a client whose early prompts vary in shape.
+TEST(PostingTest, FreshTemplateFromTheFirstRequestsThatCarryIt) {
+  PostingOptions opt;
+  opt.fresh_account_age = 14 * kUsPerDay;
+  Client fresh;
+  fresh.created_days_before = 2;
+  auto composite = [&](const state::AccountState& s) {
+    for (const auto& [k, v] : CollectPosts(s, opt)) {
+      if (k == kFreshTemplate) return v;
+    }
+    return uint64_t{0};
+  };
+  EXPECT_EQ(composite(Drive(fresh, 4)), 0u);  // below min_requests
+  const uint64_t early = composite(Drive(fresh, 5));
+  EXPECT_NE(early, 0u);
+  EXPECT_EQ(early, composite(Drive(fresh, 30)));
+  EXPECT_FALSE(Has(CollectPosts(Drive(fresh, 5), opt), kTemplate));  // the plain template waits
+  EXPECT_EQ(composite(Drive({}, 5)), 0u);                            // 60 days old
+  Client open = fresh;
+  open.wrapped = false;
+  EXPECT_EQ(composite(Drive(open, 5)), 0u);
+  PostingOptions strict = opt;
+  strict.fresh_template_min_share = 1.01;  // no early share is enough: only from 10 requests
+  bool any = false;
+  for (const auto& [k, v] : CollectPosts(Drive(fresh, 5), strict)) any |= k == kFreshTemplate;
+  EXPECT_FALSE(any);
+}
+
 TEST(PostingTest, SignatureChangesWithThePostsAndWithSuspicionAndIsNeverZero) {
   const PostingOptions opt;
   const Posts a = CollectPosts(Drive({}, 30), opt);
