@@ -76,9 +76,10 @@ struct Verdict {
   uint8_t cluster_harvest = 0;
   uint32_t known_indicator = 0;  // index + 1 in the known-indicator list that matched, 0 if none
   TimeUs first_flagged_at = -1;
-  // Set at a barrier for an unflagged member of a flagged cluster: the cluster's dominant prompt
-  // template (prefix hash) and peak score. The member joins the cluster's verdict at the request
-  // that makes its kJoinPrompts-th prompt through that template, not at the next barrier.
+  // For an unflagged member of a flagged cluster (set at a barrier), or a new account paying with
+  // the card of one (set at its first event): the cluster's dominant prompt template (prefix
+  // hash) and peak score. The account joins the cluster's verdict at the request that makes its
+  // kJoinPrompts-th prompt through that template, not at the next barrier.
   uint64_t join_prefix = 0;
   float join_score = 0;
 
