@@ -303,12 +303,14 @@ class InstructionPool final : public Detector {
   }
 
  private:
-  static constexpr double kMinHostOpenings = 200;
+  // The host's other end users' openings make a baseline from this many: the test below weighs
+  // the baseline's own sampling error, so a young host is judged on what it has shown so far.
+  static constexpr double kMinHostOpenings = 50;
   struct HostBaseline {
     bool valid = false;
     double openings = 0;  // the other end users' opening prompts
     double share = 0;     // their task-style share
-    double z = 0;         // binomial z-score of this end user's share against theirs
+    double z = 0;         // two-proportion z-score of this end user's share against theirs
   };
   static HostBaseline Baseline(const DetectorInput& in) {
     HostBaseline b;
@@ -319,8 +321,12 @@ class InstructionPool final : public Detector {
     if (b.openings < kMinHostOpenings) return b;
     b.valid = true;
     b.share = std::max(0.0, static_cast<double>(h.task_style) - s.task_style) / b.openings;
-    const double p0 = std::clamp(b.share, 0.05, 0.95);
-    b.z = (s.FirstTurnShare(s.task_style) - p0) / std::sqrt(p0 * (1 - p0) / s.first_turns);
+    // Two-proportion test: the baseline is itself a sample, small while the host is young.
+    const double n = s.first_turns;
+    const double pooled =
+        std::clamp((b.share * b.openings + s.task_style) / (b.openings + n), 0.05, 0.95);
+    b.z = (s.FirstTurnShare(s.task_style) - std::max(b.share, 0.05)) /
+          std::sqrt(pooled * (1 - pooled) * (1 / n + 1 / b.openings));
     return b;
   }
 };

@@ -252,24 +252,33 @@ void Engine::TrackUnit(UnitTracker& tracker, uint64_t unit, const AccountState& 
                        const EventRecord& r) {
   tracker.counts.Add(unit);
   const uint32_t guaranteed = tracker.counts.Guaranteed(unit);
+  // The slot a newly promoted unit may take (see UnitTracker): the lightest one seen less often
+  // than the newcomer, never a flagged unit's, and not a suspected unit's while suspects hold at
+  // most half the slots.
+  const double suspicion = kUnitSuspicion / (1.0 + std::exp(-scorer_.model().bias));
   UnitTracker::Slot* slot = nullptr;
-  UnitTracker::Slot* lightest = nullptr;
+  size_t suspects = 0;
   for (auto& sl : tracker.slots) {
     if (sl.unit == unit) {
       slot = &sl;
       break;
     }
-    if (sl.state.verdict.flagged) continue;  // a flagged unit keeps its slot
-    if (!lightest || sl.seen < lightest->seen) lightest = &sl;
+    suspects += !sl.state.verdict.flagged && sl.state.verdict.peak_score >= suspicion;
   }
   if (!slot) {
     if (guaranteed < UnitTracker::kPromote) return;
     if (tracker.slots.size() < UnitTracker::kSlots) {
       slot = &tracker.slots.emplace_back();
-    } else if (lightest && lightest->seen < guaranteed) {
-      slot = lightest;
     } else {
-      return;
+      const bool spare_suspects = suspects <= UnitTracker::kSlots / 2;
+      UnitTracker::Slot* lightest = nullptr;
+      for (auto& sl : tracker.slots) {
+        if (sl.state.verdict.flagged) continue;
+        if (spare_suspects && sl.state.verdict.peak_score >= suspicion) continue;
+        if (!lightest || sl.seen < lightest->seen) lightest = &sl;
+      }
+      if (!lightest || lightest->seen >= guaranteed) return;
+      slot = lightest;
     }
     slot->unit = unit;
     slot->state = AccountState{};

@@ -105,10 +105,13 @@ class EngineObserver {
 // heaviest units (Space-Saving over their ids) each get a full state and verdict, so a campaign
 // hidden among a reseller's customers, or one abused key of a company, is surfaced by its id
 // without condemning the account.
-// A unit whose guaranteed count reaches kPromote gets a state slot (taking over the lightest
-// unflagged slot if all kSlots are used). Slots are allocated as units are promoted: an app that
-// passes a `user` field but has no heavy end user costs its Space-Saving table (1 KiB), not
-// kSlots states.
+// A unit whose guaranteed count reaches kPromote gets a state slot. Slots are allocated as units
+// are promoted: an app that passes a `user` field but has no heavy end user costs its
+// Space-Saving table (1 KiB), not kSlots states. When all kSlots are used, a newcomer takes the
+// slot of the lightest unit if that one has been seen less often. A flagged unit keeps its slot;
+// so does a suspected one (any harvest evidence so far, kUnitSuspicion) while suspects hold at
+// most half the slots: an extractor pacing itself among a reseller's busier customers would
+// otherwise lose its state to each of them and start its evidence over.
 struct UnitTracker {
   static constexpr size_t kSlots = 16;
   static constexpr uint32_t kPromote = 5;
@@ -139,6 +142,9 @@ using EndUserTracker = UnitTracker;
 inline constexpr double kKeyDominantShare = 0.5;
 inline constexpr uint32_t kKeyActiveRequests = 2;  // a key counts as in use from this many
 inline constexpr uint32_t kKeyCleanRequests = 20;
+// A unit is suspected (UnitTracker keeps its slot) once its peak score exceeds this multiple of
+// the score of no evidence at all (the model's bias alone): any harvest evidence moves it there.
+inline constexpr double kUnitSuspicion = 1.1;
 
 struct ClusterVerdict {
   state::AccountState combined;

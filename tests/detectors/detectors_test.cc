@@ -233,8 +233,8 @@ TEST_F(DetectorsTest, InstructionPoolVersusPeopleAndCodingAgents) {
 }
 
 // An end user is compared with its host's other end users: two dozen task-style openings stand
-// out against a router whose customers chat, and do not against an app whose users all send
-// tasks. Judged alone, as an account, two dozen openings are not enough.
+// out against a router whose customers chat, young or not, and do not against an app whose users
+// all send tasks. Judged alone, as an account, two dozen openings are not enough.
 TEST_F(DetectorsTest, InstructionPoolEndUserAgainstItsHost) {
   auto user = Stream(
       24, 30, [](int, EventRecord& r, Rng&) { r.prompt.phrase_mask = features::kTaskStyle; });
@@ -253,6 +253,18 @@ TEST_F(DetectorsTest, InstructionPoolEndUserAgainstItsHost) {
   EXPECT_LT(alone, 0.25);
   EXPECT_GT(in_router, 0.9);
   EXPECT_LT(in_app, 0.25);
+  // A young router: 80 openings of its other end users are a baseline already, taken as a sample
+  // of its own (two-proportion test); 30 are not.
+  auto young_router = Stream(80, 5, [](int i, EventRecord& r, Rng&) {
+    r.prompt.phrase_mask = i % 10 == 0 ? features::kTaskStyle : features::kFirstPerson;
+  });
+  young_router.Combine(user);
+  EXPECT_GT(d.Strength({user, peers_, &young_router}), 0.9);
+  auto newborn_router = Stream(30, 5, [](int i, EventRecord& r, Rng&) {
+    r.prompt.phrase_mask = i % 10 == 0 ? features::kTaskStyle : features::kFirstPerson;
+  });
+  newborn_router.Combine(user);
+  EXPECT_EQ(d.Strength({user, peers_, &newborn_router}), alone);
   // Too few openings to say anything, host or not.
   auto newcomer =
       Stream(4, 30, [](int, EventRecord& r, Rng&) { r.prompt.phrase_mask = features::kTaskStyle; });

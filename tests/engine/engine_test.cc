@@ -342,6 +342,62 @@ TEST(EndUserTest, InstructionPoolEndUserStandsOutAgainstItsHostsCustomers) {
   std::filesystem::remove_all(dir);
 }
 
+// A reseller with more busy customers than state slots: from the third hour, 80 customers each
+// send ~6 requests an hour, beside a thousand occasional ones. An extractor pacing itself under
+// them (4 an hour from the first) holds the lightest slot whenever a busier customer comes back
+// for one; it keeps that slot once its answers show harvest evidence, so the evidence adds up
+// instead of starting over (without that rule it is never flagged here).
+TEST(EndUserTest, PacedExtractorKeepsItsStateSlotAmongBusierCustomers) {
+  auto dir = testutil::TempDir("enduser-slots");
+  Rng rng(23);
+  const TimeUs t0 = *ParseRfc3339("2025-04-01T00:00:00Z");
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  static const char* kWords[] = {"landlord", "resume", "garden", "taxes", "python", "cat",
+                                 "wedding",  "budget", "knee",   "essay", "router", "visa"};
+  auto chat = [&](TimeUs ts, std::string end_user) {
+    testutil::ExchangeSpec s;
+    s.ts = ts;
+    s.account = "reseller";
+    s.end_user = std::move(end_user);
+    std::string prompt = "my";
+    for (int w = 0, n = static_cast<int>(rng.Range(4, 12)); w < n; ++w) {
+      prompt += " ";
+      prompt += kWords[rng.Below(std::size(kWords))];
+    }
+    s.prompt = prompt + "?";
+    s.completion_tokens = static_cast<int>(rng.Range(80, 300));
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  };
+  auto after = [&](int hour) {
+    return t0 + static_cast<TimeUs>(rng.Uniform(hour * 3600, 2 * 86400)) * kUsPerSec;
+  };
+  for (int i = 0; i < 3000; ++i) chat(after(0), fmt::format("cust-{}", rng.Below(1000)));
+  for (int i = 0; i < 80 * 300; ++i) chat(after(2), fmt::format("busy-{}", rng.Below(80)));
+  static const char* kTasks[] = {"Write a short story about", "Classify the sentiment of",
+                                 "Rewrite in formal English:", "Summarize the main points of",
+                                 "Generate three questions about"};
+  const TimeUs every = 900 * kUsPerSec;
+  const TimeUs first = t0;
+  for (int i = 0; i < 180; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = first + i * every;
+    s.account = "reseller";
+    s.end_user = "pool-3";
+    s.prompt =
+        fmt::format("{} {} {} (item {})", kTasks[rng.Below(std::size(kTasks))],
+                    kWords[rng.Below(std::size(kWords))], kWords[rng.Below(std::size(kWords))], i);
+    s.prompt_tokens = 30;
+    s.completion_tokens = static_cast<int>(rng.Range(300, 700));
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  }
+  const auto rep = ScanLines(dir, lines);
+  const auto* eu = SoleFlaggedEndUser(rep);
+  ASSERT_NE(eu, nullptr);
+  EXPECT_EQ(eu->end_user, "pool-3");
+  EXPECT_LT(eu->first_flagged_at, first + 40 * every) << "by its 40th request";
+  std::filesystem::remove_all(dir);
+}
+
 // A company account: `keys` developer keys asking varied questions over two days, 3000 requests.
 void AddCompanyTraffic(std::vector<std::pair<TimeUs, std::string>>& lines, TimeUs t0, int keys,
                        Rng& rng) {
