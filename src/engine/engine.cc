@@ -404,18 +404,23 @@ void Engine::MatchKnownIndicators(AccountState& s) {
 }
 
 bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) const {
-  // Linking alone never condemns: a member is flagged with its cluster only if it shows some
-  // suspicion of its own, or carries what the cluster is flagged for (its dominant prompt
-  // template, or the agent rotation most members share).
-  if (m.verdict.peak_score >= opt_.model.Threshold(scoring::kLow)) return true;
+  // Linking alone never condemns: a member is flagged with its cluster only if it takes
+  // something itself (harvest evidence of its own past the gate, and a `low` score), or carries
+  // what the cluster takes (its dominant prompt template). How a client behaves (rotating the
+  // agents most members rotate, or hopping networks, which the cluster's harvest counts for the
+  // member) is shared by legitimate users too: companies whose developers use the same SDK
+  // versions, a team sharing one key (JoinTest.AccountsLinkedByAgentRotationAlone...).
+  if (m.verdict.peak_score >= opt_.model.Threshold(scoring::kLow) &&
+      scorer_.StrongestHarvest(m.verdict.peak_strength) >= opt_.model.gate_low) {
+    return true;
+  }
   // Two of its own prompts through the cluster's template are enough: waiting for more let every
   // fresh member of a flagged campaign take its first requests' outputs.
   if (c.prefixes.TopShare() >= kJoinTemplateShare &&
       m.prefixes.Guaranteed(c.prefixes.Top().key) >= kJoinPrompts) {
     return true;
   }
-  // Most members rotate user agents, and this one has started to.
-  return m.RotatesAgents(state::kRotationStartAgents) && c.rotating_members * 2 > c.members;
+  return false;
 }
 
 void Engine::ScoreClusters(const std::vector<uint32_t>& roots,

@@ -238,6 +238,78 @@ TEST(JoinTest, NewAccountOnAFlaggedCampaignsCardJoinsAtItsSecondTemplatedRequest
   fs::remove_all(dir);
 }
 
+// Legitimate users this guards: companies whose developers use the same few SDK versions from
+// several networks (or a remote team sharing a key). A campaign's accounts rotate four SDK agents
+// per request, as do five companies' accounts; the shared agent set links them all, and the
+// campaign is flagged. Behaviour is not identity: the companies' accounts, linked by it alone and
+// taking nothing (plain questions), are not flagged with the cluster, although they rotate agents
+// like its members (the join rule's former rotation clause) and the cluster's harvest evidence
+// opens their own network-hopping evidence to a `low` score (its former suspicion clause).
+TEST(JoinTest, AccountsLinkedByAgentRotationAloneDoNotJoinAFlaggedClustersVerdict) {
+  const fs::path dir = testutil::TempDir("join-rotation");
+  Rng rng(7);
+  const TimeUs t0 = *ParseRfc3339("2025-03-04T00:00:00Z");
+  static const char* kAgents[] = {"OpenAI/Python 1.54.3", "OpenAI/NodeJS 4.67.1",
+                                  "OpenAI/Python 1.51.2", "litellm/1.52.0"};
+  static const char* kTasks[] = {"Write a short story about", "Classify the sentiment of",
+                                 "Rewrite in formal English:", "Summarize the main points of",
+                                 "Generate three questions about"};
+  static const char* kWords[] = {"landlord", "resume", "garden", "taxes", "python", "cat",
+                                 "wedding",  "budget", "knee",   "essay", "router", "visa"};
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  for (int a = 0; a < 11; ++a) {
+    const bool campaign = a < 6;
+    for (int i = 0; i < 150; ++i) {
+      testutil::ExchangeSpec s;
+      s.ts = t0 + static_cast<TimeUs>(rng.Uniform(0, 12 * 3600)) * kUsPerSec;
+      s.account = campaign ? fmt::format("rot-{}", a) : fmt::format("company-{}", a);
+      // The companies' developers also work from several networks (offices, homes, VPNs).
+      s.ip = campaign ? fmt::format("203.0.{}.{}", a, 10 + i % 3)
+                      : fmt::format("198.{}.{}.7", 18 + a, rng.Below(6));
+      s.user_agent = kAgents[rng.Below(std::size(kAgents))];
+      if (campaign) {
+        s.prompt = fmt::format("{} {} {} (item {})", kTasks[rng.Below(std::size(kTasks))],
+                               kWords[rng.Below(std::size(kWords))],
+                               kWords[rng.Below(std::size(kWords))], a * 1000 + i);
+        s.prompt_tokens = 30;
+        s.completion_tokens = static_cast<int>(rng.Range(300, 700));
+      } else {
+        std::string prompt = "how does the";
+        for (int w = 0, n = static_cast<int>(rng.Range(4, 12)); w < n; ++w) {
+          prompt += " ";
+          prompt += kWords[rng.Below(std::size(kWords))];
+        }
+        s.prompt = prompt + " work?";
+        s.completion_tokens = static_cast<int>(rng.Range(80, 300));
+      }
+      lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+    }
+  }
+  std::stable_sort(lines.begin(), lines.end());
+  std::string data;
+  for (auto& [ts, l] : lines) data += l + "\n";
+  testutil::WriteAll(dir / "e.jsonl", data);
+  const std::string json = ScanToJson({(dir / "e.jsonl").string()}, "", {});
+  simdjson::dom::parser p;
+  simdjson::dom::element doc = p.parse(json);
+  std::map<std::string, std::pair<bool, std::string>> by_id;  // flagged, cluster
+  for (auto a : doc["accounts"]) {
+    std::string cluster;
+    if (a["cluster_id"].is_string()) cluster = std::string(std::string_view(a["cluster_id"]));
+    by_id[std::string(std::string_view(a["account_id"]))] = {bool(a["flagged"]), cluster};
+  }
+  ASSERT_TRUE(by_id.count("rot-0"));
+  ASSERT_TRUE(by_id.at("rot-0").first) << "the campaign is flagged";
+  const std::string cluster = by_id.at("rot-0").second;
+  ASSERT_FALSE(cluster.empty());
+  for (int a = 6; a < 11; ++a) {
+    const auto& [flagged, in] = by_id[fmt::format("company-{}", a)];
+    EXPECT_EQ(in, cluster) << "company-" << a << " is linked by the agent set";
+    EXPECT_FALSE(flagged) << "company-" << a;
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace dg::engine
 
