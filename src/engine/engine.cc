@@ -18,6 +18,7 @@ Engine::Engine(EngineOptions options, NameTable& names)
       pool_(opt_.threads),
       shards_(kShards) {
   opt_.posting.fresh_account_age = opt_.fresh_account_age;
+  unit_suspicion_ = kUnitSuspicion / (1.0 + std::exp(-opt_.model.bias));
   batch_.reserve(opt_.batch_max);
 }
 
@@ -255,7 +256,7 @@ void Engine::TrackUnit(UnitTracker& tracker, uint64_t unit, const AccountState& 
   // The slot a newly promoted unit may take (see UnitTracker): the lightest one seen less often
   // than the newcomer, never a flagged unit's, and not a suspected unit's while suspects hold at
   // most half the slots.
-  const double suspicion = kUnitSuspicion / (1.0 + std::exp(-scorer_.model().bias));
+  const double suspicion = unit_suspicion_;
   UnitTracker::Slot* slot = nullptr;
   size_t suspects = 0;
   for (auto& sl : tracker.slots) {

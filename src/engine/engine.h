@@ -319,6 +319,8 @@ class Engine {
   EngineOptions opt_;
   NameTable& names_;
   scoring::Scorer scorer_;
+  // The score from which a unit counts as suspected (kUnitSuspicion x the score of no evidence).
+  double unit_suspicion_ = 0;
   linking::Linker linker_;
   WorkerPool pool_;
   std::vector<Shard> shards_;
