@@ -103,7 +103,7 @@ eval-peer: build
 # attacks the standard scenario lacks) on the shared corpora: simulate, scan and evaluate each seed
 # of STRESS_SEEDS, printing the table per seed; outputs in out/stress/SEED/. Reads, never writes,
 # docs/RESULTS-stress.md (one section per seed); never the model.
-STRESS_SEEDS ?= 1 2 3
+STRESS_SEEDS ?= 1 2 3 4 5 6
 eval-stress: build
 	@test -d $(CORPORA) || { echo "eval-stress needs the shared corpora at $(CORPORA)"; exit 1; }
 	@set -e; printf '# Stress family results (`make eval-stress`)\n\nThe shipped model was fitted on the standard scenario (seed 1001): these worlds are out of family.\n' > out/RESULTS-stress.md; \
