@@ -251,11 +251,6 @@ TEST(JoinTest, AccountsLinkedByAgentRotationAloneDoNotJoinAFlaggedClustersVerdic
   const TimeUs t0 = *ParseRfc3339("2025-03-04T00:00:00Z");
   static const char* kAgents[] = {"OpenAI/Python 1.54.3", "OpenAI/NodeJS 4.67.1",
                                   "OpenAI/Python 1.51.2", "litellm/1.52.0"};
-  static const char* kTasks[] = {"Write a short story about", "Classify the sentiment of",
-                                 "Rewrite in formal English:", "Summarize the main points of",
-                                 "Generate three questions about"};
-  static const char* kWords[] = {"landlord", "resume", "garden", "taxes", "python", "cat",
-                                 "wedding",  "budget", "knee",   "essay", "router", "visa"};
   std::vector<std::pair<TimeUs, std::string>> lines;
   for (int a = 0; a < 11; ++a) {
     const bool campaign = a < 6;
@@ -268,18 +263,11 @@ TEST(JoinTest, AccountsLinkedByAgentRotationAloneDoNotJoinAFlaggedClustersVerdic
                       : fmt::format("198.{}.{}.7", 18 + a, rng.Below(6));
       s.user_agent = kAgents[rng.Below(std::size(kAgents))];
       if (campaign) {
-        s.prompt = fmt::format("{} {} {} (item {})", kTasks[rng.Below(std::size(kTasks))],
-                               kWords[rng.Below(std::size(kWords))],
-                               kWords[rng.Below(std::size(kWords))], a * 1000 + i);
+        s.prompt = testutil::PoolTaskPrompt(rng, a * 1000 + i);
         s.prompt_tokens = 30;
         s.completion_tokens = static_cast<int>(rng.Range(300, 700));
       } else {
-        std::string prompt = "how does the";
-        for (int w = 0, n = static_cast<int>(rng.Range(4, 12)); w < n; ++w) {
-          prompt += " ";
-          prompt += kWords[rng.Below(std::size(kWords))];
-        }
-        s.prompt = prompt + " work?";
+        s.prompt = testutil::ChatPrompt(rng, "how does the", " work?");
         s.completion_tokens = static_cast<int>(rng.Range(80, 300));
       }
       lines.emplace_back(s.ts, testutil::ExchangeLine(s));
@@ -424,19 +412,12 @@ TEST(EndUserTest, PacedExtractorKeepsItsStateSlotAmongBusierCustomers) {
   Rng rng(23);
   const TimeUs t0 = *ParseRfc3339("2025-04-01T00:00:00Z");
   std::vector<std::pair<TimeUs, std::string>> lines;
-  static const char* kWords[] = {"landlord", "resume", "garden", "taxes", "python", "cat",
-                                 "wedding",  "budget", "knee",   "essay", "router", "visa"};
   auto chat = [&](TimeUs ts, std::string end_user) {
     testutil::ExchangeSpec s;
     s.ts = ts;
     s.account = "reseller";
     s.end_user = std::move(end_user);
-    std::string prompt = "my";
-    for (int w = 0, n = static_cast<int>(rng.Range(4, 12)); w < n; ++w) {
-      prompt += " ";
-      prompt += kWords[rng.Below(std::size(kWords))];
-    }
-    s.prompt = prompt + "?";
+    s.prompt = testutil::ChatPrompt(rng);
     s.completion_tokens = static_cast<int>(rng.Range(80, 300));
     lines.emplace_back(s.ts, testutil::ExchangeLine(s));
   };
@@ -445,9 +426,6 @@ TEST(EndUserTest, PacedExtractorKeepsItsStateSlotAmongBusierCustomers) {
   };
   for (int i = 0; i < 3000; ++i) chat(after(0), fmt::format("cust-{}", rng.Below(1000)));
   for (int i = 0; i < 80 * 300; ++i) chat(after(2), fmt::format("busy-{}", rng.Below(80)));
-  static const char* kTasks[] = {"Write a short story about", "Classify the sentiment of",
-                                 "Rewrite in formal English:", "Summarize the main points of",
-                                 "Generate three questions about"};
   const TimeUs every = 900 * kUsPerSec;
   const TimeUs first = t0;
   for (int i = 0; i < 180; ++i) {
@@ -455,9 +433,7 @@ TEST(EndUserTest, PacedExtractorKeepsItsStateSlotAmongBusierCustomers) {
     s.ts = first + i * every;
     s.account = "reseller";
     s.end_user = "pool-3";
-    s.prompt =
-        fmt::format("{} {} {} (item {})", kTasks[rng.Below(std::size(kTasks))],
-                    kWords[rng.Below(std::size(kWords))], kWords[rng.Below(std::size(kWords))], i);
+    s.prompt = testutil::PoolTaskPrompt(rng, i);
     s.prompt_tokens = 30;
     s.completion_tokens = static_cast<int>(rng.Range(300, 700));
     lines.emplace_back(s.ts, testutil::ExchangeLine(s));

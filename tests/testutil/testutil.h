@@ -277,6 +277,31 @@ inline std::string SmallTraffic(uint64_t seed, int benign, std::string* accounts
   return out;
 }
 
+// Prompt generators shared by tests of end users and clusters: an everyday question built from
+// kChatWords ("my landlord visa …?"), and an instruction-pool task ("Classify the sentiment of cat
+// essay (item 7)"), long answers expected.
+inline constexpr const char* kChatWords[] = {"landlord", "resume", "garden",  "taxes",
+                                             "python",   "cat",    "wedding", "budget",
+                                             "knee",     "essay",  "router",  "visa"};
+inline std::string ChatPrompt(Rng& rng, std::string_view opening = "my",
+                              std::string_view ending = "?") {
+  std::string prompt(opening);
+  for (int w = 0, n = static_cast<int>(rng.Range(4, 12)); w < n; ++w) {
+    prompt += " ";
+    prompt += kChatWords[rng.Below(std::size(kChatWords))];
+  }
+  prompt += ending;
+  return prompt;
+}
+inline std::string PoolTaskPrompt(Rng& rng, int item) {
+  static const char* kTasks[] = {"Write a short story about", "Classify the sentiment of",
+                                 "Rewrite in formal English:", "Summarize the main points of",
+                                 "Generate three questions about"};
+  return fmt::format("{} {} {} (item {})", kTasks[rng.Below(std::size(kTasks))],
+                     kChatWords[rng.Below(std::size(kChatWords))],
+                     kChatWords[rng.Below(std::size(kChatWords))], item);
+}
+
 // A router ("router") whose 300 customers chat ("my landlord visa …?", 6000 requests over two
 // days from t0) and one end user, "pool-9", that sends instruction-pool tasks for long answers
 // every kPoolEndUserEvery from t0 + 1 h (200 requests). (ts, line) pairs, not sorted.
@@ -284,33 +309,21 @@ inline constexpr TimeUs kPoolEndUserEvery = 600 * kUsPerSec;
 inline std::vector<std::pair<TimeUs, std::string>> RouterWithPoolEndUser(TimeUs t0) {
   Rng rng(11);
   std::vector<std::pair<TimeUs, std::string>> lines;
-  static const char* kWords[] = {"landlord", "resume", "garden", "taxes", "python", "cat",
-                                 "wedding",  "budget", "knee",   "essay", "router", "visa"};
   for (int i = 0; i < 6000; ++i) {
     ExchangeSpec s;
     s.ts = t0 + static_cast<TimeUs>(rng.Uniform(0, 2 * 86400)) * kUsPerSec;
     s.account = "router";
     s.end_user = fmt::format("cust-{}", rng.Below(300));
-    std::string prompt = "my";
-    for (int w = 0, n = static_cast<int>(rng.Range(4, 12)); w < n; ++w) {
-      prompt += " ";
-      prompt += kWords[rng.Below(std::size(kWords))];
-    }
-    s.prompt = prompt + "?";
+    s.prompt = ChatPrompt(rng);
     s.completion_tokens = static_cast<int>(rng.Range(80, 300));
     lines.emplace_back(s.ts, ExchangeLine(s));
   }
-  static const char* kTasks[] = {"Write a short story about", "Classify the sentiment of",
-                                 "Rewrite in formal English:", "Summarize the main points of",
-                                 "Generate three questions about"};
   for (int i = 0; i < 200; ++i) {
     ExchangeSpec s;
     s.ts = t0 + 3600 * kUsPerSec + i * kPoolEndUserEvery;
     s.account = "router";
     s.end_user = "pool-9";
-    s.prompt =
-        fmt::format("{} {} {} (item {})", kTasks[rng.Below(std::size(kTasks))],
-                    kWords[rng.Below(std::size(kWords))], kWords[rng.Below(std::size(kWords))], i);
+    s.prompt = PoolTaskPrompt(rng, i);
     s.prompt_tokens = 30;
     s.completion_tokens = static_cast<int>(rng.Range(300, 700));
     lines.emplace_back(s.ts, ExchangeLine(s));
