@@ -256,7 +256,6 @@ void Engine::TrackUnit(UnitTracker& tracker, uint64_t unit, const AccountState& 
   // The slot a newly promoted unit may take (see UnitTracker): the lightest one seen less often
   // than the newcomer, never a flagged unit's, and not a suspected unit's while suspects hold at
   // most half the slots.
-  const double suspicion = unit_suspicion_;
   UnitTracker::Slot* slot = nullptr;
   size_t suspects = 0;
   for (auto& sl : tracker.slots) {
@@ -264,7 +263,7 @@ void Engine::TrackUnit(UnitTracker& tracker, uint64_t unit, const AccountState& 
       slot = &sl;
       break;
     }
-    suspects += !sl.state.verdict.flagged && sl.state.verdict.peak_score >= suspicion;
+    suspects += !sl.state.verdict.flagged && sl.state.verdict.peak_score >= unit_suspicion_;
   }
   if (!slot) {
     if (guaranteed < UnitTracker::kPromote) return;
@@ -275,7 +274,7 @@ void Engine::TrackUnit(UnitTracker& tracker, uint64_t unit, const AccountState& 
       UnitTracker::Slot* lightest = nullptr;
       for (auto& sl : tracker.slots) {
         if (sl.state.verdict.flagged) continue;
-        if (spare_suspects && sl.state.verdict.peak_score >= suspicion) continue;
+        if (spare_suspects && sl.state.verdict.peak_score >= unit_suspicion_) continue;
         if (!lightest || sl.seen < lightest->seen) lightest = &sl;
       }
       if (!lightest || lightest->seen >= guaranteed) return;

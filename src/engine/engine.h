@@ -143,7 +143,8 @@ inline constexpr double kKeyDominantShare = 0.5;
 inline constexpr uint32_t kKeyActiveRequests = 2;  // a key counts as in use from this many
 inline constexpr uint32_t kKeyCleanRequests = 20;
 // A unit is suspected (UnitTracker keeps its slot) once its peak score exceeds this multiple of
-// the score of no evidence at all (the model's bias alone): any harvest evidence moves it there.
+// the score of no evidence at all (the model's bias alone): harvest evidence of a few hundredths'
+// strength moves it there; concealment or pace alone cannot (they count only beside harvest).
 inline constexpr double kUnitSuspicion = 1.1;
 
 struct ClusterVerdict {
