@@ -132,7 +132,7 @@ fi
 alive "slow client"
 
 # Still serving, and correctly.
-curl -sf "$URL/healthz" | grep -q '"status":"ok"' || fail "healthz not ok"
+[[ "$(curl -sf "$URL/healthz")" == *'"status":"ok"'* ]] || fail "healthz not ok"
 line='{"ts":"2025-04-01T00:00:00Z","account_id":"hostile-survivor","client_ip":"198.51.100.7","user_agent":"curl","endpoint":"/v1/chat/completions","request":{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}]},"response":{"status":200,"usage":{"prompt_tokens":5,"completion_tokens":7}}}'
 code=$(curl -s -o "$T/ack" -w '%{http_code}' -H "$AUTH" -H "x-dg-batch-id: 1" \
   --data-binary "$line"$'\n' "$URL/v1/events")

@@ -157,6 +157,10 @@ if ! node "$ROOT/tests/integration/client.mjs" "http://127.0.0.1:$NG_PORT" "$DG"
   echo "--- nginx"; tail -20 "$T/nginx/logs/error.log" "$T/nginx/stderr.log"
   exit 1
 fi
-curl -sf -H "Authorization: Bearer $TOKEN" "$DG/v1/alerts" | grep -q acct_harvest || { echo "FAIL: no alert stored"; exit 1; }
-curl -sf "$DG/metrics" | grep -q 'distillguard_decisions_total{action="throttle"}' || { echo "FAIL: metrics"; exit 1; }
+# Replies are read whole before they are searched (`curl | grep -q` fails under pipefail when
+# grep exits on its match while curl still writes).
+alerts=$(curl -sSf -H "Authorization: Bearer $TOKEN" "$DG/v1/alerts") || { echo "FAIL: GET /v1/alerts: curl exit $?"; exit 1; }
+grep -q acct_harvest <<<"$alerts" || { echo "FAIL: no alert stored"; exit 1; }
+metrics=$(curl -sSf "$DG/metrics") || { echo "FAIL: GET /metrics: curl exit $?"; exit 1; }
+grep -q 'distillguard_decisions_total{action="throttle"}' <<<"$metrics" || { echo "FAIL: metrics"; exit 1; }
 echo "nginx integration: PASS"

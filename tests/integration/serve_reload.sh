@@ -40,16 +40,19 @@ URL=http://127.0.0.1:$PORT
 curl -sf -X POST --data-binary @"$T/sim/events.jsonl" -H "Authorization: Bearer $TOKEN" "$URL/v1/events" >/dev/null
 ACCT=$(head -1 "$T/sim/events.jsonl" | python3 -c "import json,sys; print(json.load(sys.stdin)['account_id'])")
 decide() { curl -sf -X POST -d "{\"account_id\":\"$ACCT\"}" "$URL/v1/decide"; }
+# A reply is read whole before it is searched: `curl | grep -q` under pipefail fails when grep
+# exits on its match while curl still writes the rest (curl: write error, exit 23).
+has() { [[ "$1" == *"$2"* ]]; }
 accounts() { curl -sf "$URL/metrics" | awk '$1 == "distillguard_accounts" { print $2 }'; }
 for _ in $(seq 1 200); do [[ "$(accounts)" -gt 0 ]] && break; sleep 0.05; done
 before=$(accounts)
-decide | grep -q '"action":"allow"' || { echo "FAIL: $ACCT not allowed before the reload"; decide; exit 1; }
+has "$(decide)" '"action":"allow"' || { echo "FAIL: $ACCT not allowed before the reload"; decide; exit 1; }
 
 write_config "[policy.block]
 accounts = [\"$ACCT\"]"
 kill -HUP "$PID"
-for _ in $(seq 1 100); do decide | grep -q '"action":"block"' && break; sleep 0.05; done
-decide | grep -q '"action":"block"' || { echo "FAIL: SIGHUP did not apply the new block list"; cat "$T/serve.log"; exit 1; }
+for _ in $(seq 1 100); do has "$(decide)" '"action":"block"' && break; sleep 0.05; done
+has "$(decide)" '"action":"block"' || { echo "FAIL: SIGHUP did not apply the new block list"; cat "$T/serve.log"; exit 1; }
 kill -0 "$PID" || { echo "FAIL: serve died on SIGHUP"; exit 1; }
 [[ "$(accounts)" == "$before" ]] || { echo "FAIL: accounts $before -> $(accounts) across the reload"; exit 1; }
 
@@ -57,7 +60,9 @@ echo '[policy' >"$T/serve.toml"  # broken TOML
 kill -HUP "$PID"
 for _ in $(seq 1 100); do grep -q "policy not reloaded" "$T/serve.log" && break; sleep 0.05; done
 grep -q "policy not reloaded" "$T/serve.log" || { echo "FAIL: no refusal logged"; exit 1; }
-decide | grep -q '"action":"block"' || { echo "FAIL: a broken file changed the policy"; exit 1; }
-curl -sf "$URL/metrics" | grep -q '^distillguard_policy_reloads_total 1$' || { echo "FAIL: reload count"; exit 1; }
-curl -sf "$URL/metrics" | grep -q '^distillguard_policy_reload_failures_total 1$' || { echo "FAIL: failure count"; exit 1; }
+has "$(decide)" '"action":"block"' || { echo "FAIL: a broken file changed the policy"; exit 1; }
+metrics=$(curl -sSf "$URL/metrics") || { echo "FAIL: GET /metrics: curl exit $?"; exit 1; }
+grep -q '^distillguard_policy_reloads_total 1$' <<<"$metrics" || { echo "FAIL: reload count"; exit 1; }
+grep -q '^distillguard_policy_reload_failures_total 1$' <<<"$metrics" || {
+  echo "FAIL: failure count"; grep reload <<<"$metrics"; exit 1; }
 echo "serve_reload: PASS ($before accounts kept; SIGHUP applied one policy and refused a broken file)"
