@@ -131,6 +131,13 @@ void Engine::ProcessBatch() {
 constexpr uint32_t kJoinPrompts = 2;
 constexpr double kJoinTemplateShare = 0.3;
 
+// A cluster's template for joining: its dominant opening, if it carries kJoinTemplateShare of the
+// cluster's prompts; 0 otherwise.
+static uint64_t JoinTemplate(const AccountState& combined) {
+  const auto& tmpl = combined.prefixes;
+  return tmpl.TopShare() >= kJoinTemplateShare ? tmpl.Top().key : 0;
+}
+
 void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
   auto [it, inserted] = shard.by_account.try_emplace(r.account, 0);
   if (inserted) {
@@ -403,7 +410,7 @@ void Engine::MatchKnownIndicators(AccountState& s) {
   cluster_flags_.push_back({max_ts_, &s});
 }
 
-bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) const {
+bool Engine::MemberJoinsVerdict(const AccountState& m, uint64_t join_prefix) const {
   // Linking alone never condemns: a member is flagged with its cluster only if it takes
   // something itself (harvest evidence of its own past the gate, and a `low` score), or carries
   // what the cluster takes (its dominant prompt template). How a client behaves (rotating the
@@ -416,11 +423,7 @@ bool Engine::MemberJoinsVerdict(const AccountState& m, const AccountState& c) co
   }
   // Two of its own prompts through the cluster's template are enough: waiting for more let every
   // fresh member of a flagged campaign take its first requests' outputs.
-  if (c.prefixes.TopShare() >= kJoinTemplateShare &&
-      m.prefixes.Guaranteed(c.prefixes.Top().key) >= kJoinPrompts) {
-    return true;
-  }
-  return false;
+  return join_prefix && m.prefixes.Guaranteed(join_prefix) >= kJoinPrompts;
 }
 
 void Engine::ScoreClusters(const std::vector<uint32_t>& roots,
@@ -457,8 +460,7 @@ void Engine::ScoreClusters(const std::vector<uint32_t>& roots,
       }
     }
     if (!v.flagged) continue;
-    const auto& tmpl = cv.combined.prefixes;
-    const uint64_t join_prefix = tmpl.TopShare() >= kJoinTemplateShare ? tmpl.Top().key : 0;
+    const uint64_t join_prefix = JoinTemplate(cv.combined);
     for (uint32_t m : members) {
       auto [si, pos] = directory_[m];
       AccountState& s = shards_[si].states[pos];
@@ -472,7 +474,7 @@ void Engine::ScoreClusters(const std::vector<uint32_t>& roots,
         s.verdict.join_prefix = 0;
         continue;
       }
-      if (!MemberJoinsVerdict(s, cv.combined)) {
+      if (!MemberJoinsVerdict(s, join_prefix)) {
         s.verdict.join_prefix = join_prefix;
         s.verdict.join_score = v.peak_score;
         continue;

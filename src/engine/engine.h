@@ -308,8 +308,8 @@ class Engine {
   // `roots`: clusters to consider; `merged`: those whose membership changed (sorted).
   void ScoreClusters(const std::vector<uint32_t>& roots, const std::vector<uint32_t>& merged);
   void MatchKnownIndicators(state::AccountState& s);
-  bool MemberJoinsVerdict(const state::AccountState& member,
-                          const state::AccountState& combined) const;
+  // `join_prefix`: the flagged cluster's template (JoinTemplate of its combined state), 0 if none.
+  bool MemberJoinsVerdict(const state::AccountState& member, uint64_t join_prefix) const;
   // Eviction hooks (engine_evict.cc; no-ops when eviction is off).
   struct Evictor;
   void RestoreBatch();                                      // accounts of the pending batch
