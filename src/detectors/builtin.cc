@@ -106,7 +106,7 @@ class ExtractionParams final : public Detector {
     const double sequences = 1.0 - Ramp(mt1, 0.5, 0.9);
     double x = std::max({Ramp(lp, 0.2, 0.6) * std::max(sequences, 0.3), Ramp(lb, 0.1, 0.4),
                          Ramp(nn, 0.3, 0.8) * 0.9, Ramp(mt1 * (lb > 0.1 ? 1.0 : 0.3), 0.3, 0.7)});
-    return Support(s.requests, 10, 40) * x;
+    return SupportOf(in, s.requests, 10, 40) * x;
   }
   std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
@@ -163,7 +163,7 @@ class CotElicitation final : public Detector {
     const double x = std::max(Ramp(cot, 0.25, 0.7), 0.7 * Ramp(fmt_share, 0.4, 0.9));
     // Long answers make the harvest worthwhile; short ones (classification) do not.
     const double long_answers = Ramp(s.MeanOutputTokens(), 80, 300);
-    return Support(s.requests, 15, 60) * x * (0.4 + 0.6 * long_answers);
+    return SupportOf(in, s.requests, 15, 60) * x * (0.4 + 0.6 * long_answers);
   }
   std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
@@ -192,8 +192,10 @@ class TemplateHarvest final : public Detector {
     // evaluation sweep re-runs its prompts at temperature 0).
     const double harvest =
         std::max(Ramp(distinct, 0.4, 0.8), Ramp(s.Share(s.temp_sampling), 0.5, 0.9));
-    return Support(s.requests, 20, 80) * Ramp(tmpl, 0.5, 0.9) * harvest * single_turn *
-           long_answers * Ramp(s.OutputInputRatio(), 0.5, 1.5);
+    // Not lent to a cluster's members: the cluster's own template is what they join by
+    // (Engine::MemberJoinsVerdict), another template is someone else's.
+    return SupportOf(in, s.requests, 20, 80, /*lendable=*/false) * Ramp(tmpl, 0.5, 0.9) * harvest *
+           single_turn * long_answers * Ramp(s.OutputInputRatio(), 0.5, 1.5);
   }
   std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
@@ -219,7 +221,7 @@ class DatagenPhrases final : public Detector {
     const double x = std::max(Ramp(s.Share(s.datagen), 0.2, 0.6),
                               Ramp(s.Share(s.translation), 0.4, 0.8) *
                                   Ramp(s.DistinctPromptRatio(), 0.6, 0.9) * short_sources);
-    return Support(s.requests, 15, 60) * x;
+    return SupportOf(in, s.requests, 15, 60) * x;
   }
   std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
@@ -279,7 +281,7 @@ class InstructionPool final : public Detector {
     // returns about as much as it is sent.
     const double varied = Ramp(1.0 - s.prefixes.TopShare(), 0.3, 0.6);
     if (AppAsAWhole(in)) return 0;
-    return std::max(Support(s.first_turns, 15, 60), contrast) * Ramp(task, 0.35, 0.6) *
+    return std::max(SupportOf(in, s.first_turns, 15, 60), contrast) * Ramp(task, 0.35, 0.6) *
            Ramp(0.25 - personal, 0.0, 0.15) * Ramp(s.DistinctPromptRatio(), 0.2, 0.6) *
            Ramp(openers, 0.25, 0.6) * Ramp(s.OutputInputRatio(), 1.0, 2.5) * varied;
   }

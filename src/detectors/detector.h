@@ -8,6 +8,7 @@
 // are listed in detectors/registry.cc under a name the scoring model refers to.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -36,6 +37,10 @@ struct DetectorInput {
   // For an end user of a multi-tenant account: the account (all its end users' traffic), the
   // population the end user is compared with. nullptr for accounts and clusters.
   const state::AccountState* host = nullptr;
+  // For a member of a flagged cluster, read on its cluster's sample: harvest detectors' support
+  // ramps count as full (SupportOf), so a member's few requests are judged by their shares alone
+  // (Engine::MemberSharesClusterHarvest). Never set for an account's own score.
+  bool lent_support = false;
 };
 
 // What a piece of evidence says about an account. Distillation is the taking of outputs, so
@@ -73,6 +78,22 @@ inline double Ramp(double x, double lo, double hi) { return Clamp01((x - lo) / (
 // Confidence from sample size: 0 below min_n, 1 at full_n.
 inline double Support(uint64_t n, double min_n = 10, double full_n = 50) {
   return Ramp(static_cast<double>(n), min_n, full_n);
+}
+// Support() of a harvest detector, full when the input lends its cluster's sample. Support also
+// grows with what was taken: shares seen on kTakenMinRequests requests or more whose answers add
+// up to kTakenFull output tokens are worth acting on, however few the requests.
+inline constexpr uint64_t kTakenMinRequests = 8;
+inline constexpr double kTakenLow = 20000, kTakenFull = 80000;
+// `lendable` false: the detector's evidence is not what the cluster takes, whatever its shares
+// say (a template: what a cluster takes through one is that template, not any other).
+inline double SupportOf(const DetectorInput& in, uint64_t n, double min_n, double full_n,
+                        bool lendable = true) {
+  if (in.lent_support && lendable) return 1.0;
+  const auto& s = in.state;
+  const double taken = n >= kTakenMinRequests
+                           ? Ramp(static_cast<double>(s.output_tokens), kTakenLow, kTakenFull)
+                           : 0.0;
+  return std::max(Support(n, min_n, full_n), taken);
 }
 // Lower end of the Wilson score interval (95%, z = 1.96) of a share k/n: what the share is at
 // least, given how few requests were seen. 0 when n is 0.

@@ -426,6 +426,30 @@ bool Engine::MemberJoinsVerdict(const AccountState& m, uint64_t join_prefix) con
   return join_prefix && m.prefixes.Guaranteed(join_prefix) >= kJoinPrompts;
 }
 
+// A quiet member reads its harvest on its cluster's sample from this many requests, and takes
+// what the cluster is flagged for when a harvest detector shows this strength both in the
+// cluster and, by the member's shares, in the member.
+constexpr uint64_t kLentJoinRequests = 3;
+constexpr double kSharedHarvest = 0.5;
+
+bool Engine::MemberSharesClusterHarvest(uint32_t index, const AccountState& m,
+                                        const state::Verdict& cluster) const {
+  // Support ramps exist because a few requests' shares are chance. A member tied to a flagged
+  // cluster by identity (a card, a network, a client stack, a system prompt or a template that
+  // few others hold: one operator) is read against its cluster's sample instead, so a fresh
+  // account of a flagged campaign joins after a few requests that do what the campaign does,
+  // not after the dozens its own support asks for. Behaviour does not tie (linking::Behaviour):
+  // companies on the same SDK versions rotate one agent set (JoinTest...AgentRotationAlone).
+  if (m.requests < kLentJoinRequests) return false;
+  detectors::DetectorInput lent{m, peers_};
+  lent.lent_support = true;
+  if (!scorer_.SharesHarvest(lent, cluster.peak_strength, kSharedHarvest, kSharedHarvest)) {
+    return false;
+  }
+  const linking::Posts posts = linking::CollectPosts(m, opt_.posting);
+  return linker_.IdentityTie(index, {posts.begin(), posts.end()}) >= opt_.linker.link_threshold;
+}
+
 void Engine::ScoreClusters(const std::vector<uint32_t>& roots,
                            const std::vector<uint32_t>& merged) {
   if (evict_) RestoreMembers(roots);
@@ -474,7 +498,7 @@ void Engine::ScoreClusters(const std::vector<uint32_t>& roots,
         s.verdict.join_prefix = 0;
         continue;
       }
-      if (!MemberJoinsVerdict(s, join_prefix)) {
+      if (!MemberJoinsVerdict(s, join_prefix) && !MemberSharesClusterHarvest(m, s, v)) {
         s.verdict.join_prefix = join_prefix;
         s.verdict.join_score = v.peak_score;
         continue;

@@ -310,6 +310,10 @@ class Engine {
   void MatchKnownIndicators(state::AccountState& s);
   // `join_prefix`: the flagged cluster's template (JoinTemplate of its combined state), 0 if none.
   bool MemberJoinsVerdict(const state::AccountState& member, uint64_t join_prefix) const;
+  // A quiet member (linker index `index`) tied to its flagged cluster by identity whose own few
+  // requests show, by their shares, the harvest the cluster (`cluster`'s verdict) is flagged for.
+  bool MemberSharesClusterHarvest(uint32_t index, const state::AccountState& member,
+                                  const state::Verdict& cluster) const;
   // Eviction hooks (engine_evict.cc; no-ops when eviction is off).
   struct Evictor;
   void RestoreBatch();                                      // accounts of the pending batch

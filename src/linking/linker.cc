@@ -94,13 +94,7 @@ void Linker::Post(uint32_t a, IndicatorKind kind, uint64_t value, bool suspect) 
     p.accounts.push_back(a | kQuiet);
     return;
   }
-  const double df = static_cast<double>(p.holders);
-  double rarity = std::min(1.0, std::sqrt(opt_.rarity_pivot[kind] / df));
-  if (opt_.share_pivot[kind] > 0) {
-    const double share = df / std::max<double>(posters_[kind], opt_.prevalence_floor);
-    rarity = std::min(rarity, std::sqrt(opt_.share_pivot[kind] / share));
-  }
-  const auto w = static_cast<float>(opt_.kind_weight[kind] * rarity);
+  const auto w = static_cast<float>(ValueWeight(kind, p.holders));
   // A kind without weight is kept for evidence only: no pair entries.
   if (w > 0) {
     for (uint32_t b : p.accounts) {
@@ -116,6 +110,37 @@ void Linker::Post(uint32_t a, IndicatorKind kind, uint64_t value, bool suspect) 
     }
   }
   p.accounts.push_back(a);
+}
+
+double Linker::ValueWeight(IndicatorKind kind, uint32_t holders) const {
+  const double df = std::max<double>(holders, 1);
+  double rarity = std::min(1.0, std::sqrt(opt_.rarity_pivot[kind] / df));
+  if (opt_.share_pivot[kind] > 0) {
+    const double share = df / std::max<double>(posters_[kind], opt_.prevalence_floor);
+    rarity = std::min(rarity, std::sqrt(opt_.share_pivot[kind] / share));
+  }
+  return opt_.kind_weight[kind] * rarity;
+}
+
+double Linker::IdentityTie(uint32_t a,
+                           std::span<const std::pair<IndicatorKind, uint64_t>> values) const {
+  const uint32_t root = Find(a);
+  std::unordered_map<uint32_t, double> with;  // other member: summed weight
+  for (const auto& [kind, value] : values) {
+    if (Behaviour(kind) || opt_.suspects_only[kind]) continue;
+    auto it = postings_.find(Key(kind, value));
+    if (it == postings_.end() || it->second.value != value || it->second.kind != kind) continue;
+    const Posting& p = it->second;
+    const double w = ValueWeight(kind, p.holders);
+    if (w <= 0 || std::find(p.accounts.begin(), p.accounts.end(), a) == p.accounts.end()) continue;
+    for (uint32_t b : p.accounts) {
+      if ((b & kQuiet) || b == a || Find(b) != root) continue;
+      with[b] += w;
+    }
+  }
+  double best = 0;
+  for (const auto& [b, w] : with) best = std::max(best, w);
+  return best;
 }
 
 size_t Linker::posting_entries() const {

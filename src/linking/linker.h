@@ -40,6 +40,10 @@ enum IndicatorKind : uint8_t {
   kIndicatorKinds
 };
 std::string_view IndicatorName(IndicatorKind k);
+// Behaviour, not identity: how a client acts (the agents it rotates, its parameter habits), which
+// independent users of one tool share. Links through it do not tie a quiet member to a cluster's
+// verdict (Linker::IdentityTie).
+inline bool Behaviour(IndicatorKind k) { return k == kAgentSet || k == kParamProfile; }
 
 // Per kind: weight of one shared value; rarity pivot (up to this many holders a value counts
 // fully, beyond it its weight falls as sqrt(pivot / holders)); and the holder count beyond which
@@ -114,6 +118,11 @@ class Linker {
     if (parent_[root] == root) return {&parent_[root], 1};
     return {};
   }
+  // How strongly `a` is tied by identity to another member of its cluster: the largest summed
+  // weight, over the other members, of the non-behaviour values among `values` (what `a` posts)
+  // that both hold, each weighed at today's holder count (later holders included). A value too
+  // common to link counts nothing. Cost: the holder lists of `a`'s values.
+  double IdentityTie(uint32_t a, std::span<const std::pair<IndicatorKind, uint64_t>> values) const;
   uint64_t refused_merges() const { return refused_; }
   // Memory accounting: pair weights kept, account ids held in posting lists, distinct values.
   size_t pairs() const { return pair_weight_.size(); }
@@ -153,6 +162,8 @@ class Linker {
     return (v ^ (static_cast<uint64_t>(k) * 0x9E3779B97F4A7C15ULL)) * 0xff51afd7ed558ccdULL;
   }
   void Union(uint32_t a, uint32_t b);
+  // The pair weight one shared value of `kind` adds while `holders` accounts hold it.
+  double ValueWeight(IndicatorKind kind, uint32_t holders) const;
 
   LinkerOptions opt_;
   mutable std::vector<uint32_t> parent_;

@@ -165,6 +165,17 @@ double Scorer::StrongestHarvest(const std::array<uint8_t, state::kMaxDetectors>&
   return strongest;
 }
 
+bool Scorer::SharesHarvest(const detectors::DetectorInput& member,
+                           const std::array<uint8_t, state::kMaxDetectors>& cluster,
+                           double cluster_min, double member_min) const {
+  for (size_t i = 0; i < detectors_.size(); ++i) {
+    if (!harvest_[i] || weights_[i] <= 0 || static_cast<int>(i) == volume_) continue;
+    if (cluster[i] / 255.0 < cluster_min) continue;
+    if (detectors_[i]->Strength(member) >= member_min) return true;
+  }
+  return false;
+}
+
 double Scorer::Score(const detectors::DetectorInput& in,
                      std::array<uint8_t, state::kMaxDetectors>* strengths,
                      double outside_harvest) const {

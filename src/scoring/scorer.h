@@ -74,6 +74,13 @@ class Scorer {
                double outside_harvest = 0) const;
   // The strongest harvest or intent strength among `strengths` (x255, as Score() writes them).
   double StrongestHarvest(const std::array<uint8_t, state::kMaxDetectors>& strengths) const;
+  // Whether a member of a flagged cluster takes what the cluster is flagged for: on a weighted
+  // harvest detector other than output volume (a scale, which a few requests do not show), the
+  // cluster's strength (x255, as Score() writes them) is at least `cluster_min` and the member's,
+  // read with its cluster's support (DetectorInput::lent_support), at least `member_min`.
+  bool SharesHarvest(const detectors::DetectorInput& member,
+                     const std::array<uint8_t, state::kMaxDetectors>& cluster, double cluster_min,
+                     double member_min) const;
   // The score of given strengths (in detectors() order), as Score() computes it.
   double ScoreOf(const std::vector<double>& strengths, double outside_harvest = 0) const;
   // The harvest gate of given strengths, in [0, 1].

@@ -171,6 +171,26 @@ TEST_F(DetectorsTest, CotElicitationNeedsLongAnswers) {
   EXPECT_EQ(Strength("cot_elicitation", chatty), 0.0);
 }
 
+// Support grows with what was taken: a reasoning harvester whose answers run to thousands of
+// tokens has taken more by its 14th request than a student asking a dozen step-by-step homework
+// questions (the legitimate user this could hit) takes in a week, and is judged on its shares from
+// there. The student, a dozen requests and a few thousand output tokens, is not yet judged.
+TEST_F(DetectorsTest, SupportGrowsWithTheOutputsTaken) {
+  auto cot = [](int tokens) {
+    return [tokens](int, EventRecord& r, Rng&) {
+      r.prompt.phrase_mask = features::kCotElicit;
+      r.completion_tokens = tokens;
+    };
+  };
+  auto harvester = Stream(14, 60, cot(6000));
+  EXPECT_GT(Strength("cot_elicitation", harvester), 0.9);
+  auto student = Stream(12, 600, cot(500));
+  EXPECT_EQ(Strength("cot_elicitation", student), 0.0);
+  // Not from a handful of requests, however long their answers: shares need a sample.
+  auto few = Stream(5, 60, cot(20000));
+  EXPECT_EQ(Strength("cot_elicitation", few), 0.0);
+}
+
 // Saying that the answers go into a training set: a few dozen requests that carry it most of the
 // time settle it; an ML engineer who mentions a dataset of their own now and then does not.
 TEST_F(DetectorsTest, StatedPurposeFromAFewDozenRequests) {

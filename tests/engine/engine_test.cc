@@ -298,6 +298,84 @@ TEST(JoinTest, AccountsLinkedByAgentRotationAloneDoNotJoinAFlaggedClustersVerdic
   fs::remove_all(dir);
 }
 
+// A quiet member tied to a flagged cluster by identity (here its card) is read on the cluster's
+// sample: a fresh account of a reasoning-harvest campaign joins the verdict at the barrier after
+// its third step-by-step request, long before its own support (15 requests and more) would speak.
+// Legitimate users this could hit: an unrelated company whose developers use the same SDK
+// versions (linked by the agent set they rotate, which is behaviour) and asks the same kind of
+// step-by-step questions; it is in the cluster but not flagged with it.
+TEST(JoinTest, IdentityTiedMemberJoinsOnAFewRequestsThatShowTheClustersHarvest) {
+  const fs::path dir = testutil::TempDir("join-lent");
+  Rng rng(5);
+  const TimeUs t0 = *ParseRfc3339("2025-03-05T00:00:00Z");
+  const TimeUs late = t0 + 5 * 3600 * kUsPerSec;
+  constexpr TimeUs kLateGap = 5 * kUsPerMin;
+  static const char* kAgents[] = {"OpenAI/Python 1.54.3", "OpenAI/NodeJS 4.67.1",
+                                  "OpenAI/Python 1.51.2"};
+  static const char* kOpenings[] = {"my", "our", "why does the", "how can a", "what makes"};
+  auto cot_prompt = [&rng] {
+    return testutil::ChatPrompt(rng, kOpenings[rng.Below(std::size(kOpenings))],
+                                "? Think step by step and explain your reasoning.");
+  };
+  const std::string accounts =
+      R"({"account_id":"cot-0","created_at":"2025-03-01T00:00:00Z","payment_fingerprint":"pm_cot","email_domain":"mail-a.example"})"
+      "\n"
+      R"({"account_id":"cot-late","created_at":"2025-03-01T00:00:00Z","payment_fingerprint":"pm_cot","email_domain":"mail-b.example"})"
+      "\n"
+      R"({"account_id":"sdk-company","created_at":"2024-06-01T00:00:00Z","payment_fingerprint":"pm_company","email_domain":"company.example"})"
+      "\n";
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  for (int i = 0; i < 80; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = t0 + i * 3 * kUsPerMin;
+    s.account = "cot-0";
+    s.ip = "203.0.113.10";
+    s.user_agent = kAgents[i % 3];
+    s.prompt = cot_prompt();
+    s.completion_tokens = 900;
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  }
+  for (int i = 0; i < 10; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = late + i * kLateGap;
+    s.account = "cot-late";
+    s.ip = "192.0.2.50";
+    s.prompt = cot_prompt();
+    s.completion_tokens = 700;
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+    s.ts += 30 * kUsPerSec;
+    s.account = "sdk-company";
+    s.ip = "198.18.5.5";
+    s.user_agent = kAgents[i % 3];
+    s.prompt = cot_prompt();
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  }
+  std::stable_sort(lines.begin(), lines.end());
+  std::string data;
+  for (auto& [ts, l] : lines) data += l + "\n";
+  testutil::WriteAll(dir / "e.jsonl", data);
+  testutil::WriteAll(dir / "a.jsonl", accounts);
+  const std::string json = ScanToJson({(dir / "e.jsonl").string()}, (dir / "a.jsonl").string(), {});
+  simdjson::dom::parser p;
+  simdjson::dom::element doc = p.parse(json);
+  std::map<std::string, std::pair<std::string, std::string>> by_id;  // flagged at, cluster
+  for (auto a : doc["accounts"]) {
+    std::string at, cluster;
+    if (a["first_flagged_at"].is_string())
+      at = std::string(std::string_view(a["first_flagged_at"]));
+    if (a["cluster_id"].is_string()) cluster = std::string(std::string_view(a["cluster_id"]));
+    by_id[std::string(std::string_view(a["account_id"]))] = {at, cluster};
+  }
+  ASSERT_FALSE(by_id["cot-0"].first.empty()) << "the campaign is flagged";
+  ASSERT_LT(*ParseRfc3339(by_id["cot-0"].first), late) << "before its fresh account starts";
+  ASSERT_FALSE(by_id["cot-late"].first.empty());
+  EXPECT_LT(*ParseRfc3339(by_id["cot-late"].first), late + 3 * kLateGap)
+      << "joined before its fourth request, flagged at " << by_id["cot-late"].first;
+  EXPECT_EQ(by_id["sdk-company"].second, by_id["cot-0"].second) << "linked by the agent set";
+  EXPECT_TRUE(by_id["sdk-company"].first.empty()) << "behaviour does not tie to a verdict";
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace dg::engine
 
