@@ -126,9 +126,11 @@ void Engine::ProcessBatch() {
   EmitFlags();
 }
 
-// Prompts of its own through a flagged cluster's template with which a member joins its verdict,
-// and the share of the cluster's prompts that makes an opening its template.
-constexpr uint32_t kJoinPrompts = 2;
+// Prompts of its own through a flagged cluster's template with which a member (or the holder of a
+// flagged campaign's card) joins its verdict, and the share of the cluster's prompts that makes an
+// opening its template. One is enough: the exact template is the campaign's script, and the
+// account is already tied to the campaign by a link or a card.
+constexpr uint32_t kJoinPrompts = 1;
 constexpr double kJoinTemplateShare = 0.3;
 
 // A cluster's template for joining: its dominant opening, if it carries kJoinTemplateShare of the
@@ -421,8 +423,8 @@ bool Engine::MemberJoinsVerdict(const AccountState& m, uint64_t join_prefix) con
       scorer_.StrongestHarvest(m.verdict.peak_strength) >= opt_.model.gate_low) {
     return true;
   }
-  // Two of its own prompts through the cluster's template are enough: waiting for more let every
-  // fresh member of a flagged campaign take its first requests' outputs.
+  // One prompt of its own through the cluster's template is enough (kJoinPrompts): waiting for
+  // more let every fresh member of a flagged campaign take its first answers.
   return join_prefix && m.prefixes.Guaranteed(join_prefix) >= kJoinPrompts;
 }
 

@@ -333,7 +333,7 @@ class Engine {
   std::unordered_map<uint32_t, ClusterVerdict> clusters_;
   // Payment instruments held by members of flagged clusters, with the cluster's template and
   // score (as in Verdict::join_prefix): a new account paying with one joins the verdict at its
-  // kJoinPrompts-th templated request, before the barrier that links it. Written at barriers.
+  // first templated request (kJoinPrompts), before the barrier that links it. Written at barriers.
   struct JoinTarget {
     uint64_t prefix = 0;
     float score = 0;

@@ -79,7 +79,7 @@ struct Verdict {
   // For an unflagged member of a flagged cluster (set at a barrier), or a new account paying with
   // the card of one (set at its first event): the cluster's dominant prompt template (prefix
   // hash) and peak score. The account joins the cluster's verdict at the request that makes its
-  // kJoinPrompts-th prompt through that template, not at the next barrier.
+  // first prompt through that template (kJoinPrompts), not at the next barrier.
   uint64_t join_prefix = 0;
   float join_score = 0;
 
