@@ -166,6 +166,11 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
     slot.touched = true;
     shard.touched.push_back(pos);
   }
+  // Until its second key, an account's traffic is its first key's: the key tracker opens with
+  // that key holding the account's state and verdict so far (SeedFirstKey).
+  if (r.api_key && s.first_api_key && r.api_key != s.first_api_key && !shard.keyed.contains(pos)) {
+    shard.keyed.emplace(pos, SeedFirstKey(s));
+  }
   s.Update(r);
   if (opt_.checkpoint) [[unlikely]] {
     const uint64_t n = s.requests;
@@ -182,10 +187,7 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
   bool may_flag = true;
   if (r.api_key) {
     if (!s.first_api_key) s.first_api_key = r.api_key;
-    auto it = shard.keyed.find(pos);
-    if (it == shard.keyed.end() && r.api_key != s.first_api_key)
-      it = shard.keyed.emplace(pos, std::make_unique<UnitTracker>()).first;
-    if (it != shard.keyed.end()) {
+    if (auto it = shard.keyed.find(pos); it != shard.keyed.end()) {
       TrackUnit(*it->second, r.api_key, s, r);
       may_flag = !DefersToKeys(*it->second);
       if (!may_flag && s.verdict.flagged) RescopeToKeys(s, *it->second);
@@ -206,6 +208,29 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
     newly_flagged = true;
   }
   if (newly_flagged) shard.flagged.push_back({r.ts, pos});
+}
+
+std::unique_ptr<UnitTracker> Engine::SeedFirstKey(const AccountState& s) {
+  // A key that extracted alone for hours before the company's other keys came is judged, and
+  // contained, from when the account was: the account is rescoped to it (RescopeToKeys) with
+  // its flag time, rather than the key starting afresh at the second key and taking hundreds
+  // of answers more before it is flagged on its own. A verdict the account owes to its cluster
+  // or to a known indicator is not the key's own and stays with the account.
+  auto keys = std::make_unique<UnitTracker>();
+  const auto n = static_cast<uint32_t>(std::min<uint64_t>(s.requests, UINT32_MAX));
+  if (n == 0) return keys;
+  keys->counts.Add(s.first_api_key, n);
+  if (n < UnitTracker::kPromote) return keys;
+  auto& slot = keys->slots.emplace_back();
+  slot.unit = s.first_api_key;
+  slot.seen = n;
+  slot.state = s;
+  slot.state.account = s.first_api_key;
+  slot.state.registry = {};
+  if (s.verdict.flagged_by_cluster || s.verdict.flagged_by_indicator) {
+    slot.state.verdict = state::Verdict{};
+  }
+  return keys;
 }
 
 void Engine::RescopeToKeys(AccountState& s, const UnitTracker& keys) const {

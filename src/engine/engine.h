@@ -291,6 +291,8 @@ class Engine {
                  const EventRecord& r);
   // Whether an account's own flag waits for its keys (kKeyDominantShare above).
   bool DefersToKeys(const UnitTracker& keys) const;
+  // The key tracker an account opens at its second key: its first key holds the account so far.
+  static std::unique_ptr<UnitTracker> SeedFirstKey(const state::AccountState& s);
   // An account flagged whole on its own score before its other keys were seen (a leaked key
   // drained from midnight, the company's developers arriving in the morning) is rescoped to its
   // keys once it defers to them and one of them is flagged: the key stays contained, the account's

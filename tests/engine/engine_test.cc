@@ -594,7 +594,9 @@ TEST(ApiKeyTest, AbusedKeyInsideACompanyIsFlaggedWithoutTheAccount) {
 
 // The leaked key is drained from midnight, before any developer arrives: the account, seen with
 // one key, is flagged whole; once the developers' keys show it is a company, the flag moves to
-// the key and the account's is withdrawn.
+// the key and the account's is withdrawn. The key is flagged from when the account was: until
+// the second key, the account's traffic was the key's (Engine::SeedFirstKey); judged afresh from
+// the developers' arrival it took hundreds more answers before its own flag.
 TEST(ApiKeyTest, AccountFlaggedBeforeItsOtherKeysAppearIsRescopedToTheLeakedKey) {
   auto dir = testutil::TempDir("apikey-rescope");
   Rng rng(13);
@@ -616,6 +618,7 @@ TEST(ApiKeyTest, AccountFlaggedBeforeItsOtherKeysAppearIsRescopedToTheLeakedKey)
   const auto early = ScanLines(dir, night);
   ASSERT_EQ(early.accounts.size(), 1u);
   EXPECT_TRUE(early.accounts[0].flagged);
+  EXPECT_EQ(a.flagged_api_keys[0].first_flagged_at, early.accounts[0].first_flagged_at);
   std::filesystem::remove_all(dir);
 }
 
