@@ -81,18 +81,21 @@ inline double Support(uint64_t n, double min_n = 10, double full_n = 50) {
 }
 // Support() of a harvest detector, full when the input lends its cluster's sample. Support also
 // grows with what was taken: shares seen on kTakenMinRequests requests or more whose answers add
-// up to kTakenFull output tokens are worth acting on, however few the requests.
+// up to kTakenFull output tokens (from kTakenLow) are worth acting on, however few the requests.
+// A person reading the answers takes that much over days; a harvester with answers of thousands
+// of tokens, in its first dozen requests. The bounds are absolute, not relative to the peers'
+// median: most accounts are small, and a median-relative bound would judge a modest user of a
+// small population on its first requests.
 inline constexpr uint64_t kTakenMinRequests = 8;
-inline constexpr double kTakenLow = 20000, kTakenFull = 80000;
+inline constexpr double kTakenLow = 10000, kTakenFull = 40000;
 // `lendable` false: the detector's evidence is not what the cluster takes, whatever its shares
 // say (a template: what a cluster takes through one is that template, not any other).
 inline double SupportOf(const DetectorInput& in, uint64_t n, double min_n, double full_n,
                         bool lendable = true) {
   if (in.lent_support && lendable) return 1.0;
-  const auto& s = in.state;
-  const double taken = n >= kTakenMinRequests
-                           ? Ramp(static_cast<double>(s.output_tokens), kTakenLow, kTakenFull)
-                           : 0.0;
+  const double taken = n >= kTakenMinRequests ? Ramp(static_cast<double>(in.state.output_tokens),
+                                                     kTakenLow, kTakenFull)
+                                              : 0.0;
   return std::max(Support(n, min_n, full_n), taken);
 }
 // Lower end of the Wilson score interval (95%, z = 1.96) of a share k/n: what the share is at

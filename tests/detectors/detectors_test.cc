@@ -172,7 +172,7 @@ TEST_F(DetectorsTest, CotElicitationNeedsLongAnswers) {
 }
 
 // Support grows with what was taken: a reasoning harvester whose answers run to thousands of
-// tokens has taken more by its 14th request than a student asking a dozen step-by-step homework
+// tokens has taken more by its 8th request than a student asking a dozen step-by-step homework
 // questions (the legitimate user this could hit) takes in a week, and is judged on its shares from
 // there. The student, a dozen requests and a few thousand output tokens, is not yet judged.
 TEST_F(DetectorsTest, SupportGrowsWithTheOutputsTaken) {
@@ -182,7 +182,7 @@ TEST_F(DetectorsTest, SupportGrowsWithTheOutputsTaken) {
       r.completion_tokens = tokens;
     };
   };
-  auto harvester = Stream(14, 60, cot(6000));
+  auto harvester = Stream(8, 60, cot(6000));
   EXPECT_GT(Strength("cot_elicitation", harvester), 0.9);
   auto student = Stream(12, 600, cot(500));
   EXPECT_EQ(Strength("cot_elicitation", student), 0.0);
