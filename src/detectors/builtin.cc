@@ -192,9 +192,8 @@ class TemplateHarvest final : public Detector {
     // evaluation sweep re-runs its prompts at temperature 0).
     const double harvest =
         std::max(Ramp(distinct, 0.4, 0.8), Ramp(s.Share(s.temp_sampling), 0.5, 0.9));
-    // Not lent to a cluster's members: the cluster's own template is what they join by
-    // (Engine::MemberJoinsVerdict), another template is someone else's.
-    return SupportOf(in, s.requests, 20, 80, /*lendable=*/false) * Ramp(tmpl, 0.5, 0.9) * harvest *
+    // A template is a property of the set of prompts (Sample::kStructural).
+    return SupportOf(in, s.requests, 20, 80, Sample::kStructural) * Ramp(tmpl, 0.5, 0.9) * harvest *
            single_turn * long_answers * Ramp(s.OutputInputRatio(), 0.5, 1.5);
   }
   std::string Explain(const DetectorInput& in, const core::NameTable&) const override {

@@ -79,23 +79,32 @@ inline double Ramp(double x, double lo, double hi) { return Clamp01((x - lo) / (
 inline double Support(uint64_t n, double min_n = 10, double full_n = 50) {
   return Ramp(static_cast<double>(n), min_n, full_n);
 }
-// Support() of a harvest detector, full when the input lends its cluster's sample. Support also
-// grows with what was taken: shares seen on kTakenMinRequests requests or more whose answers add
-// up to kTakenFull output tokens (from kTakenLow) are worth acting on, however few the requests.
-// A person reading the answers takes that much over days; a harvester with answers of thousands
-// of tokens, in its first dozen requests. The bounds are absolute, not relative to the peers'
-// median: most accounts are small, and a median-relative bound would judge a modest user of a
-// small population on its first requests.
+// Support() of a harvest detector. Support also grows with what was taken: shares whose answers
+// add up to kTakenFull output tokens (from kTakenLow) are worth acting on, however few the
+// requests. A person reading the answers takes that much over days; a harvester with answers of
+// thousands of tokens, in its first dozen requests. The bounds are absolute, not relative to the
+// peers' median: most accounts are small, and a median-relative bound would judge a modest user of
+// a small population on its first requests.
 inline constexpr uint64_t kTakenMinRequests = 8;
 inline constexpr double kTakenLow = 10000, kTakenFull = 40000;
-// `lendable` false: the detector's evidence is not what the cluster takes, whatever its shares
-// say (a template: what a cluster takes through one is that template, not any other).
+// What a detector's share is a share of:
+// - kPerRequest: a property each request has or lacks (a phrase, a parameter). Its share is
+//   settled from kTakenMinRequests requests (eight of eight is at least 68% at 95% confidence),
+//   and a flagged cluster lends its sample to a member (DetectorInput::lent_support).
+// - kStructural: a property of the set of requests (a template: one wrapper around varying
+//   content). It needs the detector's own minimum sample before what was taken counts, and a
+//   cluster lends nothing: what a cluster takes through a template is that template (the
+//   engine's template join), another template is someone else's.
+enum class Sample : uint8_t { kPerRequest, kStructural };
 inline double SupportOf(const DetectorInput& in, uint64_t n, double min_n, double full_n,
-                        bool lendable = true) {
-  if (in.lent_support && lendable) return 1.0;
-  const double taken = n >= kTakenMinRequests ? Ramp(static_cast<double>(in.state.output_tokens),
-                                                     kTakenLow, kTakenFull)
-                                              : 0.0;
+                        Sample sample = Sample::kPerRequest) {
+  const bool per_request = sample == Sample::kPerRequest;
+  if (in.lent_support && per_request) return 1.0;
+  const double from = per_request ? static_cast<double>(kTakenMinRequests) : min_n;
+  const double taken =
+      static_cast<double>(n) >= from
+          ? Ramp(static_cast<double>(in.state.output_tokens), kTakenLow, kTakenFull)
+          : 0.0;
   return std::max(Support(n, min_n, full_n), taken);
 }
 // Lower end of the Wilson score interval (95%, z = 1.96) of a share k/n: what the share is at

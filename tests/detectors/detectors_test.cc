@@ -189,6 +189,16 @@ TEST_F(DetectorsTest, SupportGrowsWithTheOutputsTaken) {
   // Not from a handful of requests, however long their answers: shares need a sample.
   auto few = Stream(5, 60, cot(20000));
   EXPECT_EQ(Strength("cot_elicitation", few), 0.0);
+  // A template is a property of the set of prompts (Sample::kStructural): a writer who asks for
+  // a dozen long articles with the same opening (the legitimate user this could hit; behind a
+  // VPN, concealment would open the gate beside it) is not judged before the template
+  // detector's own minimum sample, whatever the articles' length.
+  auto writer = Stream(12, 600, [](int, EventRecord& r, Rng&) {
+    r.prompt.prefix_hash = 1;
+    r.prompt.suffix_hash = 2;
+    r.completion_tokens = 5000;
+  });
+  EXPECT_EQ(Strength("template_harvest", writer), 0.0);
 }
 
 // Saying that the answers go into a training set: a few dozen requests that carry it most of the
