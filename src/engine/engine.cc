@@ -1,6 +1,8 @@
 // See engine.h.
 #include "engine/engine.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -475,6 +477,50 @@ bool Engine::MemberSharesClusterHarvest(uint32_t index, const AccountState& m,
   }
   const linking::Posts posts = linking::CollectPosts(m, opt_.posting);
   return linker_.IdentityTie(index, {posts.begin(), posts.end()}) >= opt_.linker.link_threshold;
+}
+
+std::string Engine::JoinReason(uint32_t index, const AccountState& s) const {
+  const ClusterVerdict* cv = Cluster(ClusterOf(index));
+  std::vector<std::string> why;
+  if (cv) {
+    if (const uint64_t tmpl = JoinTemplate(cv->combined); tmpl) {
+      if (const uint32_t n = s.prefixes.Guaranteed(tmpl); n >= kJoinPrompts) {
+        why.push_back(fmt::format("it sent {} prompt{} through the cluster's dominant template", n,
+                                  n == 1 ? "" : "s"));
+      }
+    }
+    if (s.verdict.peak_score >= opt_.model.Threshold(scoring::kLow) &&
+        scorer_.StrongestHarvest(s.verdict.peak_strength) >= opt_.model.gate_low) {
+      why.push_back("it shows harvest evidence of its own");
+    }
+    if (s.requests >= kLentJoinRequests) {
+      detectors::DetectorInput lent{s, peers_};
+      lent.lent_support = true;
+      const uint64_t shared =
+          scorer_.SharedHarvest(lent, cv->verdict.peak_strength, kSharedHarvest, kSharedHarvest);
+      const linking::Posts posts = linking::CollectPosts(s, opt_.posting);
+      const double tie = linker_.IdentityTie(index, {posts.begin(), posts.end()});
+      if (shared && tie >= opt_.linker.link_threshold) {
+        std::string names;
+        for (size_t i = 0; i < scorer_.detectors().size() && i < 64; ++i) {
+          if (!(shared >> i & 1)) continue;
+          if (!names.empty()) names += ", ";
+          names += scorer_.detectors()[i]->name();
+        }
+        why.push_back(fmt::format(
+            "it is tied to another member by identity (card, network, client or prompt values "
+            "few others hold; weight {:.2f}) and its own {} requests show what the cluster is "
+            "flagged for ({})",
+            tie, s.requests, names));
+      }
+    }
+  }
+  if (why.empty() && s.registry.payment && flagged_payments_.contains(s.registry.payment)) {
+    why.push_back("it pays with the card of a flagged cluster's member");
+  }
+  std::string out;
+  for (const auto& w : why) out += (out.empty() ? "" : "; ") + w;
+  return out;
 }
 
 void Engine::ScoreClusters(const std::vector<uint32_t>& roots,

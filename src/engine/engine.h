@@ -183,6 +183,11 @@ class Engine {
   const state::AccountState& AccountAt(uint32_t index) const;
   uint32_t ClusterOf(uint32_t index) const { return linker_.Find(index); }
   const ClusterVerdict* Cluster(uint32_t root) const;
+  // Why the account `s` at linker index `index`, flagged with its cluster, joins the cluster's
+  // verdict as its state and the linker stand now: its prompts through the cluster's template,
+  // harvest evidence of its own, or an identity tie with the harvest detectors it shares with the
+  // cluster; a card held by a flagged cluster's member. Empty if none of these holds any more.
+  std::string JoinReason(uint32_t index, const state::AccountState& s) const;
   const linking::Linker& linker() const { return linker_; }
   const scoring::Scorer& scorer() const { return scorer_; }
   const EngineOptions& options() const { return opt_; }

@@ -259,9 +259,12 @@ Report Build(const engine::Engine& e) {
       a.evidence.insert(
           a.evidence.begin(),
           {"cluster", 0.0, 0.0,
-           fmt::format("flagged with its cluster {} ({} linked accounts, cluster score {:.2f})",
+           fmt::format("flagged with its cluster {} ({} linked accounts, cluster score {:.2f}){}",
                        a.cluster_id, e.linker().ClusterSize(ref.index),
-                       cv ? cv->verdict.peak_score : 0.0f)});
+                       cv ? cv->verdict.peak_score : 0.0f, [&] {
+                         const std::string why = e.JoinReason(ref.index, s);
+                         return why.empty() ? std::string() : ": " + why;
+                       }())});
     }
     // Units flagged on their own: end users of a multi-tenant account, keys of a multi-key one.
     auto flagged_units = [&](const engine::UnitTracker* tracker, NameKind kind) {

@@ -165,15 +165,18 @@ double Scorer::StrongestHarvest(const std::array<uint8_t, state::kMaxDetectors>&
   return strongest;
 }
 
-bool Scorer::SharesHarvest(const detectors::DetectorInput& member,
-                           const std::array<uint8_t, state::kMaxDetectors>& cluster,
-                           double cluster_min, double member_min) const {
-  for (size_t i = 0; i < detectors_.size(); ++i) {
+uint64_t Scorer::SharedHarvest(const detectors::DetectorInput& member,
+                               const std::array<uint8_t, state::kMaxDetectors>& cluster,
+                               double cluster_min, double member_min, bool first_only) const {
+  uint64_t mask = 0;
+  for (size_t i = 0; i < detectors_.size() && i < 64; ++i) {
     if (!harvest_[i] || weights_[i] <= 0 || static_cast<int>(i) == volume_) continue;
     if (cluster[i] / 255.0 < cluster_min) continue;
-    if (detectors_[i]->Strength(member) >= member_min) return true;
+    if (detectors_[i]->Strength(member) < member_min) continue;
+    mask |= uint64_t{1} << i;
+    if (first_only) break;
   }
-  return false;
+  return mask;
 }
 
 double Scorer::Score(const detectors::DetectorInput& in,

@@ -80,7 +80,14 @@ class Scorer {
   // read with its cluster's support (DetectorInput::lent_support), at least `member_min`.
   bool SharesHarvest(const detectors::DetectorInput& member,
                      const std::array<uint8_t, state::kMaxDetectors>& cluster, double cluster_min,
-                     double member_min) const;
+                     double member_min) const {
+    return SharedHarvest(member, cluster, cluster_min, member_min, true) != 0;
+  }
+  // The detectors (bit i: detectors()[i]) on which SharesHarvest holds; with `first_only`, stops
+  // at the first.
+  uint64_t SharedHarvest(const detectors::DetectorInput& member,
+                         const std::array<uint8_t, state::kMaxDetectors>& cluster,
+                         double cluster_min, double member_min, bool first_only = false) const;
   // The score of given strengths (in detectors() order), as Score() computes it.
   double ScoreOf(const std::vector<double>& strengths, double outside_harvest = 0) const;
   // The harvest gate of given strengths, in [0, 1].

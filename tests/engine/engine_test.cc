@@ -373,6 +373,17 @@ TEST(JoinTest, IdentityTiedMemberJoinsOnAFewRequestsThatShowTheClustersHarvest) 
       << "joined before its fourth request, flagged at " << by_id["cot-late"].first;
   EXPECT_EQ(by_id["sdk-company"].second, by_id["cot-0"].second) << "linked by the agent set";
   EXPECT_TRUE(by_id["sdk-company"].first.empty()) << "behaviour does not tie to a verdict";
+  // The analyst reads why the fresh account was flagged with the campaign.
+  std::string why;
+  for (auto a : doc["accounts"]) {
+    if (std::string_view(a["account_id"]) != "cot-late") continue;
+    for (auto ev : a["evidence"]) {
+      if (std::string_view(ev["detector"]) == "cluster")
+        why = std::string(std::string_view(ev["detail"]));
+    }
+  }
+  EXPECT_NE(why.find("tied to another member by identity"), std::string::npos) << why;
+  EXPECT_NE(why.find("cot_elicitation"), std::string::npos) << why;
   fs::remove_all(dir);
 }
 
