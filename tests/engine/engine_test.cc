@@ -48,6 +48,20 @@ std::string ScanToJson(const std::vector<std::string>& inputs, const std::string
   return report::ToJson(rep, eng, stats, 0);
 }
 
+// Sorts `lines` by time, writes them (and `accounts`, if any) under `dir` and scans them: the
+// report's JSON.
+std::string ScanSortedToJson(const fs::path& dir,
+                             std::vector<std::pair<TimeUs, std::string>>& lines,
+                             const std::string& accounts = "") {
+  std::stable_sort(lines.begin(), lines.end());
+  std::string data;
+  for (auto& [ts, l] : lines) data += l + "\n";
+  testutil::WriteAll(dir / "e.jsonl", data);
+  if (!accounts.empty()) testutil::WriteAll(dir / "a.jsonl", accounts);
+  return ScanToJson({(dir / "e.jsonl").string()},
+                    accounts.empty() ? std::string() : (dir / "a.jsonl").string(), {});
+}
+
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -215,12 +229,7 @@ TEST(JoinTest, NewAccountOnAFlaggedCampaignsCardJoinsAtItsFirstTemplatedRequest)
     other.prompt = fmt::format("Can you help me plan a trip to Lisbon, day {}?", i);
     lines.emplace_back(other.ts, testutil::ExchangeLine(other));
   }
-  std::stable_sort(lines.begin(), lines.end());
-  std::string data;
-  for (auto& [ts, l] : lines) data += l + "\n";
-  testutil::WriteAll(dir / "e.jsonl", data);
-  testutil::WriteAll(dir / "a.jsonl", accounts);
-  const std::string json = ScanToJson({(dir / "e.jsonl").string()}, (dir / "a.jsonl").string(), {});
+  const std::string json = ScanSortedToJson(dir, lines, accounts);
   simdjson::dom::parser p;
   simdjson::dom::element doc = p.parse(json);
   std::map<std::string, std::string> flagged_at;
@@ -273,11 +282,7 @@ TEST(JoinTest, AccountsLinkedByAgentRotationAloneDoNotJoinAFlaggedClustersVerdic
       lines.emplace_back(s.ts, testutil::ExchangeLine(s));
     }
   }
-  std::stable_sort(lines.begin(), lines.end());
-  std::string data;
-  for (auto& [ts, l] : lines) data += l + "\n";
-  testutil::WriteAll(dir / "e.jsonl", data);
-  const std::string json = ScanToJson({(dir / "e.jsonl").string()}, "", {});
+  const std::string json = ScanSortedToJson(dir, lines);
   simdjson::dom::parser p;
   simdjson::dom::element doc = p.parse(json);
   std::map<std::string, std::pair<bool, std::string>> by_id;  // flagged, cluster
@@ -350,12 +355,7 @@ TEST(JoinTest, IdentityTiedMemberJoinsOnAFewRequestsThatShowTheClustersHarvest) 
     s.prompt = cot_prompt();
     lines.emplace_back(s.ts, testutil::ExchangeLine(s));
   }
-  std::stable_sort(lines.begin(), lines.end());
-  std::string data;
-  for (auto& [ts, l] : lines) data += l + "\n";
-  testutil::WriteAll(dir / "e.jsonl", data);
-  testutil::WriteAll(dir / "a.jsonl", accounts);
-  const std::string json = ScanToJson({(dir / "e.jsonl").string()}, (dir / "a.jsonl").string(), {});
+  const std::string json = ScanSortedToJson(dir, lines, accounts);
   simdjson::dom::parser p;
   simdjson::dom::element doc = p.parse(json);
   std::map<std::string, std::pair<std::string, std::string>> by_id;  // flagged at, cluster
