@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "state/account_state.h"
@@ -28,6 +29,31 @@ TEST(LinkerTest, AsnLinksNothingByDefault) {
   bool asn = false;
   for (const auto& sv : l.SharedBy(l.Find(a))) asn = asn || sv.kind == kAsn;
   EXPECT_TRUE(asn);
+}
+
+// IdentityTie: how strongly an account is tied by identity to another member of its cluster.
+// A shared card ties; an agent set links the same way but is behaviour and ties nothing; a value
+// weighs at today's holder count, so a card later shared by many ties less than it linked.
+TEST(LinkerTest, IdentityTieCountsIdentityValuesAtTodaysHolders) {
+  Linker l;
+  const uint32_t a = l.AddAccount(), b = l.AddAccount(), c = l.AddAccount(), d = l.AddAccount();
+  const std::pair<IndicatorKind, uint64_t> card{kPayment, 11}, agents{kAgentSet, 22};
+  l.Post(a, kPayment, 11);
+  l.Post(b, kPayment, 11);
+  ASSERT_EQ(l.Find(a), l.Find(b));
+  EXPECT_DOUBLE_EQ(l.IdentityTie(a, {&card, 1}), 1.0);
+  // c is linked to a by the agent set they rotate alone: same cluster, no identity tie.
+  l.Post(a, kAgentSet, 22);
+  l.Post(c, kAgentSet, 22);
+  ASSERT_EQ(l.Find(a), l.Find(c));
+  EXPECT_EQ(l.IdentityTie(c, {&agents, 1}), 0.0);
+  // d holds nothing a holds: no tie, whatever it posts.
+  EXPECT_EQ(l.IdentityTie(d, {&card, 1}), 0.0);
+  // Forty more accounts pay with the card: each share of it now weighs sqrt(20 / 42).
+  for (int i = 0; i < 40; ++i) l.Post(l.AddAccount(), kPayment, 11);
+  const double tie = l.IdentityTie(a, {&card, 1});
+  EXPECT_LT(tie, 1.0);
+  EXPECT_NEAR(tie, std::sqrt(20.0 / 42.0), 1e-9);
 }
 
 LinkerOptions WithAsnWeight() {
