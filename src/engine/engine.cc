@@ -169,9 +169,11 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
     shard.touched.push_back(pos);
   }
   // Until its second key, an account's traffic is its first key's: the key tracker opens with
-  // that key holding the account's state and verdict so far (SeedFirstKey).
-  if (r.api_key && s.first_api_key && r.api_key != s.first_api_key && !shard.keyed.contains(pos)) {
-    shard.keyed.emplace(pos, SeedFirstKey(s));
+  // that key holding the account's state and verdict so far (SeedFirstKey). One lookup serves
+  // the tracker below too (nothing else inserts into shard.keyed meanwhile).
+  auto keys = r.api_key ? shard.keyed.find(pos) : shard.keyed.end();
+  if (keys == shard.keyed.end() && r.api_key && s.first_api_key && r.api_key != s.first_api_key) {
+    keys = shard.keyed.emplace(pos, SeedFirstKey(s)).first;
   }
   s.Update(r);
   if (opt_.checkpoint) [[unlikely]] {
@@ -189,10 +191,10 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
   bool may_flag = true;
   if (r.api_key) {
     if (!s.first_api_key) s.first_api_key = r.api_key;
-    if (auto it = shard.keyed.find(pos); it != shard.keyed.end()) {
-      TrackUnit(*it->second, r.api_key, s, r);
-      may_flag = !DefersToKeys(*it->second);
-      if (!may_flag && s.verdict.flagged) RescopeToKeys(s, *it->second);
+    if (keys != shard.keyed.end()) {
+      TrackUnit(*keys->second, r.api_key, s, r);
+      may_flag = !DefersToKeys(*keys->second);
+      if (!may_flag && s.verdict.flagged) RescopeToKeys(s, *keys->second);
     }
   }
   bool newly_flagged = false;
@@ -439,6 +441,11 @@ void Engine::MatchKnownIndicators(AccountState& s) {
   cluster_flags_.push_back({max_ts_, &s});
 }
 
+bool Engine::HasOwnHarvest(const AccountState& m) const {
+  return m.verdict.peak_score >= opt_.model.Threshold(scoring::kLow) &&
+         scorer_.StrongestHarvest(m.verdict.peak_strength) >= opt_.model.gate_low;
+}
+
 bool Engine::MemberJoinsVerdict(const AccountState& m, uint64_t join_prefix) const {
   // Linking alone never condemns: a member is flagged with its cluster only if it takes
   // something itself (harvest evidence of its own past the gate, and a `low` score), or carries
@@ -446,10 +453,7 @@ bool Engine::MemberJoinsVerdict(const AccountState& m, uint64_t join_prefix) con
   // agents most members rotate, or hopping networks, which the cluster's harvest counts for the
   // member) is shared by legitimate users too: companies whose developers use the same SDK
   // versions, a team sharing one key (JoinTest.AccountsLinkedByAgentRotationAlone...).
-  if (m.verdict.peak_score >= opt_.model.Threshold(scoring::kLow) &&
-      scorer_.StrongestHarvest(m.verdict.peak_strength) >= opt_.model.gate_low) {
-    return true;
-  }
+  if (HasOwnHarvest(m)) return true;
   // One prompt of its own through the cluster's template is enough (kJoinPrompts): waiting for
   // more let every fresh member of a flagged campaign take its first answers.
   return join_prefix && m.prefixes.Guaranteed(join_prefix) >= kJoinPrompts;
@@ -469,14 +473,23 @@ bool Engine::MemberSharesClusterHarvest(uint32_t index, const AccountState& m,
   // account of a flagged campaign joins after a few requests that do what the campaign does,
   // not after the dozens its own support asks for. Behaviour does not tie (linking::Behaviour):
   // companies on the same SDK versions rotate one agent set (JoinTest...AgentRotationAlone).
-  if (m.requests < kLentJoinRequests) return false;
+  const LentReading r = ReadOnClusterSample(index, m, cluster, /*first_only=*/true);
+  return r.shared && r.tie >= opt_.linker.link_threshold;
+}
+
+Engine::LentReading Engine::ReadOnClusterSample(uint32_t index, const AccountState& m,
+                                                const state::Verdict& cluster,
+                                                bool first_only) const {
+  LentReading r;
+  if (m.requests < kLentJoinRequests) return r;
   detectors::DetectorInput lent{m, peers_};
   lent.lent_support = true;
-  if (!scorer_.SharesHarvest(lent, cluster.peak_strength, kSharedHarvest, kSharedHarvest)) {
-    return false;
-  }
+  r.shared = scorer_.SharedHarvest(lent, cluster.peak_strength, kSharedHarvest, kSharedHarvest,
+                                   first_only);
+  if (!r.shared) return r;
   const linking::Posts posts = linking::CollectPosts(m, opt_.posting);
-  return linker_.IdentityTie(index, {posts.begin(), posts.end()}) >= opt_.linker.link_threshold;
+  r.tie = linker_.IdentityTie(index, {posts.begin(), posts.end()});
+  return r;
 }
 
 std::string Engine::JoinReason(uint32_t index, const AccountState& s) const {
@@ -489,30 +502,20 @@ std::string Engine::JoinReason(uint32_t index, const AccountState& s) const {
                                   n == 1 ? "" : "s"));
       }
     }
-    if (s.verdict.peak_score >= opt_.model.Threshold(scoring::kLow) &&
-        scorer_.StrongestHarvest(s.verdict.peak_strength) >= opt_.model.gate_low) {
-      why.push_back("it shows harvest evidence of its own");
-    }
-    if (s.requests >= kLentJoinRequests) {
-      detectors::DetectorInput lent{s, peers_};
-      lent.lent_support = true;
-      const uint64_t shared =
-          scorer_.SharedHarvest(lent, cv->verdict.peak_strength, kSharedHarvest, kSharedHarvest);
-      const linking::Posts posts = linking::CollectPosts(s, opt_.posting);
-      const double tie = linker_.IdentityTie(index, {posts.begin(), posts.end()});
-      if (shared && tie >= opt_.linker.link_threshold) {
-        std::string names;
-        for (size_t i = 0; i < scorer_.detectors().size() && i < 64; ++i) {
-          if (!(shared >> i & 1)) continue;
-          if (!names.empty()) names += ", ";
-          names += scorer_.detectors()[i]->name();
-        }
-        why.push_back(fmt::format(
-            "it is tied to another member by identity (card, network, client or prompt values "
-            "few others hold; weight {:.2f}) and its own {} requests show what the cluster is "
-            "flagged for ({})",
-            tie, s.requests, names));
+    if (HasOwnHarvest(s)) why.push_back("it shows harvest evidence of its own");
+    if (const LentReading r = ReadOnClusterSample(index, s, cv->verdict, /*first_only=*/false);
+        r.shared && r.tie >= opt_.linker.link_threshold) {
+      std::string names;
+      for (size_t i = 0; i < scorer_.detectors().size() && i < 64; ++i) {
+        if (!(r.shared >> i & 1)) continue;
+        if (!names.empty()) names += ", ";
+        names += scorer_.detectors()[i]->name();
       }
+      why.push_back(fmt::format(
+          "it is tied to another member by identity (card, network, client or prompt values "
+          "few others hold; weight {:.2f}) and its own {} requests show what the cluster is "
+          "flagged for ({})",
+          r.tie, s.requests, names));
     }
   }
   if (why.empty() && s.registry.payment && flagged_payments_.contains(s.registry.payment)) {

@@ -321,6 +321,16 @@ class Engine {
   // requests show, by their shares, the harvest the cluster (`cluster`'s verdict) is flagged for.
   bool MemberSharesClusterHarvest(uint32_t index, const state::AccountState& member,
                                   const state::Verdict& cluster) const;
+  // Harvest evidence of the account's own past the gate, with a `low` score.
+  bool HasOwnHarvest(const state::AccountState& m) const;
+  // A member read with its cluster's support: the harvest detectors it shares with the cluster
+  // (Scorer::SharedHarvest; with `first_only`, the first) and, if any, its identity tie.
+  struct LentReading {
+    uint64_t shared = 0;
+    double tie = 0;
+  };
+  LentReading ReadOnClusterSample(uint32_t index, const state::AccountState& member,
+                                  const state::Verdict& cluster, bool first_only) const;
   // Eviction hooks (engine_evict.cc; no-ops when eviction is off).
   struct Evictor;
   void RestoreBatch();                                      // accounts of the pending batch

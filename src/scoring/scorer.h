@@ -74,17 +74,11 @@ class Scorer {
                double outside_harvest = 0) const;
   // The strongest harvest or intent strength among `strengths` (x255, as Score() writes them).
   double StrongestHarvest(const std::array<uint8_t, state::kMaxDetectors>& strengths) const;
-  // Whether a member of a flagged cluster takes what the cluster is flagged for: on a weighted
-  // harvest detector other than output volume (a scale, which a few requests do not show), the
-  // cluster's strength (x255, as Score() writes them) is at least `cluster_min` and the member's,
-  // read with its cluster's support (DetectorInput::lent_support), at least `member_min`.
-  bool SharesHarvest(const detectors::DetectorInput& member,
-                     const std::array<uint8_t, state::kMaxDetectors>& cluster, double cluster_min,
-                     double member_min) const {
-    return SharedHarvest(member, cluster, cluster_min, member_min, true) != 0;
-  }
-  // The detectors (bit i: detectors()[i]) on which SharesHarvest holds; with `first_only`, stops
-  // at the first.
+  // What a member of a flagged cluster takes of what the cluster is flagged for: the weighted
+  // harvest detectors other than output volume (a scale, which a few requests do not show) on
+  // which the cluster's strength (x255, as Score() writes them) is at least `cluster_min` and the
+  // member's, read with its cluster's support (DetectorInput::lent_support), at least
+  // `member_min`; bit i is detectors()[i]. With `first_only`, stops at the first.
   uint64_t SharedHarvest(const detectors::DetectorInput& member,
                          const std::array<uint8_t, state::kMaxDetectors>& cluster,
                          double cluster_min, double member_min, bool first_only = false) const;
