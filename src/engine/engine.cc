@@ -452,7 +452,7 @@ bool Engine::MemberJoinsVerdict(const AccountState& m, uint64_t join_prefix) con
   // what the cluster takes (its dominant prompt template). How a client behaves (rotating the
   // agents most members rotate, or hopping networks, which the cluster's harvest counts for the
   // member) is shared by legitimate users too: companies whose developers use the same SDK
-  // versions, a team sharing one key (JoinTest.AccountsLinkedByAgentRotationAlone...).
+  // versions, a team sharing one key (JoinTest.AccountsSharingOnlyACampaignsAgentSet...).
   if (HasOwnHarvest(m)) return true;
   // One prompt of its own through the cluster's template is enough (kJoinPrompts): waiting for
   // more let every fresh member of a flagged campaign take its first answers.
@@ -472,7 +472,8 @@ bool Engine::MemberSharesClusterHarvest(uint32_t index, const AccountState& m,
   // few others hold: one operator) is read against its cluster's sample instead, so a fresh
   // account of a flagged campaign joins after a few requests that do what the campaign does,
   // not after the dozens its own support asks for. Behaviour does not tie (linking::Behaviour):
-  // companies on the same SDK versions rotate one agent set (JoinTest...AgentRotationAlone).
+  // companies on the same SDK versions rotate one agent set
+  // (JoinTest.AccountsSharingOnlyACampaignsAgentSet...).
   const LentReading r = ReadOnClusterSample(index, m, cluster, /*first_only=*/true);
   return r.shared && r.tie >= opt_.linker.link_threshold;
 }

@@ -57,10 +57,10 @@ struct LinkerOptions {
   // it is recorded for cluster evidence and export. With a weight it adds to other shared
   // values, but on the standard scenario 0.3 merged two companies on one ISP and tipped pairs of
   // hobbyists over the threshold, so it stays off until a deployment's data says otherwise.
-  // An agent set is three or more distinct user agents rotated by one client: the exact set is
-  // the rotation list in the operator's script (or the part of it an account has drawn so far),
-  // as identifying as a card while few accounts hold it (a tool that ships a rotation list to
-  // many users makes it common, and it fades).
+  // An agent set is three or more distinct user agents rotated by one client: the rotation list
+  // in an operator's script (or the part of it an account has drawn so far), but also the few
+  // SDK versions a company's developers use side by side. It is behaviour, so it links flagged
+  // accounts only (see suspects_only), where it makes one case of a script's accounts.
   // A parameter profile is behaviour, not infrastructure: a script's habits (always n > 1 at
   // temperature >= 0.9, never a system prompt; or logprobs, max_tokens = 1 and a seed on every
   // request) are shared by the accounts it drives, while people and SDK defaults fall into
@@ -86,13 +86,14 @@ struct LinkerOptions {
   std::array<double, kIndicatorKinds> share_pivot = {0, 0.01, 0, 0.01, 0.01, 0, 0, 0, 0, 0, 0};
   uint32_t prevalence_floor = 100;
   // Kinds that link only accounts already flagged (on their own evidence or with their cluster;
-  // account indices must stay below 2^31, the top bit marks quiet holders). Behaviour is not an
-  // identity: independent users of one tool or one workflow share a parameter profile (eval
-  // harnesses, batch jobs), so a profile never links an unflagged account, and never condemns
-  // anyone. Between flagged accounts a rare shared profile makes one case of one script's
-  // accounts where no infrastructure is shared. Every holder still counts for rarity.
+  // account indices must stay below 2^31, the top bit marks quiet holders): the behaviour kinds
+  // (linking::Behaviour). Behaviour is not an identity: independent users of one tool or one
+  // workflow share a parameter profile (eval harnesses, batch jobs), companies on the same SDK
+  // versions share an agent set, so neither links an unflagged account, and neither condemns
+  // anyone. Between flagged accounts a rare shared profile or agent set makes one case of one
+  // script's accounts where no infrastructure is shared. Every holder still counts for rarity.
   std::array<bool, kIndicatorKinds> suspects_only = {false, false, false, false, false, false,
-                                                     false, false, false, false, true};
+                                                     false, false, false, true,  true};
 };
 
 class Linker {

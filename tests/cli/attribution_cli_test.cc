@@ -183,10 +183,11 @@ TEST(AttributionCliTest, CreationAndStartBurstsAreClusterEvidence) {
 }
 
 // Behavioural links: accounts with nothing in common in the registry or the network, driven by
-// one script that rotates user agents from one list (each account too quiet to flag alone: the
-// links make them one case, not a verdict on each), and
-// accounts of one client that rotates its system prompts per request. Controls: accounts on one
-// common agent each, and a client rotating a list of its own.
+// one script that rotates user agents from one list (each flagged on its own: the shared list
+// makes them one case), and accounts of one client that rotates its system prompts per request.
+// Behaviour groups only accounts each flagged on its own: a quiet late account of the script,
+// developers on the same common tools, and a quiet client rotating a list of its own are linked
+// by nothing. Controls: accounts on one common agent each.
 TEST(AttributionCliTest, RotationListsAndSystemPromptSetsLinkAccounts) {
   const fs::path dir = testutil::TempDir("rotation");
   const TimeUs t0 = *ParseRfc3339("2025-03-03T00:00:00Z");
@@ -234,21 +235,21 @@ TEST(AttributionCliTest, RotationListsAndSystemPromptSetsLinkAccounts) {
           "\n",
           a, FormatRfc3339(t0 - (40 + 9 * i + (a[0] == 'd')) * kUsPerDay), a, a);
     }
-    for (int k = 0; k < 16; ++k) {
+    for (int k = 0; k < 48; ++k) {
       // A new agent every other request: three by the 5th request, all five by the 9th.
       add(rot, i, k, list[(i + k / 2) % list.size()], "", task(i, k));
-      add(dev, i, k, list[i % list.size()], "", task(i + 10, k));
+      if (k < 16) add(dev, i, k, list[i % list.size()], "", task(i + 10, k));
     }
   }
-  // Late accounts of the script, after its cluster is flagged: six requests each, so three
-  // agents of the list (the set rot-0 held at its 5th request). One rotates them evenly, the
-  // other keeps one agent for most requests (a person trying two other tools once).
+  // Late accounts of the script: six requests each, so three agents of the list (the set rot-0
+  // held at its 5th request). One rotates them evenly, the other keeps one agent for most
+  // requests (a person trying two other tools once). Both are too quiet to flag.
   for (int k = 0; k < 6; ++k) {
     add("late-rot", 40, k, list[k / 2], "", task(70, k));
     add("late-dev", 41, k, list[k < 4 ? 0 : k - 3], "", task(71, k));
   }
   // Developers who each use the same three common tools evenly (an SDK, curl, Postman), asking
-  // about their own work: linked by the set, condemned by nothing.
+  // about their own work: one agent set, no link, condemned by nothing.
   const std::vector<std::string> tools = {"OpenAI/Python 1.54.3", "curl/8.5.0",
                                           "PostmanRuntime/7.42.0"};
   for (int i = 0; i < 6; ++i) {
@@ -296,6 +297,7 @@ TEST(AttributionCliTest, RotationListsAndSystemPromptSetsLinkAccounts) {
   const std::string rot = cluster_of["rot-0"];
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(cluster_of[fmt::format("rot-{}", i)], rot) << i;
+    EXPECT_TRUE(flagged[fmt::format("rot-{}", i)]) << i;
     // One agent each, from the same list: nothing rare in common, no link.
     EXPECT_NE(cluster_of[fmt::format("dev-{}", i)], rot) << i;
     EXPECT_NE(cluster_of[fmt::format("dev-{}", i)],
@@ -305,27 +307,23 @@ TEST(AttributionCliTest, RotationListsAndSystemPromptSetsLinkAccounts) {
   EXPECT_TRUE(evidence[rot].count("link.user_agent_set"));
   EXPECT_FALSE(evidence[rot].count("link.prompt_template"));
   EXPECT_TRUE(evidence[rot].count("client_rotation")) << "the cluster rotates as a whole";
-  // The case is flagged on the harvest its members show together, for an analyst to review;
-  // its members are linked by behaviour alone (a rotation list, which companies on the same SDK
-  // versions share too), so none of them, quiet on its own, is condemned with it.
   EXPECT_TRUE(cluster_flagged[rot]);
-  for (int i = 0; i < 10; ++i) EXPECT_FALSE(flagged[fmt::format("rot-{}", i)]) << i;
-  // Three agents of the list in turn join the script's case; one agent with two others tried
-  // once is no rotation.
-  EXPECT_EQ(cluster_of["late-rot"], rot);
-  EXPECT_FALSE(flagged["late-rot"]);
-  EXPECT_NE(cluster_of["late-dev"], rot);
-  EXPECT_FALSE(flagged["late-dev"]);
-  const std::string tools_cluster = cluster_of["tools-0"];
-  for (int i = 0; i < 6; ++i) {
-    EXPECT_EQ(cluster_of[fmt::format("tools-{}", i)], tools_cluster) << i;
-    EXPECT_FALSE(flagged[fmt::format("tools-{}", i)]) << i;
+  // The script's late accounts hold three agents of its list, but quiet: behaviour alone
+  // groups them with no one.
+  for (const char* late : {"late-rot", "late-dev"}) {
+    EXPECT_NE(cluster_of[late], rot) << late;
+    EXPECT_FALSE(flagged[late]) << late;
   }
+  // (The developers' question wording and the quiet client's notes are templates of their own,
+  // which may link them; what is asserted is that their agent sets do not.)
+  const std::string tools_cluster = cluster_of["tools-0"];
   EXPECT_NE(tools_cluster, rot);
-  EXPECT_TRUE(evidence[tools_cluster].count("link.user_agent_set"));
-  EXPECT_FALSE(cluster_flagged[tools_cluster]) << "three tools each are no rotation list";
-  // A list of its own links the two accounts that share it, not them to the script's cluster.
-  EXPECT_EQ(cluster_of["own-0"], cluster_of["own-1"]);
+  EXPECT_FALSE(evidence[tools_cluster].count("link.user_agent_set"))
+      << "three common tools each are no identity";
+  EXPECT_FALSE(cluster_flagged[tools_cluster]);
+  for (int i = 0; i < 6; ++i) EXPECT_FALSE(flagged[fmt::format("tools-{}", i)]) << i;
+  // A quiet client's list of its own links its two accounts by no agent set.
+  EXPECT_FALSE(evidence[cluster_of["own-0"]].count("link.user_agent_set"));
   EXPECT_NE(cluster_of["own-0"], rot);
 
   const std::string sys = cluster_of["sys-0"];

@@ -249,12 +249,10 @@ TEST(JoinTest, NewAccountOnAFlaggedCampaignsCardJoinsAtItsFirstTemplatedRequest)
 
 // Legitimate users this guards: companies whose developers use the same few SDK versions from
 // several networks (or a remote team sharing a key). A campaign's accounts rotate four SDK agents
-// per request, as do five companies' accounts; the shared agent set links them all, and the
-// campaign is flagged. Behaviour is not identity: the companies' accounts, linked by it alone and
-// taking nothing (plain questions), are not flagged with the cluster, although they rotate agents
-// like its members (the join rule's former rotation clause) and the cluster's harvest evidence
-// opens their own network-hopping evidence to a `low` score (its former suspicion clause).
-TEST(JoinTest, AccountsLinkedByAgentRotationAloneDoNotJoinAFlaggedClustersVerdict) {
+// per request, as do five companies' accounts. Behaviour is not identity: the agent set links
+// the campaign's accounts, each flagged on its own, into one case, and leaves the companies
+// (plain questions, quiet) out of it and unflagged, although they rotate the same agents.
+TEST(JoinTest, AccountsSharingOnlyACampaignsAgentSetStayOutOfItsCase) {
   const fs::path dir = testutil::TempDir("join-rotation");
   Rng rng(7);
   const TimeUs t0 = *ParseRfc3339("2025-03-04T00:00:00Z");
@@ -295,9 +293,14 @@ TEST(JoinTest, AccountsLinkedByAgentRotationAloneDoNotJoinAFlaggedClustersVerdic
   ASSERT_TRUE(by_id.at("rot-0").first) << "the campaign is flagged";
   const std::string cluster = by_id.at("rot-0").second;
   ASSERT_FALSE(cluster.empty());
+  for (int a = 1; a < 6; ++a) {
+    const auto& [flagged, in] = by_id[fmt::format("rot-{}", a)];
+    EXPECT_TRUE(flagged) << "rot-" << a;
+    EXPECT_EQ(in, cluster) << "rot-" << a << " is linked to the campaign by the agent set";
+  }
   for (int a = 6; a < 11; ++a) {
     const auto& [flagged, in] = by_id[fmt::format("company-{}", a)];
-    EXPECT_EQ(in, cluster) << "company-" << a << " is linked by the agent set";
+    EXPECT_NE(in, cluster) << "company-" << a << " is linked by behaviour alone";
     EXPECT_FALSE(flagged) << "company-" << a;
   }
   fs::remove_all(dir);
@@ -307,8 +310,8 @@ TEST(JoinTest, AccountsLinkedByAgentRotationAloneDoNotJoinAFlaggedClustersVerdic
 // sample: a fresh account of a reasoning-harvest campaign joins the verdict at the barrier after
 // its third step-by-step request, long before its own support (15 requests and more) would speak.
 // Legitimate users this could hit: an unrelated company whose developers use the same SDK
-// versions (linked by the agent set they rotate, which is behaviour) and asks the same kind of
-// step-by-step questions; it is in the cluster but not flagged with it.
+// versions (the agent set they rotate is behaviour, which links no quiet account) and asks the
+// same kind of step-by-step questions; it is neither in the cluster nor flagged with it.
 TEST(JoinTest, IdentityTiedMemberJoinsOnAFewRequestsThatShowTheClustersHarvest) {
   const fs::path dir = testutil::TempDir("join-lent");
   Rng rng(5);
@@ -371,7 +374,7 @@ TEST(JoinTest, IdentityTiedMemberJoinsOnAFewRequestsThatShowTheClustersHarvest) 
   ASSERT_FALSE(by_id["cot-late"].first.empty());
   EXPECT_LT(*ParseRfc3339(by_id["cot-late"].first), late + 3 * kLateGap)
       << "joined before its fourth request, flagged at " << by_id["cot-late"].first;
-  EXPECT_EQ(by_id["sdk-company"].second, by_id["cot-0"].second) << "linked by the agent set";
+  EXPECT_NE(by_id["sdk-company"].second, by_id["cot-0"].second) << "linked by the agent set";
   EXPECT_TRUE(by_id["sdk-company"].first.empty()) << "behaviour does not tie to a verdict";
   // The analyst reads why the fresh account was flagged with the campaign.
   std::string why;

@@ -42,9 +42,10 @@ TEST(LinkerTest, IdentityTieCountsIdentityValuesAtTodaysHolders) {
   l.Post(b, kPayment, 11);
   ASSERT_EQ(l.Find(a), l.Find(b));
   EXPECT_DOUBLE_EQ(l.IdentityTie(a, {&card, 1}), 1.0);
-  // c is linked to a by the agent set they rotate alone: same cluster, no identity tie.
-  l.Post(a, kAgentSet, 22);
-  l.Post(c, kAgentSet, 22);
+  // c, flagged like a, is linked to a by the agent set they rotate alone (behaviour links
+  // suspects only): same cluster, no identity tie.
+  l.Post(a, kAgentSet, 22, /*suspect=*/true);
+  l.Post(c, kAgentSet, 22, /*suspect=*/true);
   ASSERT_EQ(l.Find(a), l.Find(c));
   EXPECT_EQ(l.IdentityTie(c, {&agents, 1}), 0.0);
   // d holds nothing a holds: no tie, whatever it posts.
@@ -192,6 +193,30 @@ TEST(LinkerTest, SuspectsOnlyKindLinksFlaggedHoldersAndCountsEveryone) {
   m.Post(many[0], kPayment, 3);
   m.Post(many[1], kPayment, 3);
   EXPECT_EQ(m.Find(many[0]), m.Find(many[1]));
+}
+
+// Behaviour groups only accounts each flagged on its own: with the default options every
+// behaviour kind (agent sets, parameter profiles) is suspects-only. Ten companies whose developers
+// rotate the same four SDK versions hold one agent set and stay ten cases; two flagged accounts
+// of a script rotating that list are linked by it.
+TEST(LinkerTest, BehaviourKindsLinkOnlyFlaggedAccountsByDefault) {
+  const LinkerOptions o;
+  for (int k = 0; k < kIndicatorKinds; ++k) {
+    const auto kind = static_cast<IndicatorKind>(k);
+    EXPECT_EQ(o.suspects_only[kind], Behaviour(kind)) << IndicatorName(kind);
+  }
+  Linker l;
+  std::vector<uint32_t> companies;
+  for (int i = 0; i < 10; ++i) {
+    companies.push_back(l.AddAccount());
+    l.Post(companies.back(), kAgentSet, 77);
+  }
+  for (uint32_t c : companies) EXPECT_EQ(l.ClusterSize(c), 1u);
+  const uint32_t a = l.AddAccount(), b = l.AddAccount();
+  l.Post(a, kAgentSet, 77, /*suspect=*/true);
+  l.Post(b, kAgentSet, 77, /*suspect=*/true);
+  EXPECT_EQ(l.Find(a), l.Find(b));
+  EXPECT_EQ(l.ClusterSize(a), 2u) << "the quiet holders stay apart";
 }
 
 TEST(AsnVoteTest, MajorityAsnIsTheCandidate) {
