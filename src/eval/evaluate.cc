@@ -12,6 +12,7 @@
 #include <map>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/json_writer.h"
 #include "common/time.h"
@@ -29,6 +30,7 @@ struct StrHash {
 };
 template <typename V>
 using StrMap = std::unordered_map<std::string, V, StrHash, std::equal_to<>>;
+using StrSet = std::unordered_set<std::string, StrHash, std::equal_to<>>;
 
 // A unit inside an account (an end user, a key), qualified by its kind: ids of different kinds
 // may coincide.
@@ -166,9 +168,11 @@ EvalResult Evaluate(const std::string& report_path, const std::string& labels_pa
 
   // Events: output tokens per campaign, before the flag and in all.
   std::map<std::string, std::pair<uint64_t, uint64_t>> tokens;  // campaign -> (leaked, total)
+  StrSet active;  // campaign accounts that sent at least one request
   Sink sink;
   sink.fn = [&](const ingest::Exchange& ex) {
     ++r.events;
+    if (acct_campaign.contains(ex.account_id)) active.emplace(std::string(ex.account_id));
     if (ex.completion_tokens <= 0) return;
     const auto out = static_cast<uint64_t>(ex.completion_tokens);
     const std::string* camp = nullptr;
@@ -232,9 +236,13 @@ EvalResult Evaluate(const std::string& report_path, const std::string& labels_pa
       }
       cr.largest_cluster_share = 0;
     } else {
-      cr.units = c.accounts.size();
       std::map<std::string, size_t> per_cluster;
       for (const auto& a : c.accounts) {
+        if (!active.contains(a)) {
+          ++cr.silent;
+          continue;
+        }
+        ++cr.units;
         auto it = acc.find(a);
         if (it == acc.end()) continue;
         cr.flagged += it->second.flagged;
@@ -336,6 +344,7 @@ std::string ToJson(const EvalResult& r) {
     w.Field("unit", c.unit);
     w.Field("units", c.units);
     w.Field("flagged", c.flagged);
+    w.Field("silent", c.silent);
     w.Field("detected", c.detected);
     w.Key("largest_cluster_share").Double(c.largest_cluster_share, 6);
     w.Key("leak").Double(c.leak, 6);
@@ -358,6 +367,13 @@ std::string ToJson(const EvalResult& r) {
   return out;
 }
 
+namespace {
+// " (+N silent)": campaign accounts that sent nothing, outside the units.
+std::string Silent(const CampaignResult& c) {
+  return c.silent ? fmt::format(" (+{} silent)", c.silent) : std::string();
+}
+}  // namespace
+
 std::string ToMarkdown(const EvalResult& r) {
   std::string o;
   auto it = std::back_inserter(o);
@@ -366,8 +382,8 @@ std::string ToMarkdown(const EvalResult& r) {
                  "|\n|---|---|---|---|---|---|\n");
   for (const auto& c : r.campaigns) {
     fmt::format_to(
-        it, "| {} | {} | {}/{} | {} | {} | {:.2f}% |\n", c.name, UnitName(c.unit), c.flagged,
-        c.units, c.detected ? "yes" : "no",
+        it, "| {} | {} | {}/{}{} | {} | {} | {:.2f}% |\n", c.name, UnitName(c.unit), c.flagged,
+        c.units, Silent(c), c.detected ? "yes" : "no",
         c.by_end_user ? std::string("n/a") : fmt::format("{:.0f}%", 100 * c.largest_cluster_share),
         100 * c.leak);
   }
@@ -393,8 +409,9 @@ std::string ToText(const EvalResult& r) {
   fmt::format_to(it, "{:<24} {:>9} {:>9} {:>9} {:>9}\n", "campaign", "flagged", "detected",
                  "cluster", "leak");
   for (const auto& c : r.campaigns) {
-    fmt::format_to(it, "{:<24} {:>4}/{:<4} {:>9} {:>8.0f}% {:>8.2f}%\n", c.name, c.flagged, c.units,
-                   c.detected ? "yes" : "no", 100 * c.largest_cluster_share, 100 * c.leak);
+    fmt::format_to(it, "{:<24} {:>4}/{:<4} {:>9} {:>8.0f}% {:>8.2f}%{}\n", c.name, c.flagged,
+                   c.units, c.detected ? "yes" : "no", 100 * c.largest_cluster_share, 100 * c.leak,
+                   Silent(c));
   }
   fmt::format_to(it, "\n{:<24} {:>9} {:>9}\n", "benign persona", "accounts", "flagged");
   for (const auto& p : r.personas)

@@ -17,9 +17,13 @@ namespace dg::eval {
 
 struct CampaignResult {
   std::string name, description;
-  bool by_end_user = false;  // hidden in a host account: its units are end users or keys
+  bool by_end_user = false;      // hidden in a host account: its units are end users or keys
   std::string unit = "account";  // "account", "end_user" or "api_key"
-  size_t units = 0, flagged = 0;
+  // Units that sent traffic, and of them flagged. A campaign account that never sent a request
+  // (created in a burst, not yet used) took nothing and can be judged on nothing: it is counted
+  // as `silent`, not as a unit, as a benign account without traffic is not counted among the
+  // benign ones.
+  size_t units = 0, flagged = 0, silent = 0;
   double largest_cluster_share = 0;
   double leak = 1.0;
   uint64_t output_tokens = 0, leaked_tokens = 0;

@@ -24,7 +24,8 @@ class EvalTest : public ::testing::Test {
   void SetUp() override {
     dir_ = testutil::TempDir("eval");
     // a1 flagged at 01:00 (100 tokens before, 300 after); a2 never flagged (50 tokens);
-    // b1 (campaign B) flagged at 00:00 before its first event; n1 benign flagged; n2, n3 benign.
+    // a3 (campaign A) never sends a request; b1 (campaign B) flagged at 00:00 before its first
+    // event; n1 benign flagged; n2, n3 benign.
     // Reseller r hosts end users u-bad (campaign H, flagged at 02:00) and u-ok.
     testutil::WriteAll(
         dir_ / "events.jsonl",
@@ -49,12 +50,13 @@ class EvalTest : public ::testing::Test {
                  {"cluster_id":"C-stray","accounts":["stray"]}]})");
     testutil::WriteAll(dir_ / "labels.json", R"({"accounts":{
       "a1":{"label":"attack","persona":"p","campaign":"A"},"a2":{"label":"attack","persona":"p","campaign":"A"},
+      "a3":{"label":"attack","persona":"p","campaign":"A"},
       "b1":{"label":"attack","persona":"q","campaign":"B"},
       "n1":{"label":"benign","persona":"hobbyist","campaign":null},
       "n2":{"label":"benign","persona":"hobbyist","campaign":null},
       "n3":{"label":"benign","persona":"saas","campaign":null},
       "r":{"label":"benign","persona":"reseller","campaign":null}},
-     "campaigns":{"A":{"description":"two accounts","accounts":["a1","a2"]},
+     "campaigns":{"A":{"description":"three accounts, one silent","accounts":["a1","a2","a3"]},
                   "B":{"description":"one","accounts":["b1"]},
                   "H":{"description":"hidden","accounts":[],"end_users":["u-bad"]}}})");
   }
@@ -75,7 +77,8 @@ class EvalTest : public ::testing::Test {
 TEST_F(EvalTest, CampaignLeakClusterShareAndDetection) {
   auto r = Run();
   const auto& a = Camp(r, "A");
-  EXPECT_EQ(a.units, 2u);
+  EXPECT_EQ(a.units, 2u) << "a3 sent nothing: not a unit";
+  EXPECT_EQ(a.silent, 1u);
   EXPECT_EQ(a.flagged, 1u);
   EXPECT_TRUE(a.detected);  // 50% counts
   EXPECT_DOUBLE_EQ(a.largest_cluster_share, 1.0);
@@ -105,7 +108,7 @@ TEST_F(EvalTest, OverallFiguresPersonasAndPurity) {
   EXPECT_NEAR(r.auroc, 7.0 / 9.0, 1e-12);
   EXPECT_EQ(r.benign, 3u);
   EXPECT_EQ(r.benign_flagged, 1u);
-  EXPECT_EQ(r.labelled_missing_from_report, 1u);  // n3
+  EXPECT_EQ(r.labelled_missing_from_report, 2u);  // n3, a3
   EXPECT_EQ(r.reported_missing_from_labels, 1u);  // stray
   // Clusters with attack accounts: C-a1 (2/2) and C-b1 (1/2): 3 of 4 members.
   EXPECT_EQ(r.attack_clusters, 2u);
@@ -116,7 +119,8 @@ TEST_F(EvalTest, OverallFiguresPersonasAndPurity) {
     if (p.persona == "hobbyist") hobbyist_flagged = p.flagged;
   }
   EXPECT_EQ(hobbyist_flagged, 1u);
-  EXPECT_NE(ToMarkdown(r).find("| A | account | 1/2 | yes | 100% | 33.33% |"), std::string::npos)
+  EXPECT_NE(ToMarkdown(r).find("| A | account | 1/2 (+1 silent) | yes | 100% | 33.33% |"),
+            std::string::npos)
       << ToMarkdown(r);
 }
 
