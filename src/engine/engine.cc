@@ -246,6 +246,13 @@ void Engine::RescopeToKeys(AccountState& s, const UnitTracker& keys) const {
   s.verdict.flagged = false;
   s.verdict.first_flagged_at = -1;
   s.verdict.level = std::min<uint8_t>(s.verdict.level, scorer_.model().flag_level - 1);
+  s.verdict.peak_score = std::min(s.verdict.peak_score, BelowFlag());
+}
+
+float Engine::BelowFlag() const {
+  const auto flag = static_cast<scoring::Level>(opt_.model.flag_level);
+  // One unit of the report's fourth decimal below: it reads as below the line, not rounded to it.
+  return static_cast<float>(opt_.model.Threshold(flag) - 1e-4);
 }
 
 bool Engine::DefersToKeys(const UnitTracker& keys) const {
@@ -268,12 +275,15 @@ void Engine::ScoreState(const AccountState& s, state::Verdict& v, TimeUs ts, boo
   std::array<uint8_t, state::kMaxDetectors> local;
   auto& strengths = strengths_out ? *strengths_out : local;
   const double score = scorer_.Score({s, peers_, host}, &strengths, v.cluster_harvest / 255.0);
-  v.score = static_cast<float>(score);
-  // While an account defers to its keys its level stays below the one the policy acts on.
+  // While an account defers to its keys its level, and the score it is ranked by, stay below the
+  // ones the policy acts on: what flags is its keys' (the report's `flagged_api_keys`), and a
+  // company whose leaked key is contained does not rank above the campaigns. Its evidence still
+  // shows what its traffic holds.
+  v.score = may_flag ? static_cast<float>(score) : std::min(static_cast<float>(score), BelowFlag());
   const uint8_t level =
       may_flag ? scorer_.LevelOf(score)
                : std::min<uint8_t>(scorer_.LevelOf(score), scorer_.model().flag_level - 1);
-  if (v.score > v.peak_score) {
+  if (v.score > v.peak_score || (!may_flag && v.score == v.peak_score)) {
     v.peak_score = v.score;
     v.peak_strength = strengths;
     v.level = level;

@@ -593,6 +593,10 @@ TEST(ApiKeyTest, AbusedKeyInsideACompanyIsFlaggedWithoutTheAccount) {
   ASSERT_EQ(rep.accounts.size(), 1u);
   const auto& a = rep.accounts[0];
   EXPECT_FALSE(a.flagged) << "the company is judged key by key";
+  // Its score ranks it below the flag line, as its level says (the key is what flags).
+  const double flag_line = scoring::ScoringModel::Builtin().Threshold(scoring::kHigh);
+  EXPECT_LT(a.score, flag_line);
+  EXPECT_EQ(a.level, scoring::kMedium);
   EXPECT_TRUE(a.flagged_end_users.empty());
   ASSERT_EQ(a.flagged_api_keys.size(), 1u);
   const auto& key = a.flagged_api_keys[0];
@@ -622,6 +626,8 @@ TEST(ApiKeyTest, AccountFlaggedBeforeItsOtherKeysAppearIsRescopedToTheLeakedKey)
   ASSERT_EQ(rep.accounts.size(), 1u);
   const auto& a = rep.accounts[0];
   EXPECT_FALSE(a.flagged);
+  EXPECT_LT(a.score, scoring::ScoringModel::Builtin().Threshold(scoring::kHigh))
+      << "the withdrawn flag's score is withdrawn with it";
   ASSERT_EQ(a.flagged_api_keys.size(), 1u);
   EXPECT_EQ(a.flagged_api_keys[0].end_user, "key-leaked-9");
   // Seen only up to the developers' arrival, the account is flagged whole.
