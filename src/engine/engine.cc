@@ -38,6 +38,19 @@ void Engine::SetRegistry(uint64_t account, const state::RegistryInfo& info) {
   }
 }
 
+std::vector<std::pair<uint64_t, uint64_t>> Engine::SilentRegisteredByPayment() const {
+  // A shard's registry map also holds evicted accounts' entries; those have been seen.
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (const Shard& shard : shards_) {
+    for (const auto& [account, info] : shard.registry) {
+      if (info.payment && !shard.by_account.contains(account))
+        out.emplace_back(account, info.payment);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void Engine::Push(const EventRecord& r) {
   const int64_t epoch = r.ts / opt_.epoch;
   if (events_ == 0) first_ts_ = r.ts;

@@ -205,6 +205,9 @@ class Engine {
   const UnitTracker* EndUsersOf(uint64_t account_hash) const;
   // Per-key tracking of an account that uses several API keys; nullptr if it has none.
   const UnitTracker* KeysOf(uint64_t account_hash) const;
+  // Registered accounts (SetRegistry) that have sent no request yet, with their payment
+  // instrument: (account hash, payment hash) for those that have one, sorted.
+  std::vector<std::pair<uint64_t, uint64_t>> SilentRegisteredByPayment() const;
   // Calls fn(account_hash, tracker) for every multi-tenant account (few; not in a fixed order).
   template <typename Fn>
   void ForEachEndUserTracker(Fn&& fn) const {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <span>
 #include <unordered_map>
 
 #include "common/json_writer.h"
@@ -210,6 +211,37 @@ std::vector<EvidenceItem> CoordinationEvidence(const engine::Engine& e,
   return out;
 }
 
+// The reserve of a flagged operator: accounts registered on its members' payment instruments that
+// have sent no request yet (a hydra creates accounts in a burst and brings them online over
+// hours). Not flagged (they have taken nothing, and a card alone condemns no one: a family
+// member on it), but named for the analyst who suspends the case.
+std::vector<EvidenceItem> SilentAccountsEvidence(
+    const engine::Engine& e, std::span<const uint32_t> members,
+    const std::unordered_map<uint64_t, std::vector<uint64_t>>& silent_by_payment) {
+  constexpr size_t kNamed = 20;
+  std::vector<uint64_t> payments;
+  for (uint32_t m : members) {
+    if (const uint64_t p = e.AccountAt(m).registry.payment; p) payments.push_back(p);
+  }
+  std::sort(payments.begin(), payments.end());
+  payments.erase(std::unique(payments.begin(), payments.end()), payments.end());
+  std::vector<std::string> ids;
+  for (uint64_t p : payments) {
+    auto it = silent_by_payment.find(p);
+    if (it == silent_by_payment.end()) continue;
+    for (uint64_t a : it->second) ids.push_back(e.names().Get(NameKind::kAccount, a));
+  }
+  if (ids.empty()) return {};
+  std::sort(ids.begin(), ids.end());
+  const size_t named = std::min(ids.size(), kNamed);
+  return {{"coordination.silent_accounts", 0.0, 0.0,
+           fmt::format("{} account{} registered on the members' payment instruments {} sent no "
+                       "request yet (not flagged: nothing taken): {}{}",
+                       ids.size(), ids.size() == 1 ? "" : "s", ids.size() == 1 ? "has" : "have",
+                       fmt::join(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(named), ", "),
+                       ids.size() > named ? fmt::format(" and {} more", ids.size() - named) : "")}};
+}
+
 }  // namespace
 
 Report Build(const engine::Engine& e) {
@@ -229,6 +261,9 @@ Report Build(const engine::Engine& e) {
     cluster_members[it->second].push_back(ref.index);
   }
   std::vector<std::string> cluster_ids(cluster_members.size());
+  // Registered accounts that sent nothing, by payment instrument (built at the first flagged
+  // cluster).
+  std::optional<std::unordered_map<uint64_t, std::vector<uint64_t>>> silent_by_payment;
   for (const auto& [root, pos] : cluster_pos) {
     cluster_ids[pos] = "C-" + names.Get(NameKind::kAccount, e.AccountAt(root).account);
   }
@@ -375,6 +410,15 @@ Report Build(const engine::Engine& e) {
       c.evidence.insert(c.evidence.end(), coord.begin(), coord.end());
       auto det = DetectorEvidence(e, cv->combined, cv->verdict);
       c.evidence.insert(c.evidence.end(), det.begin(), det.end());
+    }
+    if (c.flagged) {
+      if (!silent_by_payment) {
+        silent_by_payment.emplace();
+        for (const auto& [account, payment] : e.SilentRegisteredByPayment())
+          (*silent_by_payment)[payment].push_back(account);
+      }
+      auto silent = SilentAccountsEvidence(e, members, *silent_by_payment);
+      c.evidence.insert(c.evidence.end(), silent.begin(), silent.end());
     }
     r.clusters.push_back(std::move(c));
   }

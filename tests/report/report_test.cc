@@ -2,12 +2,11 @@
 // (regenerate with DG_UPDATE_GOLDEN=1 after a deliberate change), and structural checks that
 // hold for any report.
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <cstdlib>
 #include <map>
 #include <set>
-
-#include <simdjson.h>
 
 #include "testutil/testutil.h"
 
@@ -71,7 +70,8 @@ void CheckContract(const std::string& json, const std::set<std::string>& input_a
       EXPECT_TRUE(ParseRfc3339(at).has_value());
       EXPECT_GE(*ParseRfc3339(at), *ParseRfc3339(first));
       EXPECT_LE(*ParseRfc3339(at), *ParseRfc3339(last));
-      EXPECT_FALSE(simdjson::dom::array(a["evidence"]).size() == 0) << id << " flagged without evidence";
+      EXPECT_FALSE(simdjson::dom::array(a["evidence"]).size() == 0)
+          << id << " flagged without evidence";
     } else {
       EXPECT_TRUE(a["first_flagged_at"].is_null()) << id;
     }
@@ -126,9 +126,9 @@ TEST(ReportTest, LargerTrafficKeepsTheContract) {
   const std::string events = testutil::SmallTraffic(9, 80, &accounts);
   testutil::WriteAll(dir / "e.jsonl", events);
   testutil::WriteAll(dir / "a.jsonl", accounts);
-  auto r = testutil::Run(fmt::format("{} scan {} --accounts {} --report {} -q --threads 2", DG_BINARY,
-                                     (dir / "e.jsonl").string(), (dir / "a.jsonl").string(),
-                                     (dir / "r.json").string()));
+  auto r = testutil::Run(fmt::format("{} scan {} --accounts {} --report {} -q --threads 2",
+                                     DG_BINARY, (dir / "e.jsonl").string(),
+                                     (dir / "a.jsonl").string(), (dir / "r.json").string()));
   ASSERT_EQ(r.exit_code, 0);
   std::set<std::string> ids;
   std::istringstream in(events);
@@ -138,6 +138,54 @@ TEST(ReportTest, LargerTrafficKeepsTheContract) {
     ids.insert(std::string(std::string_view(e["account_id"])));
   }
   CheckContract(testutil::ReadAll(dir / "r.json"), ids);
+  fs::remove_all(dir);
+}
+
+// A flagged operator's reserve: accounts registered on its cards that have sent nothing yet are
+// named in its cluster's evidence for the analyst who suspends the case, and are neither flagged
+// nor reported as accounts (they took nothing). Silent accounts on an unflagged user's card, or on
+// no card of the case, are named nowhere.
+TEST(ReportTest, FlaggedClusterNamesTheSilentAccountsOnItsCards) {
+  auto dir = testutil::TempDir("silent");
+  std::string accounts;
+  const std::string events = testutil::SmallTraffic(9, 40, &accounts);
+  for (
+      const char* line :
+      {R"({"account_id":"hydra-reserve-1","created_at":"2025-03-02T10:09:00Z","payment_fingerprint":"pm_hydra"})",
+       R"({"account_id":"hydra-reserve-2","created_at":"2025-03-02T10:09:30Z","payment_fingerprint":"pm_hydra"})",
+       R"({"account_id":"bystander","created_at":"2025-03-02T10:09:00Z","payment_fingerprint":"pm_other"})",
+       R"({"account_id":"user-000-sibling","created_at":"2024-01-01T00:00:00Z","payment_fingerprint":"pm_u0"})"}) {
+    accounts += std::string(line) + "\n";
+  }
+  testutil::WriteAll(dir / "e.jsonl", events);
+  testutil::WriteAll(dir / "a.jsonl", accounts);
+  auto r = testutil::Run(fmt::format("{} scan {} --accounts {} --report {} -q --threads 2",
+                                     DG_BINARY, (dir / "e.jsonl").string(),
+                                     (dir / "a.jsonl").string(), (dir / "r.json").string()));
+  ASSERT_EQ(r.exit_code, 0);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc = p.load((dir / "r.json").string());
+  for (auto a : doc["accounts"]) {
+    const std::string_view id = a["account_id"];
+    EXPECT_EQ(id.find("reserve"), std::string_view::npos) << "a silent account is not reported";
+  }
+  std::string hydra_silent;
+  size_t mentions = 0;
+  for (auto c : doc["clusters"]) {
+    bool hydra = false;
+    for (auto m : c["accounts"]) hydra |= std::string_view(m) == "hydra-0";
+    for (auto ev : c["evidence"]) {
+      if (std::string_view(ev["detector"]) != "coordination.silent_accounts") continue;
+      ++mentions;
+      EXPECT_TRUE(bool(c["flagged"]));
+      if (hydra) hydra_silent = std::string(std::string_view(ev["detail"]));
+    }
+  }
+  EXPECT_EQ(mentions, 1u) << "only the hydra's cards hold silent accounts of a flagged case";
+  EXPECT_NE(hydra_silent.find("2 accounts"), std::string::npos) << hydra_silent;
+  EXPECT_NE(hydra_silent.find("hydra-reserve-1, hydra-reserve-2"), std::string::npos)
+      << hydra_silent;
+  EXPECT_EQ(hydra_silent.find("bystander"), std::string::npos);
   fs::remove_all(dir);
 }
 
