@@ -120,16 +120,21 @@ TEST(ReportTest, GoldenReportKeepsTheContract) {
   fs::remove_all(dir);
 }
 
-TEST(ReportTest, LargerTrafficKeepsTheContract) {
-  auto dir = testutil::TempDir("contract2");
-  std::string accounts;
-  const std::string events = testutil::SmallTraffic(9, 80, &accounts);
+// Scans `events` with the registry `accounts` into dir/r.json.
+void ScanTraffic(const fs::path& dir, const std::string& events, const std::string& accounts) {
   testutil::WriteAll(dir / "e.jsonl", events);
   testutil::WriteAll(dir / "a.jsonl", accounts);
   auto r = testutil::Run(fmt::format("{} scan {} --accounts {} --report {} -q --threads 2",
                                      DG_BINARY, (dir / "e.jsonl").string(),
                                      (dir / "a.jsonl").string(), (dir / "r.json").string()));
   ASSERT_EQ(r.exit_code, 0);
+}
+
+TEST(ReportTest, LargerTrafficKeepsTheContract) {
+  auto dir = testutil::TempDir("contract2");
+  std::string accounts;
+  const std::string events = testutil::SmallTraffic(9, 80, &accounts);
+  ASSERT_NO_FATAL_FAILURE(ScanTraffic(dir, events, accounts));  // writes dir/r.json
   std::set<std::string> ids;
   std::istringstream in(events);
   simdjson::dom::parser p;
@@ -157,12 +162,7 @@ TEST(ReportTest, FlaggedClusterNamesTheSilentAccountsOnItsCards) {
        R"({"account_id":"user-000-sibling","created_at":"2024-01-01T00:00:00Z","payment_fingerprint":"pm_u0"})"}) {
     accounts += std::string(line) + "\n";
   }
-  testutil::WriteAll(dir / "e.jsonl", events);
-  testutil::WriteAll(dir / "a.jsonl", accounts);
-  auto r = testutil::Run(fmt::format("{} scan {} --accounts {} --report {} -q --threads 2",
-                                     DG_BINARY, (dir / "e.jsonl").string(),
-                                     (dir / "a.jsonl").string(), (dir / "r.json").string()));
-  ASSERT_EQ(r.exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(ScanTraffic(dir, events, accounts));  // writes dir/r.json
   simdjson::dom::parser p;
   simdjson::dom::element doc = p.load((dir / "r.json").string());
   for (auto a : doc["accounts"]) {
