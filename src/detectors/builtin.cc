@@ -452,9 +452,9 @@ class CoordinatedAccounts final : public Detector {
   std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
     return fmt::format(
-        "{} linked accounts, {} of them first active within days of sign-up, push {} of their {} "
-        "prompts through one template; together {} output tokens/day ({} in all), {:.0f} per "
-        "member",
+        "{} linked accounts, {} of them new (first active within days of sign-up, or, with no "
+        "sign-up date, first seen hours into the input), push {} of their {} prompts through one "
+        "template; together {} output tokens/day ({} in all), {:.0f} per member",
         s.members, s.fresh_members, Pct(s.prefixes.TopShare()), s.requests,
         Tokens(s.OutputPerDay() * s.members), Tokens(static_cast<double>(s.output_tokens)),
         s.OutputPerDay());

@@ -563,9 +563,11 @@ void Engine::ScoreClusters(const std::vector<uint32_t>& roots,
     if (changed || max_ts_ - cv.combined_at >= opt_.cluster_rescore) {
       cv.combined = AccountState{};
       cv.combined.members = 0;
+      const TimeUs new_after =
+          opt_.undated_new_after >= 0 ? first_ts_ + opt_.undated_new_after : TimeUs{-1};
       for (uint32_t m : members) {
         auto [si, pos] = directory_[m];
-        cv.combined.Combine(shards_[si].states[pos], opt_.fresh_account_age);
+        cv.combined.Combine(shards_[si].states[pos], opt_.fresh_account_age, new_after);
       }
       cv.combined_at = max_ts_;
       // Drop verdicts of roots absorbed into this one.

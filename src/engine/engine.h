@@ -50,8 +50,12 @@ struct EngineOptions {
   // scorer the first requests of every account. Network hops need three requests.
   uint64_t min_requests_to_score = 3;
   uint64_t min_requests_for_peers = 20;
-  // An account first active within this long of its creation is "fresh" (registry needed).
+  // An account first active within this long of its creation is "fresh". One the registry does
+  // not date (no registry, or missing from it) is fresh in its cluster's evidence when first seen
+  // this long after the input's first event: accounts seen in the first hours may be of any age,
+  // later ones are new to the traffic (a hydra brought online over hours). < 0: never.
   TimeUs fresh_account_age = 14 * kUsPerDay;
+  TimeUs undated_new_after = 6 * kUsPerHour;
   // What an account posts to the linker (its fresh_account_age is set from the one above).
   linking::PostingOptions posting;
   scoring::ScoringModel model = scoring::ScoringModel::Builtin();

@@ -160,7 +160,7 @@ std::vector<EvidenceItem> CoordinationEvidence(const engine::Engine& e,
            fmt::format("{} members sent ~{:.0f} distinct prompts, {} of them through one "
                        "template, and their prompt sets overlap by ~{:.0f}% (~{:.0f} "
                        "distinct in all): one pool split between the accounts; {} of "
-                       "them first active within days of sign-up",
+                       "them new",
                        members.size(), distinct_sum, detectors::Pct(combined.prefixes.TopShare()),
                        100.0 * overlap, distinct_union, combined.fresh_members)});
     }

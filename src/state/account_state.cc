@@ -187,9 +187,9 @@ void MergeField(T& a, const T& b) {
 }
 }  // namespace
 
-void AccountState::Combine(const AccountState& o, TimeUs fresh_age) {
+void AccountState::Combine(const AccountState& o, TimeUs fresh_age, TimeUs new_after) {
   // The Custom fields, first: their rules read fields the table's merge changes.
-  fresh_members += o.members == 1 ? (o.IsFresh(fresh_age) ? 1 : 0) : o.fresh_members;
+  fresh_members += o.members == 1 ? (o.IsFresh(fresh_age, new_after) ? 1 : 0) : o.fresh_members;
   rotating_members += o.members == 1 ? (o.RotatesAgents() ? 1 : 0) : o.rotating_members;
   first_ts = requests ? std::min(first_ts, o.first_ts) : o.first_ts;
   if (o.asn_candidate == asn_candidate) {

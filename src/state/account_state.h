@@ -147,8 +147,9 @@ struct AccountState {
 
   void Update(const core::EventRecord& r);
   // Adds `o` into this state. `fresh_age`: an account first active within this long of its
-  // registry creation counts as fresh.
-  void Combine(const AccountState& o, TimeUs fresh_age = 14 * kUsPerDay);
+  // registry creation counts as fresh; one the registry does not date counts as fresh when first
+  // seen at or after `new_after` (< 0: never; see IsFresh).
+  void Combine(const AccountState& o, TimeUs fresh_age = 14 * kUsPerDay, TimeUs new_after = -1);
   // Distinct user agents: the account's count, or for a cluster the linear-counting estimate from
   // its merged filter's fill (two bits per agent in 64; saturates near 100).
   double Agents() const;
@@ -179,8 +180,13 @@ struct AccountState {
   uint64_t ParamProfile() const;
   // The levels behind it, per habit (0 never, 1 sometimes, 2 always; kParamHabitNames).
   std::array<uint8_t, kParamHabits> ParamLevels() const;
-  bool IsFresh(TimeUs fresh_age) const {
-    return registry.created_at >= 0 && first_ts - registry.created_at <= fresh_age;
+  // First active within `fresh_age` of its registry creation. Without a creation date (no
+  // registry, or an account missing from it) the traffic is the only witness: an account first
+  // seen at or after `new_after` (the engine passes a time well into its input, since accounts
+  // seen at the start may be of any age) is new to it.
+  bool IsFresh(TimeUs fresh_age, TimeUs new_after = -1) const {
+    if (registry.created_at >= 0) return first_ts - registry.created_at <= fresh_age;
+    return new_after >= 0 && first_ts >= new_after;
   }
 
   // Derived figures used by detectors and evidence.

@@ -306,6 +306,63 @@ TEST(JoinTest, AccountsSharingOnlyACampaignsAgentSetStayOutOfItsCase) {
   fs::remove_all(dir);
 }
 
+// Without an account registry nothing dates an account, and fresh accounts are what tells a
+// hydra from a company's accounts running one template. The traffic is the witness: an account
+// first seen hours into the input is new to it (EngineOptions::undated_new_after). Six accounts
+// brought online nine hours into the log, pushing one template over distinct instructions from
+// one network, are flagged as one campaign; the same six seen from the log's first minutes (of
+// any age, as far as the log can tell) are not: one template alone does not flag.
+TEST(JoinTest, UndatedAccountsFirstSeenHoursIntoTheLogCountAsNew) {
+  auto scan = [](TimeUs start) {
+    const fs::path dir = testutil::TempDir("undated");
+    Rng rng(3);
+    const TimeUs t0 = *ParseRfc3339("2025-03-06T00:00:00Z");
+    std::vector<std::pair<TimeUs, std::string>> lines;
+    for (int a = 0; a < 30; ++a) {
+      for (int i = 0; i < 24; ++i) {
+        testutil::ExchangeSpec s;
+        s.ts = t0 + static_cast<TimeUs>(rng.Uniform(0, 18 * 3600)) * kUsPerSec;
+        s.account = fmt::format("user-{}", a);
+        s.ip = fmt::format("198.51.{}.7", a);
+        s.prompt = testutil::ChatPrompt(rng);
+        s.completion_tokens = static_cast<int>(rng.Range(80, 300));
+        lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+      }
+    }
+    for (int a = 0; a < 6; ++a) {
+      for (int i = 0; i < 40; ++i) {
+        testutil::ExchangeSpec s;
+        s.ts = t0 + start + (a * 10 + i * 8) * kUsPerMin;
+        s.account = fmt::format("hydra-{}", a);
+        s.ip = fmt::format("203.0.113.{}", 10 + a);
+        s.user_agent = "python-httpx/0.27.0";
+        s.prompt =
+            "Below is an instruction that describes a task. Write a response that "
+            "appropriately completes the request.\n\n### Instruction:\n" +
+            testutil::PoolTaskPrompt(rng, a * 100 + i) + "\n\n### Response:";
+        s.prompt_tokens = 60;
+        s.completion_tokens = static_cast<int>(rng.Range(200, 350));
+        lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+      }
+    }
+    const std::string json = ScanSortedToJson(dir, lines);
+    simdjson::dom::parser p;
+    simdjson::dom::element doc = p.parse(json);
+    std::map<std::string, bool> flagged;
+    for (auto a : doc["accounts"])
+      flagged[std::string(std::string_view(a["account_id"]))] = bool(a["flagged"]);
+    fs::remove_all(dir);
+    return flagged;
+  };
+  auto late = scan(9 * 3600 * kUsPerSec);
+  for (int a = 0; a < 6; ++a) EXPECT_TRUE(late[fmt::format("hydra-{}", a)]) << "late hydra-" << a;
+  auto early = scan(10 * kUsPerMin);
+  for (int a = 0; a < 6; ++a) EXPECT_FALSE(early[fmt::format("hydra-{}", a)]) << "hydra-" << a;
+  for (const auto* run : {&late, &early}) {
+    for (int a = 0; a < 30; ++a) EXPECT_FALSE(run->at(fmt::format("user-{}", a))) << a;
+  }
+}
+
 // A quiet member tied to a flagged cluster by identity (here its card) is read on the cluster's
 // sample: a fresh account of a reasoning-harvest campaign joins the verdict at the barrier after
 // its third step-by-step request, long before its own support (15 requests and more) would speak.
