@@ -301,10 +301,10 @@ class Engine {
   // Adds `r` to the tracker's slot for `unit` (promoting it if heavy enough) and scores the slot.
   void TrackUnit(UnitTracker& tracker, uint64_t unit, const state::AccountState& host,
                  const EventRecord& r);
-  // Whether an account's own flag waits for its keys (kKeyDominantShare above).
   // Just below the flag level (by the report's last decimal): what an account judged key by key
   // is ranked at most.
   float BelowFlag() const;
+  // Whether an account's own flag waits for its keys (kKeyDominantShare above).
   bool DefersToKeys(const UnitTracker& keys) const;
   // The key tracker an account opens at its second key: its first key holds the account so far.
   static std::unique_ptr<UnitTracker> SeedFirstKey(const state::AccountState& s);

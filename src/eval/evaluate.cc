@@ -172,7 +172,8 @@ EvalResult Evaluate(const std::string& report_path, const std::string& labels_pa
   Sink sink;
   sink.fn = [&](const ingest::Exchange& ex) {
     ++r.events;
-    if (acct_campaign.contains(ex.account_id)) active.emplace(std::string(ex.account_id));
+    if (acct_campaign.contains(ex.account_id) && !active.contains(ex.account_id))
+      active.emplace(ex.account_id);
     if (ex.completion_tokens <= 0) return;
     const auto out = static_cast<uint64_t>(ex.completion_tokens);
     const std::string* camp = nullptr;
