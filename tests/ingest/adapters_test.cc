@@ -183,4 +183,22 @@ TEST(ParserTest, BothPathsAgreeOnArrayWithTrailingComma) {
 }
 
 }  // namespace
+// Found by the record parser fuzzer: a raw control character between two tokens (here in a
+// logit_bias object) was accepted in a stream of documents and refused on its own line. Both
+// paths now refuse the line as invalid JSON and keep the good lines around it.
+TEST(ParserTest, BothPathsRefuseARawControlCharacter) {
+  const std::string good = R"({"ts":"2025-01-01T00:00:00Z","account_id":"a"})";
+  const std::string text = good + "\n" +
+                           "{\"ts\":\"2025-01-01T00:00:01Z\",\"account_id\":\"b\",\"request\":"
+                           "{\"logit_bias\":{\"1\"\x1a"
+                           "2}}}\n" +
+                           good + "\n";
+  for (bool many : {true, false}) {
+    auto c = ParseText("exchange", text, many);
+    EXPECT_EQ(c.got.size(), 2u) << many;
+    const std::vector<std::pair<uint64_t, RejectReason>> want = {{2, RejectReason::kInvalidJson}};
+    EXPECT_EQ(c.rejects, want) << many;
+  }
+}
+
 }  // namespace dg::ingest
