@@ -192,10 +192,11 @@ TEST(ParserTest, BothPathsRefuseARawControlCharacter) {
                            "{\"ts\":\"2025-01-01T00:00:01Z\",\"account_id\":\"b\",\"request\":"
                            "{\"logit_bias\":{\"1\"\x1a"
                            "2}}}\n" +
-                           good + "\n";
+                           good + "\n" +
+                           "{\"ts\":\"2025-01-01T00:00:02Z\",\t\"account_id\":\"tab\"}\r\n";
   for (bool many : {true, false}) {
     auto c = ParseText("exchange", text, many);
-    EXPECT_EQ(c.got.size(), 2u) << many;
+    EXPECT_EQ(c.got.size(), 3u) << many << ": a tab between tokens and a CR are whitespace";
     const std::vector<std::pair<uint64_t, RejectReason>> want = {{2, RejectReason::kInvalidJson}};
     EXPECT_EQ(c.rejects, want) << many;
   }
