@@ -41,6 +41,7 @@ struct EventRecord {
   uint16_t flags = 0;
   uint16_t n_messages = 0, n_user = 0, n_assistant = 0;
   uint32_t input_chars = 0;
+  uint32_t system_bytes = 0;  // bytes of all system text
   // Response.
   int32_t status = -1;
   int64_t prompt_tokens = 0, completion_tokens = 0, reasoning_tokens = 0;

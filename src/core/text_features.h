@@ -11,6 +11,7 @@
 namespace dg::core {
 
 inline constexpr size_t kMinhashBins = 8;
+inline constexpr size_t kAnchors = 8;
 
 struct TextFeatures {      // fixed size, trivially copyable
   uint64_t exact_hash;     // hash of normalised text (case-folded, whitespace/punct collapsed)
@@ -23,6 +24,12 @@ struct TextFeatures {      // fixed size, trivially copyable
   uint32_t digits, non_ascii_chars;
   uint32_t phrase_mask;  // bit per PhraseCategory matched (see features/phrases.h)
   uint16_t script;       // features::ScriptBucket of the dominant script among letters
+  // Content-defined chunks of the raw bytes: the kAnchors chunks of smallest hash (a consistent
+  // sample: a fixed block of text yields the same anchors in every text that holds it), as a
+  // 32-bit hash each and their byte lengths (0 = no chunk), and the text's length in bytes.
+  uint32_t anchor_hash[kAnchors];
+  uint16_t anchor_len[kAnchors];
+  uint32_t bytes;
 };
 static_assert(std::is_trivially_copyable_v<TextFeatures>);
 

@@ -147,6 +147,21 @@ double Excess(uint32_t own, const state::AccountState& s, const uint32_t* host_c
   return std::max(0.0, (share - base) / (1 - base));
 }
 
+// How much a state looks like an evaluation run: greedy decoding (temperature 0 on nearly every
+// request) over no more distinct prompts than a benchmark holds. An evaluation harness scores
+// a model's reasoning this way (an 8-shot chain-of-thought GSM8K run: 1,319 prompts, each once,
+// at temperature 0, in one sitting), and re-running a sweep at temperature 0 returns the answers
+// already taken. A harvest of reasoning for training samples several traces at a temperature,
+// or asks a reasoning model (which takes no temperature), or goes on beyond a benchmark's
+// size: the measure fades from kEvalPrompts to kEvalPromptsMax distinct prompts. Its price is
+// a greedy harvest of reasoning traces within that size, which other harvest evidence (an
+// instruction pool, a data-generation template, extraction parameters) must then carry.
+inline constexpr double kEvalPrompts = 3000, kEvalPromptsMax = 15000;
+double EvaluationShape(const state::AccountState& s) {
+  return Ramp(s.Share(s.temp_zero), 0.8, 0.95) *
+         (1.0 - Ramp(s.prompts.Estimate(), kEvalPrompts, kEvalPromptsMax));
+}
+
 class CotElicitation final : public Detector {
  public:
   std::string_view name() const override { return "cot_elicitation"; }
@@ -163,7 +178,8 @@ class CotElicitation final : public Detector {
     const double x = std::max(Ramp(cot, 0.25, 0.7), 0.7 * Ramp(fmt_share, 0.4, 0.9));
     // Long answers make the harvest worthwhile; short ones (classification) do not.
     const double long_answers = Ramp(s.MeanOutputTokens(), 80, 300);
-    return SupportOf(in, s.requests, 15, 60) * x * (0.4 + 0.6 * long_answers);
+    return SupportOf(in, s.requests, 15, 60) * x * (0.4 + 0.6 * long_answers) *
+           (1.0 - EvaluationShape(s));
   }
   std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
@@ -192,9 +208,13 @@ class TemplateHarvest final : public Detector {
     // evaluation sweep re-runs its prompts at temperature 0).
     const double harvest =
         std::max(Ramp(distinct, 0.4, 0.8), Ramp(s.Share(s.temp_sampling), 0.5, 0.9));
+    // Answers longer than what varies in the prompts: a data-generation template or a few-shot
+    // preamble around a short question. A translation or summarising service returns about as
+    // much as it is sent, or less; a fixed preamble sent with every request is not sent anew.
+    const double answers_over_asks = Ramp(s.OutputVaryingInputRatio(), 0.5, 1.5);
     // A template is a property of the set of prompts (Sample::kStructural).
     return SupportOf(in, s.requests, 20, 80, Sample::kStructural) * Ramp(tmpl, 0.5, 0.9) * harvest *
-           single_turn * long_answers * Ramp(s.OutputInputRatio(), 0.5, 1.5);
+           single_turn * long_answers * answers_over_asks * (1.0 - EvaluationShape(s));
   }
   std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;

@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "common/hash.h"
@@ -92,7 +94,12 @@ void Featurizer::Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t
     const std::span<const std::string_view> parts(ex.system_text.parts.data(),
                                                   ex.system_text.count);
     uint64_t raw = kHashSystemRaw;
-    for (const auto& p : parts) raw = XXH3_64bits_withSeed(p.data(), p.size(), raw + p.size());
+    size_t bytes = 0;
+    for (const auto& p : parts) {
+      raw = XXH3_64bits_withSeed(p.data(), p.size(), raw + p.size());
+      bytes += p.size();
+    }
+    r.system_bytes = static_cast<uint32_t>(std::min<size_t>(bytes, UINT32_MAX));
     raw |= 1;
     SystemEntry& e = system_cache_[(raw >> 20) & (kSystemCache - 1)];
     if (e.raw != raw) {
@@ -105,6 +112,7 @@ void Featurizer::Featurize(const ingest::Exchange& ex, uint16_t source, uint64_t
   } else {
     r.system_hash = 0;
     r.system_phrase_mask = 0;
+    r.system_bytes = 0;
   }
 
   r.n = ex.n < 0 ? 1 : ex.n;

@@ -3,8 +3,11 @@
 // look-ahead), so the cost is O(n) with no allocation.
 #include "features/text.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 #include "common/hash.h"
@@ -633,9 +636,68 @@ const char* ScriptBucketName(uint16_t script) {
   }
 }
 
+namespace {
+
+// The gear table of the chunker: one pseudo-random word per byte value (splitmix64).
+constexpr std::array<uint64_t, 256> MakeGear() {
+  std::array<uint64_t, 256> g{};
+  uint64_t x = 0x6765617263686b73ULL;
+  for (auto& v : g) {
+    uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    v = z ^ (z >> 31);
+  }
+  return g;
+}
+constexpr std::array<uint64_t, 256> kGear = MakeGear();
+// A boundary where the top 8 bits of the rolling hash are 0: a chunk ends about 256 bytes after
+// kChunkMin. The gear hash shifts left, so its top bits depend on the last 64 bytes.
+constexpr uint64_t kBoundaryMask = 0xFF00000000000000ULL;
+
+// Keeps the kAnchors chunks of smallest key (the high half of their XXH3), sorted by key.
+void ComputeAnchors(std::string_view text, TextFeatures& out) {
+  out.bytes = static_cast<uint32_t>(std::min<size_t>(text.size(), UINT32_MAX));
+  uint32_t keys[kAnchors];
+  size_t kept = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t start = 0;
+  while (start < n) {
+    size_t end = std::min(n, start + kChunkMin);
+    const size_t limit = std::min(n, start + kChunkMax);
+    uint64_t h = 0;
+    for (; end < limit; ++end) {
+      h = (h << 1) + kGear[p[end]];
+      if ((h & kBoundaryMask) == 0) {
+        ++end;
+        break;
+      }
+    }
+    const uint64_t x = XXH3_64bits(p + start, end - start);
+    const auto key = static_cast<uint32_t>(x >> 32);
+    const auto len = static_cast<uint16_t>(end - start);
+    if (kept < kAnchors || key < keys[kept - 1]) {
+      size_t i = kept < kAnchors ? kept++ : kAnchors - 1;
+      for (; i > 0 && keys[i - 1] > key; --i) {
+        keys[i] = keys[i - 1];
+        out.anchor_hash[i] = out.anchor_hash[i - 1];
+        out.anchor_len[i] = out.anchor_len[i - 1];
+      }
+      keys[i] = key;
+      out.anchor_hash[i] = static_cast<uint32_t>(x);
+      out.anchor_len[i] = len;
+    }
+    start = end;
+  }
+}
+
+}  // namespace
+
 void ComputeTextFeatures(std::string_view text, TextFeatures& out) {
   std::memset(&out, 0, sizeof(out));
   Scanner(text).Run(out);
+  ComputeAnchors(text, out);
 }
 
 uint64_t NormalisedHash(std::string_view text) {

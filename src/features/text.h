@@ -24,6 +24,13 @@
 //    cut at the first (last) sentence boundary (. ? ! ; newline, CJK full stops) that leaves >= 3
 //    tokens, so an appended "Let's think step by step." yields the same suffix whatever precedes
 //    it.
+//  * anchors: the text's raw bytes cut into content-defined chunks (a gear rolling hash picks the
+//    boundaries, kChunkMin..kChunkMax bytes, about kChunkMin + 256 on average), each hashed with
+//    XXH3; the kAnchors chunks of smallest hash are kept. Boundaries depend on the bytes around
+//    them only, so a block of text repeated from request to request (a few-shot preamble, a fixed
+//    instruction before or after the varying part) gives the same chunks wherever it sits, and
+//    the smallest-hash rule picks the same ones of them each time. The engine counts how much of
+//    an account's input it has not seen before (state::AccountState::novel_bytes).
 //
 // Limits (known): the variable region is only found after a colon; a template whose slot is not
 // introduced by "label:" (e.g. "Answer this: " works, "Summarise X in one line" does not) is only
@@ -61,6 +68,8 @@ const char* ScriptBucketName(uint16_t script);
 
 using core::kMinhashBins;
 inline constexpr size_t kAffixWords = 8;
+inline constexpr size_t kChunkMin = 64, kChunkMax = 2048;
+using core::kAnchors;
 // Separator placed between parts of a multi-part input: Compute(parts) == Compute(joined text).
 inline constexpr std::string_view kPartSeparator = "\n";
 

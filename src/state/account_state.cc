@@ -26,6 +26,39 @@ bool AddToFilter(uint64_t& filter, uint64_t hash) {
   filter |= bits;
   return true;
 }
+// Notes one chunk hash in the memory; true when neither generation held it.
+bool NoteChunk(ChunkMemory& m, uint32_t h) {
+  const unsigned b1 = h & 255, b2 = (h >> 8) & 255;
+  const auto has = [&](size_t base) {
+    return ((m[base + b1 / 64] >> (b1 % 64)) & 1) && ((m[base + b2 / 64] >> (b2 % 64)) & 1);
+  };
+  if (has(0)) return false;
+  const bool fresh = !has(4);
+  m[b1 / 64] |= uint64_t{1} << (b1 % 64);
+  m[b2 / 64] |= uint64_t{1} << (b2 % 64);
+  if (++m[8] >= kChunkGeneration) {
+    for (size_t w = 0; w < 4; ++w) {
+      m[w + 4] = m[w];
+      m[w] = 0;
+    }
+    m[8] = 0;
+  }
+  return fresh;
+}
+// The input bytes of `r` new to the memory, noting them: the system text counts whole, as one
+// chunk (by its normalised hash), when it is new; the user message counts its length times the
+// share, by length, of its anchor chunks that are new.
+uint64_t NoteNovelBytes(ChunkMemory& m, const EventRecord& r) {
+  uint64_t novel = 0;
+  if (r.system_hash && NoteChunk(m, static_cast<uint32_t>(r.system_hash))) novel = r.system_bytes;
+  const core::TextFeatures& t = r.prompt;
+  uint64_t all = 0, fresh = 0;
+  for (size_t i = 0; i < core::kAnchors && t.anchor_len[i]; ++i) {
+    all += t.anchor_len[i];
+    if (NoteChunk(m, t.anchor_hash[i])) fresh += t.anchor_len[i];
+  }
+  return novel + (all ? uint64_t{t.bytes} * fresh / all : 0);
+}
 }  // namespace
 
 void AccountState::Update(const EventRecord& r) {
@@ -69,6 +102,7 @@ void AccountState::Update(const EventRecord& r) {
     first_person += (r.prompt.phrase_mask & features::kFirstPerson) != 0;
   }
 
+  novel_bytes += NoteNovelBytes(chunk_memory, r);
   if (r.prompt.chars == 0) {
     ++empty_prompt;
   } else {

@@ -121,6 +121,8 @@ inline constexpr double kRelayRequestsPerEndUser = 1.5;
 enum class MergeRule : uint8_t { kKeep, kSum, kMax, kOr, kSketch, kSatSum, kCustom };
 
 using HourHist = std::array<uint16_t, 24>;
+using ChunkMemory = std::array<uint64_t, 9>;
+inline constexpr uint64_t kChunkGeneration = 24;
 
 struct AccountState {
   // The fields, declared from their table (state/account_state_fields.inc, with their comments).
@@ -207,6 +209,18 @@ struct AccountState {
   double OutputInputRatio() const {
     return static_cast<double>(output_tokens) /
            static_cast<double>(std::max<uint64_t>(prompt_tokens, 1));
+  }
+  // Output tokens per prompt token of the input that varies from request to request: prompt
+  // tokens scaled by the share of input bytes new to the account (novel_bytes). A few-shot
+  // preamble or a long fixed instruction makes the input long and the varying part short; the
+  // question in it is what is asked. At most the mean answer (every prompt a repeat); without
+  // prompt text, OutputInputRatio().
+  double OutputVaryingInputRatio() const {
+    if (input_chars == 0) return OutputInputRatio();
+    const double novel = std::min(1.0, static_cast<double>(novel_bytes) / input_chars);
+    return static_cast<double>(output_tokens) /
+           std::max(static_cast<double>(prompt_tokens) * novel,
+                    static_cast<double>(std::max<uint64_t>(requests, 1)));
   }
   // Accounts serving many end users (SaaS apps, resellers) are judged per end user for volume.
   double EndUsers() const { return end_user_hll.Estimate(); }

@@ -18,7 +18,7 @@ TextFeatures F(std::string_view s) {
 
 TEST(TextFeatures, TriviallyCopyableFixedSize) {
   static_assert(std::is_trivially_copyable_v<TextFeatures>);
-  EXPECT_LE(sizeof(TextFeatures), 128u);
+  EXPECT_LE(sizeof(TextFeatures), 160u);
 }
 
 TEST(TextFeatures, NormalisationInvariance) {
@@ -228,6 +228,64 @@ TEST(Affixes, AppendedInstructionSharesSuffix) {
   const auto d = F("You are a world-class poet. Write about the sea and its moods at dawn.");
   const auto e = F("You are a world-class poet. Compose a limerick on cats.");
   EXPECT_EQ(d.prefix_hash, e.prefix_hash);
+}
+
+// A deterministic block of English-like text of about `bytes` bytes.
+std::string Block(uint64_t seed, size_t bytes) {
+  static const char* const kWords[] = {
+      "the",     "answer",  "apples",    "train", "station", "because", "total",
+      "each",    "minutes", "Question:", "step",  "so",      "she",     "buys",
+      "dollars", "A:",      "more",      "than",  "half",    "of"};
+  std::string s;
+  while (s.size() < bytes) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    s += kWords[(seed >> 33) % 20];
+    s += (seed >> 60) == 0 ? ".\n" : " ";
+  }
+  return s;
+}
+
+size_t SharedAnchors(const TextFeatures& a, const TextFeatures& b) {
+  size_t n = 0;
+  for (size_t i = 0; i < kAnchors && a.anchor_len[i]; ++i)
+    for (size_t j = 0; j < kAnchors && b.anchor_len[j]; ++j)
+      n += a.anchor_hash[i] == b.anchor_hash[j] && a.anchor_len[i] == b.anchor_len[j];
+  return n;
+}
+
+TEST(Anchors, ChunksCoverTheTextWithinTheirBounds) {
+  EXPECT_EQ(F("").anchor_len[0], 0u);
+  const auto s = F("What is 2+2?");  // shorter than kChunkMin: one chunk, the whole text
+  EXPECT_EQ(s.bytes, 12u);
+  EXPECT_EQ(s.anchor_len[0], 12u);
+  EXPECT_EQ(s.anchor_len[1], 0u);
+  const std::string text = Block(7, 20000);
+  const auto f = F(text);
+  EXPECT_EQ(f.bytes, text.size());
+  size_t sum = 0, short_chunks = 0;
+  for (size_t i = 0; i < kAnchors; ++i) {
+    EXPECT_GT(f.anchor_len[i], 0u);
+    EXPECT_LE(f.anchor_len[i], kChunkMax);
+    short_chunks += f.anchor_len[i] < kChunkMin;  // only the text's tail may be
+    sum += f.anchor_len[i];
+  }
+  EXPECT_LE(short_chunks, 1u);
+  EXPECT_LT(sum, text.size());  // a sample of the chunks, not all of them
+}
+
+// A few-shot preamble sent before (or after) every question: its chunks, and so the anchors
+// chosen among them, are the same whatever the question and wherever the preamble sits.
+TEST(Anchors, AFixedBlockGivesTheSameAnchorsAroundAnyQuestion) {
+  const std::string shots = Block(1, 3000);
+  const std::string q1 = "Question: Natalia sold clips to 48 of her friends in April. How many?";
+  const std::string q2 = "Question: Weng earns $12 an hour. Yesterday she worked 50 minutes.";
+  const auto a = F(shots + q1), b = F(shots + q2);
+  EXPECT_GE(SharedAnchors(a, b), kAnchors - 1);
+  const auto c = F(q1 + "\n" + shots), d = F(q2 + "\n" + shots);
+  EXPECT_GE(SharedAnchors(c, d), kAnchors - 2);
+  EXPECT_GE(SharedAnchors(a, d), kAnchors / 2);  // the preamble before or after the question
+  // Another preamble of the same kind shares nothing.
+  EXPECT_EQ(SharedAnchors(a, F(Block(2, 3000) + q1)), 0u);
 }
 
 TEST(SimHash, NearDuplicatesCloseUnrelatedFar) {

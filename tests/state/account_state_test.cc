@@ -123,5 +123,75 @@ TEST(ParamProfileTest, RandomisedParametersHaveNoSignatureButKeepTheirHabits) {
   EXPECT_EQ(a.ParamProfile(), b.ParamProfile());
 }
 
+// A deterministic block of English-like text of about `bytes` bytes.
+std::string Block(uint64_t seed, size_t bytes) {
+  static const char* const kWords[] = {"the",   "answer", "apples",  "train", "station", "because",
+                                       "total", "each",   "minutes", "so",    "she",     "buys"};
+  std::string s;
+  while (s.size() < bytes) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    s += kWords[(seed >> 33) % 12];
+    s += (seed >> 60) == 0 ? ".\n" : " ";
+  }
+  return s;
+}
+
+// Share of an account's input bytes that were new to it, over `requests` requests whose system
+// text and user message `make(i, system, user)` fills.
+template <typename Make>
+double NovelShare(int requests, Make make) {
+  core::NameTable names;
+  engine::Featurizer f(names);
+  AccountState s;
+  for (int i = 0; i < requests; ++i) {
+    std::string system, user;
+    make(i, system, user);
+    ingest::Exchange ex;
+    ex.ts = i * 1'000'000LL;
+    ex.model = "gpt-4o";
+    if (!system.empty()) ex.system_text.Add(system);
+    ex.last_user_text.Add(user);
+    ex.input_chars = static_cast<uint32_t>(system.size() + user.size());
+    ex.n_messages = system.empty() ? 1 : 2;
+    ex.n_user = 1;
+    ex.status = 200;
+    core::EventRecord r{};
+    f.Featurize(ex, 0, static_cast<uint64_t>(i), r);
+    s.Update(r);
+  }
+  return static_cast<double>(s.novel_bytes) / static_cast<double>(s.input_chars);
+}
+
+std::string Question(int i) {
+  return "Question: a farmer has " + std::to_string(i * 7 + 3) + " sheep and sells " +
+         std::to_string(i % 5 + 1) + " of them each week. How many are left?";
+}
+
+TEST(NovelBytesTest, ARepeatedPreambleCountsOnce) {
+  const std::string shots = Block(1, 3000);
+  // An 8-shot prompt: the same 3 KB of examples before each short question. Most of the input
+  // was seen before (the estimate, from sampled chunks, is coarse: the question's chunk also
+  // holds the tail of the examples).
+  EXPECT_LT(NovelShare(200, [&](int i, std::string&, std::string& u) { u = shots + Question(i); }),
+            0.25);
+  // The same examples as a system prompt: only the questions are new.
+  EXPECT_LT(NovelShare(200,
+                       [&](int i, std::string& sys, std::string& u) {
+                         sys = shots;
+                         u = Question(i);
+                       }),
+            0.1);
+  // Distinct documents, in the user message or as a retrieved context in the system text: all
+  // new.
+  EXPECT_GT(NovelShare(200, [&](int i, std::string&, std::string& u) { u = Block(100 + i, 3000); }),
+            0.9);
+  EXPECT_GT(NovelShare(200,
+                       [&](int i, std::string& sys, std::string& u) {
+                         sys = Block(100 + i, 3000);
+                         u = Question(i);
+                       }),
+            0.9);
+}
+
 }  // namespace
 }  // namespace dg::state
