@@ -49,6 +49,17 @@ std::string Tokens(double x) {
 
 namespace {
 
+// How much a cluster acts as one operator: three or more linked members, most of them new (first
+// active soon after sign-up) and pushing most prompts through one template. The accounts of an
+// established company are not new; a campaign that creates accounts to spread its take over them
+// is (CoordinatedAccounts).
+double ActingAsOne(const state::AccountState& s) {
+  if (s.members < 3) return 0;
+  const double fresh = static_cast<double>(s.fresh_members) / s.members;
+  const double tmpl = std::min(s.prefixes.TopShare(), std::max(s.suffixes.TopShare(), 0.5));
+  return Ramp(s.members, 2, 5) * Ramp(fresh, 0.5, 0.9) * Ramp(tmpl, 0.6, 0.9);
+}
+
 class OutputVolume final : public Detector {
  public:
   static constexpr int64_t kMinPeers = 20;
@@ -65,9 +76,21 @@ class OutputVolume final : public Detector {
     const auto& s = in.state;
     const double ratio =
         in.peers.median_output_per_day > 0 ? PerUnitOutput(s) / in.peers.median_output_per_day : 0;
-    const char* unit = s.members > 1                                 ? " per member"
-                       : s.EndUsers() >= state::kMultiTenantEndUsers ? " per end user"
-                                                                     : "";
+    std::string unit;
+    if (s.members > 1) {
+      const double units = Units(s);
+      if (units >= s.members - 0.5) {
+        unit = " per member";
+      } else if (units < 1.5) {
+        unit = fmt::format(" for the cluster as one operator ({} new accounts, one template)",
+                           s.members);
+      } else {
+        unit =
+            fmt::format(" per {:.1f} of its {} members (partly acting as one)", units, s.members);
+      }
+    } else if (s.EndUsers() >= state::kMultiTenantEndUsers) {
+      unit = " per end user";
+    }
     return fmt::format(
         "{} output tokens/day{} over {:.1f} active days ({} requests, {} output tokens in all), "
         "{:.0f}x the median of {} peer accounts",
@@ -77,14 +100,20 @@ class OutputVolume final : public Detector {
 
  private:
   // The natural unit: an account, a cluster member, or an end user of a multi-tenant account.
+  // A cluster acting as one operator (ActingAsOne: new accounts, one template) is one unit: an
+  // operator who spreads a harvest over many accounts takes its sum, which is what the accounts
+  // were created to hide. A company's established accounts stay judged one by one.
   // Per active day, where a young account's span counts from one hour rather than six: a
   // harvester running flat out is at its daily rate within its first hour, and someone trying
   // the API in a burst sends tens of requests, not the hundred it takes for full support.
+  static double Units(const state::AccountState& s) {
+    return std::pow(static_cast<double>(std::max<uint32_t>(s.members, 1)), 1.0 - ActingAsOne(s));
+  }
   static double PerUnitOutput(const state::AccountState& s) {
     const double users = s.EndUsers();
     const double span_days = static_cast<double>(s.last_ts - s.first_ts) / kUsPerDay;
-    const double per_day = static_cast<double>(s.output_tokens) / std::max(span_days, 1.0 / 24) /
-                           std::max<uint32_t>(s.members, 1);
+    const double per_day =
+        static_cast<double>(s.output_tokens) / std::max(span_days, 1.0 / 24) / Units(s);
     return users >= state::kMultiTenantEndUsers ? per_day / users : per_day;
   }
 };
@@ -463,11 +492,7 @@ class CoordinatedAccounts final : public Detector {
   Family family() const override { return Family::kCoordination; }
   double Strength(const DetectorInput& in) const override {
     const auto& s = in.state;
-    if (s.members < 3) return 0;
-    const double fresh = static_cast<double>(s.fresh_members) / s.members;
-    const double tmpl = std::min(s.prefixes.TopShare(), std::max(s.suffixes.TopShare(), 0.5));
-    return Support(s.requests, 20, 60) * Ramp(s.members, 2, 5) * Ramp(fresh, 0.5, 0.9) *
-           Ramp(tmpl, 0.6, 0.9) * Ramp(s.OutputInputRatio(), 0.5, 1.5);
+    return Support(s.requests, 20, 60) * ActingAsOne(s) * Ramp(s.OutputInputRatio(), 0.5, 1.5);
   }
   std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;

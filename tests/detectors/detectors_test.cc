@@ -630,6 +630,28 @@ TEST_F(DetectorsTest, OutputVolumeAgainstPeersAndPerEndUser) {
 // A harvester running flat out is at its daily rate within its first hour: 60 answers of 900
 // tokens in 50 minutes is ~1.5M tokens a day. Someone trying the API in a burst (ten requests in
 // a few minutes) is too few requests to say anything; full support takes 60.
+// A campaign that spreads its take over new accounts, each under its peers' median, is one
+// operator: its cluster is measured as a whole. The legitimate user: an established company whose
+// hundred accounts run one internal template, measured per member.
+TEST_F(DetectorsTest, OutputVolumeOfNewAccountsActingAsOneIsTheirSum) {
+  AccountState member = Stream(40, 3600, [](int, EventRecord& r, Rng&) {
+    r.prompt.prefix_hash = 1;
+    r.prompt.suffix_hash = 2;
+  });
+  EXPECT_EQ(Strength("output_volume", member), 0.0);  // ~7k tokens a day against a 20k median
+  AccountState campaign;
+  campaign.members = 0;
+  member.registry.created_at = member.first_ts - kUsPerDay;
+  for (int i = 0; i < 100; ++i) campaign.Combine(member);
+  EXPECT_EQ(campaign.fresh_members, 100u);
+  EXPECT_GT(Strength("output_volume", campaign), 0.5);
+  AccountState company;
+  company.members = 0;
+  member.registry.created_at = member.first_ts - 400 * kUsPerDay;
+  for (int i = 0; i < 100; ++i) company.Combine(member);
+  EXPECT_EQ(Strength("output_volume", company), 0.0);
+}
+
 TEST_F(DetectorsTest, OutputVolumeSeesAFlatOutHarvesterInItsFirstHour) {
   auto bulk = Stream(60, 50, [](int, EventRecord& r, Rng&) { r.completion_tokens = 900; });
   EXPECT_GT(Strength("output_volume", bulk), 0.4);
