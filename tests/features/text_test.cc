@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "testutil/testutil.h"
+
 namespace dg::features {
 namespace {
 
@@ -230,20 +232,7 @@ TEST(Affixes, AppendedInstructionSharesSuffix) {
   EXPECT_EQ(d.prefix_hash, e.prefix_hash);
 }
 
-// A deterministic block of English-like text of about `bytes` bytes.
-std::string Block(uint64_t seed, size_t bytes) {
-  static const char* const kWords[] = {
-      "the",     "answer",  "apples",    "train", "station", "because", "total",
-      "each",    "minutes", "Question:", "step",  "so",      "she",     "buys",
-      "dollars", "A:",      "more",      "than",  "half",    "of"};
-  std::string s;
-  while (s.size() < bytes) {
-    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-    s += kWords[(seed >> 33) % 20];
-    s += (seed >> 60) == 0 ? ".\n" : " ";
-  }
-  return s;
-}
+using testutil::WordBlock;
 
 size_t SharedAnchors(const TextFeatures& a, const TextFeatures& b) {
   size_t n = 0;
@@ -259,7 +248,7 @@ TEST(Anchors, ChunksCoverTheTextWithinTheirBounds) {
   EXPECT_EQ(s.bytes, 12u);
   EXPECT_EQ(s.anchor_len[0], 12u);
   EXPECT_EQ(s.anchor_len[1], 0u);
-  const std::string text = Block(7, 20000);
+  const std::string text = WordBlock(7, 20000);
   const auto f = F(text);
   EXPECT_EQ(f.bytes, text.size());
   size_t sum = 0, short_chunks = 0;
@@ -276,7 +265,7 @@ TEST(Anchors, ChunksCoverTheTextWithinTheirBounds) {
 // A few-shot preamble sent before (or after) every question: its chunks, and so the anchors
 // chosen among them, are the same whatever the question and wherever the preamble sits.
 TEST(Anchors, AFixedBlockGivesTheSameAnchorsAroundAnyQuestion) {
-  const std::string shots = Block(1, 3000);
+  const std::string shots = WordBlock(1, 3000);
   const std::string q1 = "Question: Natalia sold clips to 48 of her friends in April. How many?";
   const std::string q2 = "Question: Weng earns $12 an hour. Yesterday she worked 50 minutes.";
   const auto a = F(shots + q1), b = F(shots + q2);
@@ -285,7 +274,7 @@ TEST(Anchors, AFixedBlockGivesTheSameAnchorsAroundAnyQuestion) {
   EXPECT_GE(SharedAnchors(c, d), kAnchors - 2);
   EXPECT_GE(SharedAnchors(a, d), kAnchors / 2);  // the preamble before or after the question
   // Another preamble of the same kind shares nothing.
-  EXPECT_EQ(SharedAnchors(a, F(Block(2, 3000) + q1)), 0u);
+  EXPECT_EQ(SharedAnchors(a, F(WordBlock(2, 3000) + q1)), 0u);
 }
 
 TEST(SimHash, NearDuplicatesCloseUnrelatedFar) {

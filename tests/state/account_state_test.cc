@@ -9,6 +9,7 @@
 #include "core/names.h"
 #include "engine/featurizer.h"
 #include "ingest/exchange.h"
+#include "testutil/testutil.h"
 
 namespace dg::state {
 namespace {
@@ -123,18 +124,7 @@ TEST(ParamProfileTest, RandomisedParametersHaveNoSignatureButKeepTheirHabits) {
   EXPECT_EQ(a.ParamProfile(), b.ParamProfile());
 }
 
-// A deterministic block of English-like text of about `bytes` bytes.
-std::string Block(uint64_t seed, size_t bytes) {
-  static const char* const kWords[] = {"the",   "answer", "apples",  "train", "station", "because",
-                                       "total", "each",   "minutes", "so",    "she",     "buys"};
-  std::string s;
-  while (s.size() < bytes) {
-    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-    s += kWords[(seed >> 33) % 12];
-    s += (seed >> 60) == 0 ? ".\n" : " ";
-  }
-  return s;
-}
+using testutil::WordBlock;
 
 // Share of an account's input bytes that were new to it, over `requests` requests whose system
 // text and user message `make(i, system, user)` fills.
@@ -168,7 +158,7 @@ std::string Question(int i) {
 }
 
 TEST(NovelBytesTest, ARepeatedPreambleCountsOnce) {
-  const std::string shots = Block(1, 3000);
+  const std::string shots = WordBlock(1, 3000);
   // An 8-shot prompt: the same 3 KB of examples before each short question. Most of the input
   // was seen before (the estimate, from sampled chunks, is coarse: the question's chunk also
   // holds the tail of the examples).
@@ -183,11 +173,12 @@ TEST(NovelBytesTest, ARepeatedPreambleCountsOnce) {
             0.1);
   // Distinct documents, in the user message or as a retrieved context in the system text: all
   // new.
-  EXPECT_GT(NovelShare(200, [&](int i, std::string&, std::string& u) { u = Block(100 + i, 3000); }),
-            0.9);
+  EXPECT_GT(
+      NovelShare(200, [&](int i, std::string&, std::string& u) { u = WordBlock(100 + i, 3000); }),
+      0.9);
   EXPECT_GT(NovelShare(200,
                        [&](int i, std::string& sys, std::string& u) {
-                         sys = Block(100 + i, 3000);
+                         sys = WordBlock(100 + i, 3000);
                          u = Question(i);
                        }),
             0.9);

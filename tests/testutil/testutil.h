@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <zlib.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,22 @@
 #include "common/time.h"
 
 namespace dg::testutil {
+
+// A deterministic block of English-like text of at least `bytes` bytes: words of a small
+// vocabulary, a sentence break now and then. Different seeds give different blocks.
+inline std::string WordBlock(uint64_t seed, size_t bytes) {
+  static const char* const kWords[] = {
+      "the",     "answer",  "apples",    "train", "station", "because", "total",
+      "each",    "minutes", "Question:", "step",  "so",      "she",     "buys",
+      "dollars", "A:",      "more",      "than",  "half",    "of"};
+  std::string s;
+  while (s.size() < bytes) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    s += kWords[(seed >> 33) % 20];
+    s += (seed >> 60) == 0 ? ".\n" : " ";
+  }
+  return s;
+}
 
 // A fresh directory for one test, removed with everything in it when the test's scope ends
 // (set DG_KEEP_TEST_DIRS=1 to keep it for a post-mortem). It is a path: `dir / "events.jsonl"`.
