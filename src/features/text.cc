@@ -652,7 +652,9 @@ constexpr std::array<uint64_t, 256> MakeGear() {
 }
 constexpr std::array<uint64_t, 256> kGear = MakeGear();
 // A boundary where the top 8 bits of the rolling hash are 0: a chunk ends about 256 bytes after
-// kChunkMin. The gear hash shifts left, so its top bits depend on the last 64 bytes.
+// kChunkMin. The gear hash shifts left, so its top bits depend on the last 64 bytes hashed; it
+// starts at kChunkMin into each chunk, so from kChunkMin + 64 bytes on a boundary is a function
+// of the content alone.
 constexpr uint64_t kBoundaryMask = 0xFF00000000000000ULL;
 
 // Keeps the kAnchors chunks of smallest key (the high half of their XXH3), sorted by key.

@@ -26,10 +26,11 @@
 //    it.
 //  * anchors: the text's raw bytes cut into content-defined chunks (a gear rolling hash picks the
 //    boundaries, kChunkMin..kChunkMax bytes, about kChunkMin + 256 on average), each hashed with
-//    XXH3; the kAnchors chunks of smallest hash are kept. Boundaries depend on the bytes around
-//    them only, so a block of text repeated from request to request (a few-shot preamble, a fixed
-//    instruction before or after the varying part) gives the same chunks wherever it sits, and
-//    the smallest-hash rule picks the same ones of them each time. The engine counts how much of
+//    XXH3; the kAnchors chunks of smallest hash are kept. From 128 bytes into a chunk a boundary
+//    depends on the 64 bytes before it only, so two texts that share a long block fall into step
+//    at its first such boundary: a block repeated from request to request (a few-shot preamble, a
+//    fixed instruction before or after the varying part) gives the same chunks, but for its
+//    first and last, wherever it sits, and the smallest-hash rule picks the same ones each time. The engine counts how much of
 //    an account's input it has not seen before (state::AccountState::novel_bytes).
 //
 // Limits (known): the variable region is only found after a colon; a template whose slot is not

@@ -18,6 +18,21 @@ namespace {
 using core::EventRecord;
 using state::AccountState;
 
+// A few-shot prompt: kShotBytes of fixed examples (seven of its eight anchor chunks) before a
+// varying question (the eighth), as the featurizer sees it.
+constexpr uint32_t kShotBytes = 3000;
+void FewShot(int i, EventRecord& r) {
+  for (uint32_t a = 0; a < core::kAnchors; ++a) {
+    r.prompt.anchor_hash[a] = a + 1 < core::kAnchors ? a + 1 : 0x9e3779b9u * (i + 1);
+    r.prompt.anchor_len[a] = 390;
+  }
+  r.prompt.bytes = r.input_chars = kShotBytes + 120;
+  r.prompt_tokens = 800;
+  r.prompt.prefix_hash = 1;
+  r.prompt.suffix_hash = 2;
+  r.prompt.phrase_mask = features::kCotElicit;  // "Let's think step by step." after each shot
+}
+
 class DetectorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -51,6 +66,13 @@ class DetectorsTest : public ::testing::Test {
       s.Update(r);
     }
     return s;
+  }
+  // n few-shot requests (FewShot) at one temperature, one every `gap_s` seconds.
+  AccountState FewShotRun(int n, double gap_s, float temperature) {
+    return Stream(n, gap_s, [temperature](int i, EventRecord& r, Rng&) {
+      FewShot(i, r);
+      r.temperature = temperature;
+    });
   }
   // The state of a cluster of `members` (an empty state with no member, then each Combine()d).
   static AccountState ClusterOf(std::initializer_list<const AccountState*> members) {
@@ -247,29 +269,11 @@ TEST_F(DetectorsTest, TemplateHarvestVersusBatchJobAndRag) {
   EXPECT_EQ(Strength("template_harvest", sweep), 0.0);
 }
 
-// A few-shot prompt: kShotBytes of fixed examples (seven of its eight anchor chunks) before a
-// varying question (the eighth), as the featurizer sees it.
-constexpr uint32_t kShotBytes = 3000;
-void FewShot(int i, EventRecord& r) {
-  for (uint32_t a = 0; a < core::kAnchors; ++a) {
-    r.prompt.anchor_hash[a] = a + 1 < core::kAnchors ? a + 1 : 0x9e3779b9u * (i + 1);
-    r.prompt.anchor_len[a] = 390;
-  }
-  r.prompt.bytes = r.input_chars = kShotBytes + 120;
-  r.prompt_tokens = 800;
-  r.prompt.prefix_hash = 1;
-  r.prompt.suffix_hash = 2;
-  r.prompt.phrase_mask = features::kCotElicit;  // "Let's think step by step." after each shot
-}
-
 // Eight solved examples, then the question: an evaluation harness's chain-of-thought prompt, and
 // a harvester's. The harvester samples at a temperature; its answers run longer than the
 // questions, though not than the whole prompt, and the examples it resends are not new input.
 TEST_F(DetectorsTest, FewShotHarvestIsJudgedOnTheQuestionsNotTheExamples) {
-  auto harvest = Stream(400, 30, [](int i, EventRecord& r, Rng&) {
-    FewShot(i, r);
-    r.temperature = 0.8f;
-  });
+  auto harvest = FewShotRun(400, 30, 0.8f);
   EXPECT_GT(Strength("template_harvest", harvest), 0.9);
   EXPECT_GT(Strength("cot_elicitation", harvest), 0.9);
 }
@@ -278,16 +282,10 @@ TEST_F(DetectorsTest, FewShotHarvestIsJudgedOnTheQuestionsNotTheExamples) {
 // once, at temperature 0, in one sitting). Neither the template nor the reasoning detector may
 // flag it; a greedy sweep far beyond a benchmark's size is a harvest again.
 TEST_F(DetectorsTest, FewShotEvaluationRunIsNotAHarvest) {
-  auto eval = Stream(1319, 2, [](int i, EventRecord& r, Rng&) {
-    FewShot(i, r);
-    r.temperature = 0;
-  });
+  auto eval = FewShotRun(1319, 2, 0);
   EXPECT_EQ(Strength("template_harvest", eval), 0.0);
   EXPECT_EQ(Strength("cot_elicitation", eval), 0.0);
-  auto greedy = Stream(20000, 2, [](int i, EventRecord& r, Rng&) {
-    FewShot(i, r);
-    r.temperature = 0;
-  });
+  auto greedy = FewShotRun(20000, 2, 0);
   EXPECT_GT(Strength("cot_elicitation", greedy), 0.9);
 }
 
