@@ -431,19 +431,9 @@ class ClientRotation final : public Detector {
         Ramp(geo_share, 0.1, 0.3) * Ramp(s.geo_hops, 0, 2) * Ramp(s.Countries() + rotating, 1, 3);
     return std::max(by_asn, by_country);
   }
-  // The same within one ISP, or without ASNs: a client rotating three or more agents whose
-  // address (/24) changes between requests minutes apart, in more combinations of agent and
-  // network than the agents or the networks alone (a script draws each independently). A phone
-  // on a carrier's NAT pool changes address but keeps its client; people sharing one key each
-  // keep their own client on their own network (as many combinations as people).
-  static double Reshuffling(const state::AccountState& s) {
-    if (!s.RotatesAgents(state::kRotationStartAgents) || s.prefix_pairs == 0) return 0;
-    const double share = static_cast<double>(s.prefix_hops) / s.prefix_pairs;
-    const double excess = static_cast<double>(s.combo_distinct) -
-                          static_cast<double>(std::max(s.agent_distinct, s.prefix_distinct));
-    return Ramp(share, 0.1, 0.3) * Ramp(s.prefix_hops, 0, 2) * Ramp(s.prefix_distinct, 1, 3) *
-           Ramp(excess, 0, 1);
-  }
+  // The same within one ISP, or without ASNs: a client drawing agent and network independently
+  // for each request (ScriptedRotation).
+  static double Reshuffling(const state::AccountState& s) { return ScriptedRotation(s); }
   std::string Explain(const DetectorInput& in, const core::NameTable& names) const override {
     const auto& s = in.state;
     if (s.members > 1) {
@@ -473,9 +463,14 @@ class ClientRotation final : public Detector {
     if (Reshuffling(s) > 0) {
       hops += fmt::format(
           "; {} of {} requests sent within {} minutes of the previous one changed /24, in {} "
-          "combinations of agent and /24 ({} agents, {} /24s)",
+          "combinations of agent and /24 ({} agents, {} /24s){}",
           s.prefix_hops, s.prefix_pairs, kSessionGapMinutes, s.combo_distinct, s.agent_distinct,
-          s.prefix_distinct);
+          s.prefix_distinct,
+          Reshuffling(s) >= 0.5
+              ? fmt::format(", a script's draw: its harvest shares count from {} requests, as "
+                            "a large take's do",
+                            kTakenMinRequests)
+              : std::string());
     }
     return fmt::format(
         "{} requests came from ~{:.0f} client user agents (the most common, \"{}\", in {} of "

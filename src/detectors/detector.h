@@ -96,14 +96,35 @@ inline constexpr double kTakenLow = 10000, kTakenFull = 40000;
 //   cluster lends nothing: what a cluster takes through a template is that template (the
 //   engine's template join), another template is someone else's.
 enum class Sample : uint8_t { kPerRequest, kStructural };
+// A client that draws its agent and its network independently for each request: three or more
+// agents, none in 60% of requests, and a /24 that changes between requests minutes apart, in more
+// combinations of agent and /24 than agents or /24s alone. That is a script behind a proxy pool;
+// a phone on a carrier's NAT pool keeps its client, and people sharing one key each keep their own
+// client on their own network (as many combinations as people). In [0, 1]: client_rotation's
+// evidence for it, and what makes a harvest share worth acting on from kTakenMinRequests
+// requests, as a large take does (SupportOf). Only an account's own traffic shows it: an end
+// user reaches us through its host's servers, and a cluster's members have many clients anyway.
+inline double ScriptedRotation(const state::AccountState& s) {
+  if (s.members > 1 || !s.RotatesAgents(state::kRotationStartAgents) || s.prefix_pairs == 0) {
+    return 0;
+  }
+  const double share = static_cast<double>(s.prefix_hops) / s.prefix_pairs;
+  const double excess = static_cast<double>(s.combo_distinct) -
+                        static_cast<double>(std::max(s.agent_distinct, s.prefix_distinct));
+  return Ramp(share, 0.1, 0.3) * Ramp(s.prefix_hops, 0, 2) * Ramp(s.prefix_distinct, 1, 3) *
+         Ramp(excess, 0, 1);
+}
 inline double SupportOf(const DetectorInput& in, uint64_t n, double min_n, double full_n,
                         Sample sample = Sample::kPerRequest) {
   const bool per_request = sample == Sample::kPerRequest;
   if (in.lent_support && per_request) return 1.0;
   const double from = per_request ? static_cast<double>(kTakenMinRequests) : min_n;
+  // A scripted client hiding behind many identities keeps each one's take small on purpose.
+  const double scripted = in.host ? 0.0 : ScriptedRotation(in.state);
   const double taken =
       static_cast<double>(n) >= from
-          ? Ramp(static_cast<double>(in.state.output_tokens), kTakenLow, kTakenFull)
+          ? std::max(Ramp(static_cast<double>(in.state.output_tokens), kTakenLow, kTakenFull),
+                     scripted)
           : 0.0;
   return std::max(Support(n, min_n, full_n), taken);
 }

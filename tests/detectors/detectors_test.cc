@@ -534,6 +534,46 @@ TEST_F(DetectorsTest, AddressChangesWithRotatingClient) {
   EXPECT_EQ(Strength("client_rotation", team), 0.0);
 }
 
+// A script behind a proxy pool keeps each identity's take small on purpose: its harvest shares
+// are read from kTakenMinRequests requests, as a large take's are. The same dozen task-style
+// openings from one client on one network (a student's first evening), or from three people
+// sharing one key, each with an own client on an own network, still wait for the usual sample.
+TEST_F(DetectorsTest, ScriptedRotationSettlesHarvestSharesEarly) {
+  auto tasks = [](int i, EventRecord& r) {
+    r.prompt.phrase_mask = features::kTaskStyle;
+    r.completion_tokens = 400;  // 12 x 400 tokens: far below a large take
+    (void)i;
+  };
+  auto script = Stream(12, 120, [&](int i, EventRecord& r, Rng&) {
+    tasks(i, r);
+    r.user_agent = HashMix(100 + static_cast<uint64_t>(i % 4), 1);
+    r.ip_prefix = HashMix(200 + static_cast<uint64_t>(i * 7 % 5), 2);
+  });
+  EXPECT_GT(ScriptedRotation(script), 0.9);
+  EXPECT_GT(Strength("instruction_pool", script), 0.9);
+  const std::string text =
+      by_name_.at("client_rotation")->Explain({script, peers_}, core::NameTable{});
+  EXPECT_NE(text.find("its harvest shares count from 8 requests"), std::string::npos) << text;
+  auto student = Stream(12, 120, [&](int i, EventRecord& r, Rng&) { tasks(i, r); });
+  EXPECT_EQ(ScriptedRotation(student), 0.0);
+  EXPECT_LT(Strength("instruction_pool", student), 0.1);
+  auto team = Stream(12, 120, [&](int i, EventRecord& r, Rng&) {
+    tasks(i, r);
+    const auto person = static_cast<uint64_t>(i % 3);
+    r.user_agent = HashMix(100 + person, 1);
+    r.ip_prefix = HashMix(200 + person, 2);
+  });
+  EXPECT_EQ(ScriptedRotation(team), 0.0);
+  EXPECT_LT(Strength("instruction_pool", team), 0.1);
+  // Below kTakenMinRequests nothing is settled, however the client rotates.
+  auto few = Stream(6, 120, [&](int i, EventRecord& r, Rng&) {
+    tasks(i, r);
+    r.user_agent = HashMix(100 + static_cast<uint64_t>(i % 4), 1);
+    r.ip_prefix = HashMix(200 + static_cast<uint64_t>(i * 7 % 5), 2);
+  });
+  EXPECT_EQ(Strength("instruction_pool", few), 0.0);
+}
+
 // Where the log has no ASNs, countries stand in for them: a proxy pool's exits change country
 // between requests minutes apart; a cloud service's regions, one network (ASN) spanning
 // countries, and a phone do not count.
