@@ -178,6 +178,12 @@ constexpr PhrasePattern kBuiltin[] = {
     // people mostly ask questions or describe their own situation. Only the opening counts.
     {kTaskStyle,
      R"(\A\s*(please\s+)?(generate|write|create|classify|categori[sz]e|rewrite|paraphrase|explain|describe|give|list|identify|find|suggest|summari[sz]e|convert|translate|compose|design|construct|name|provide|edit|calculate|compute|compare|contrast|analy[sz]e|determine|outline|develop|make|predict|evaluate|formulate|invent|brainstorm|output|select|choose|arrange|sort|add|delete|remove|replace|produce|detect|assign|change|fill\s+in|complete|state|discuss|propose|implement|debug|optimi[sz]e|refactor|build|draft|recommend|estimate|insert|reverse|extract|combine|split|rank|rate|match|transform|format|correct|proofread|simplify|expand|shorten|solve|prove|define|illustrate|demonstrate|tell\s+me|come\s+up\s+with)\b)"},
+    // A persona set up before the task ("You are an alien diplomat... Describe...", "Imagine you
+    // are...", "Take the role of..."): the opening of synthetic role-play instruction sets (82% of
+    // GPTeacher's role-play prompts); 0-4% of the shared human corpora open that way ("Act as" and
+    // "I want you to act as", the prompt collections' style, are left out).
+    {kTaskStyle,
+     R"(\A\s*(you\s+are\s+(a|an|the)|you're\s+(a|an|the)|(imagine|pretend)\s+(that\s+)?you\s+are|imagine\s+you're|pretend\s+to\s+be|(take\s+(on\s+)?|assume\s+)the\s+(role|persona)\s+of|play\s+the\s+(role|part)\s+of|role[\s-]?play\s+as)\b)"},
     {kTaskStyle,
      "\\A\\s*(生成|写一|请写|编写|创建|分类|改写|解释|描述|列出|总结|翻译|给出|Genera|Escribe|"
      "Crea|Clasifica|"

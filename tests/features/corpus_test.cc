@@ -211,6 +211,11 @@ TEST(Corpus, CategoryRatesBenignVsDistill) {
   EXPECT_LT(Rate(b, kSystemPromptProbe), 0.02);
   auto rp = CategoryRates(LoadCorpus(data / "corpora/distill/gpteacher_roleplay.jsonl"), tf);
   EXPECT_GT(Rate(rp, kRoleplay), 0.5);
+  // Self-contained tasks: most of every instruction set, role-play ones included (a persona set
+  // up before the task), and a minority of what people write.
+  EXPECT_GT(Rate(rp, kTaskStyle), 0.6);
+  EXPECT_GT(Rate(d, kTaskStyle), 0.7);
+  EXPECT_LT(Rate(b, kTaskStyle), 0.25);
 }
 
 // The byte-mode database used for pure-ASCII text must agree with the UTF-8 database on every

@@ -140,6 +140,16 @@ TEST_F(Phrases, PromptStyle) {
   // Only the opening counts: an imperative later in a question does not make it a task.
   EXPECT_FALSE(M("How would you write a parser? Generate ideas later.") & kTaskStyle);
   EXPECT_FALSE(M("What is the capital of France?") & kTaskStyle);
+  // A persona set up before the task, as synthetic role-play instruction sets open; the prompt
+  // collections' "Act as" and people who say who they are do not count.
+  EXPECT_TRUE(M("You are an alien diplomat visiting Earth. Describe your first impressions.") &
+              kTaskStyle);
+  EXPECT_TRUE(M("Imagine you are a detective in Victorian London. Explain the case.") & kTaskStyle);
+  EXPECT_TRUE(M("Take the role of a medieval blacksmith and list your tools.") & kTaskStyle);
+  EXPECT_FALSE(M("Act as a Linux terminal. My first command is pwd.") & kTaskStyle);
+  EXPECT_FALSE(M("I want you to act as a travel guide.") & kTaskStyle);
+  EXPECT_FALSE(M("As a beginner, how do I start with Rust?") & kTaskStyle);
+  EXPECT_FALSE(M("You are right, thanks. What else should I check?") & kTaskStyle);
   EXPECT_TRUE(F("How do I parse a CSV file in Python?") & kFirstPerson);
   EXPECT_TRUE(F("My cat won't eat, what should we do?") & kFirstPerson);
   EXPECT_TRUE(F("I'm stuck: why does this fail?") & kFirstPerson);
@@ -187,7 +197,7 @@ TEST_F(Phrases, NegativeCases) {
 
 TEST_F(Phrases, CombinedMaskAndReuse) {
   const uint32_t m = M("Imagine you are a tutor. Think step by step and respond in JSON.");
-  EXPECT_EQ(m, kRoleplay | kCotElicit | kJsonOutput);
+  EXPECT_EQ(m, kRoleplay | kCotElicit | kJsonOutput | kTaskStyle);
   EXPECT_EQ(M("hello"), 0u);  // scratch reuse leaves no state behind
 }
 
