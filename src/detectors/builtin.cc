@@ -324,14 +324,15 @@ class InstructionPool final : public Detector {
     const HostBaseline host = Baseline(in);
     const double contrast = host.valid ? Support(s.first_turns, 5, 20) * Ramp(host.z, 3, 5) : 0;
     // An instruction pool is many kinds of task, harvested for answers longer than the
-    // instructions; one wrapper around varying content (translate this document, summarise this
-    // ticket) is a template, judged by template_harvest, and a translation or rewrite service
-    // returns about as much as it is sent.
+    // instructions (a follow-up's instruction is its new message, not the conversation it
+    // resends: OutputInstructionRatio); one wrapper around varying content (translate this
+    // document, summarise this ticket) is a template, judged by template_harvest, and a translation
+    // or rewrite service returns about as much as it is sent.
     const double varied = Ramp(1.0 - s.prefixes.TopShare(), 0.3, 0.6);
     if (AppAsAWhole(in)) return 0;
     return std::max(SupportOf(in, s.first_turns, 15, 60), contrast) * Ramp(task, 0.35, 0.6) *
            Ramp(0.25 - personal, 0.0, 0.15) * Ramp(s.DistinctPromptRatio(), 0.2, 0.6) *
-           Ramp(openers, 0.25, 0.6) * Ramp(s.OutputInputRatio(), 1.0, 2.5) * varied;
+           Ramp(openers, 0.25, 0.6) * Ramp(s.OutputInstructionRatio(), 1.0, 2.5) * varied;
   }
   std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;
@@ -346,10 +347,11 @@ class InstructionPool final : public Detector {
     return fmt::format(
         "{} of {} opening prompts are self-contained tasks (\"Generate…\", \"Classify…\", "
         "\"Rewrite…\") as in instruction-tuning sets{}, {} speak of the writer (\"I\", \"my\"); "
-        "{} of prompts are distinct; {} of requests open a new conversation",
+        "{} of prompts are distinct; {} of requests open a new conversation; {:.1f} output tokens "
+        "per prompt token asked (a follow-up counts its new message)",
         Pct(s.FirstTurnShare(s.task_style)), s.first_turns, versus,
         Pct(s.FirstTurnShare(s.first_person)), Pct(s.DistinctPromptRatio()),
-        Pct(s.Share(s.first_turns)));
+        Pct(s.Share(s.first_turns)), s.OutputInstructionRatio());
   }
 
  private:

@@ -24,7 +24,7 @@ namespace dg::engine {
 namespace {
 
 constexpr char kMagic[8] = {'D', 'G', 'E', 'N', 'G', 'S', 'N', '1'};
-constexpr uint32_t kVersion = 18;  // docs/SNAPSHOT.md
+constexpr uint32_t kVersion = 19;  // docs/SNAPSHOT.md
 
 }  // namespace
 

@@ -102,7 +102,14 @@ void AccountState::Update(const EventRecord& r) {
     first_person += (r.prompt.phrase_mask & features::kFirstPerson) != 0;
   }
 
-  novel_bytes += NoteNovelBytes(chunk_memory, r);
+  const uint64_t novel = NoteNovelBytes(chunk_memory, r);
+  novel_bytes += novel;
+  if (r.n_assistant == 0 || r.input_chars == 0) {
+    instruction_tokens += static_cast<uint64_t>(r.prompt_tokens);
+  } else {
+    instruction_tokens += static_cast<uint64_t>(r.prompt_tokens) *
+                          std::min<uint64_t>(novel, r.input_chars) / r.input_chars;
+  }
   if (r.prompt.chars == 0) {
     ++empty_prompt;
   } else {

@@ -222,6 +222,14 @@ struct AccountState {
            std::max(static_cast<double>(prompt_tokens) * novel,
                     static_cast<double>(std::max<uint64_t>(requests, 1)));
   }
+  // Output tokens per prompt token of what was asked (instruction_tokens): like
+  // OutputInputRatio() for single-turn traffic, while a follow-up turn counts only its new
+  // message, not the conversation it resends. At most the mean answer.
+  double OutputInstructionRatio() const {
+    return static_cast<double>(output_tokens) /
+           static_cast<double>(
+               std::max<uint64_t>(std::max<uint64_t>(instruction_tokens, requests), 1));
+  }
   // Accounts serving many end users (SaaS apps, resellers) are judged per end user for volume.
   double EndUsers() const { return end_user_hll.Estimate(); }
   double FirstTurnShare(uint32_t count) const {

@@ -304,6 +304,32 @@ TEST_F(DetectorsTest, InstructionPoolVersusPeopleAndCodingAgents) {
   EXPECT_LT(Strength("instruction_pool", agent), 0.2);
 }
 
+// An instruction pool harvested with a follow-up per task ("Can you add more detail?") resends
+// each answer with it: judged on all its input it looks input-heavy, judged on what each request
+// asks (an opening's prompt, a follow-up's new message) it is the pool it is. A reader whose
+// follow-ups each paste a new chapter to summarise stays input-heavy.
+TEST_F(DetectorsTest, FollowUpsAreJudgedOnTheirNewMessage) {
+  auto conversation = [](int i, EventRecord& r, uint32_t follow_bytes, bool fresh_follow_up) {
+    const bool follow = i % 2 == 1;
+    r.n_assistant = follow ? 1 : 0;
+    r.prompt.phrase_mask = follow ? 0 : features::kTaskStyle;
+    r.prompt.bytes = follow ? follow_bytes : 120;
+    r.prompt.anchor_hash[0] = follow && !fresh_follow_up ? 7 : 1000 + static_cast<uint32_t>(i);
+    r.prompt.anchor_len[0] = static_cast<uint16_t>(std::min<uint32_t>(r.prompt.bytes, 2048));
+    r.input_chars = follow ? 120 + 1600 + follow_bytes : 120;  // the task, its answer, the new
+    r.prompt_tokens = static_cast<int64_t>(r.input_chars / 4);
+    r.completion_tokens = 400;
+  };
+  auto pool = Stream(120, 600, [&](int i, EventRecord& r, Rng&) { conversation(i, r, 40, false); });
+  EXPECT_LT(pool.OutputInputRatio(), 2.0);
+  EXPECT_GT(pool.OutputInstructionRatio(), 2.5);
+  EXPECT_GT(Strength("instruction_pool", pool), 0.6);
+  auto reader =
+      Stream(120, 600, [&](int i, EventRecord& r, Rng&) { conversation(i, r, 6000, true); });
+  EXPECT_LT(reader.OutputInstructionRatio(), 1.0);
+  EXPECT_EQ(Strength("instruction_pool", reader), 0.0);
+}
+
 // An end user is compared with its host's other end users: two dozen task-style openings stand
 // out against a router whose customers chat, young or not, and do not against an app whose users
 // all send tasks. Judged alone, as an account, two dozen openings are not enough.
