@@ -107,8 +107,10 @@ void AccountState::Update(const EventRecord& r) {
   if (r.n_assistant == 0 || r.input_chars == 0) {
     instruction_tokens += static_cast<uint64_t>(r.prompt_tokens);
   } else {
-    instruction_tokens += static_cast<uint64_t>(r.prompt_tokens) *
-                          std::min<uint64_t>(novel, r.input_chars) / r.input_chars;
+    // In floating point: a log's token count is not bounded, and the product could wrap.
+    const double share = static_cast<double>(std::min<uint64_t>(novel, r.input_chars)) /
+                         static_cast<double>(r.input_chars);
+    instruction_tokens += static_cast<uint64_t>(static_cast<double>(r.prompt_tokens) * share);
   }
   if (r.prompt.chars == 0) {
     ++empty_prompt;
