@@ -312,11 +312,11 @@ TEST_F(DetectorsTest, FollowUpsAreJudgedOnTheirNewMessage) {
   auto conversation = [](int i, EventRecord& r, uint32_t follow_bytes, bool fresh_follow_up) {
     const bool follow = i % 2 == 1;
     r.n_assistant = follow ? 1 : 0;
-    r.prompt.phrase_mask = follow ? 0 : features::kTaskStyle;
+    r.prompt.phrase_mask = follow ? 0u : static_cast<uint32_t>(features::kTaskStyle);
     r.prompt.bytes = follow ? follow_bytes : 120;
     r.prompt.anchor_hash[0] = follow && !fresh_follow_up ? 7 : 1000 + static_cast<uint32_t>(i);
     r.prompt.anchor_len[0] = static_cast<uint16_t>(std::min<uint32_t>(r.prompt.bytes, 2048));
-    r.input_chars = follow ? 120 + 1600 + follow_bytes : 120;  // the task, its answer, the new
+    r.input_chars = follow ? 120 + 1600 + follow_bytes : 120;  // task, answer, new message
     r.prompt_tokens = static_cast<int64_t>(r.input_chars / 4);
     r.completion_tokens = 400;
   };
@@ -565,13 +565,12 @@ TEST_F(DetectorsTest, AddressChangesWithRotatingClient) {
 // openings from one client on one network (a student's first evening), or from three people
 // sharing one key, each with an own client on an own network, still wait for the usual sample.
 TEST_F(DetectorsTest, ScriptedRotationSettlesHarvestSharesEarly) {
-  auto tasks = [](int i, EventRecord& r) {
+  auto tasks = [](EventRecord& r) {
     r.prompt.phrase_mask = features::kTaskStyle;
     r.completion_tokens = 400;  // 12 x 400 tokens: far below a large take
-    (void)i;
   };
   auto script = Stream(12, 120, [&](int i, EventRecord& r, Rng&) {
-    tasks(i, r);
+    tasks(r);
     r.user_agent = HashMix(100 + static_cast<uint64_t>(i % 4), 1);
     r.ip_prefix = HashMix(200 + static_cast<uint64_t>(i * 7 % 5), 2);
   });
@@ -580,11 +579,11 @@ TEST_F(DetectorsTest, ScriptedRotationSettlesHarvestSharesEarly) {
   const std::string text =
       by_name_.at("client_rotation")->Explain({script, peers_}, core::NameTable{});
   EXPECT_NE(text.find("its harvest shares count from 8 requests"), std::string::npos) << text;
-  auto student = Stream(12, 120, [&](int i, EventRecord& r, Rng&) { tasks(i, r); });
+  auto student = Stream(12, 120, [&](int, EventRecord& r, Rng&) { tasks(r); });
   EXPECT_EQ(ScriptedRotation(student), 0.0);
   EXPECT_LT(Strength("instruction_pool", student), 0.1);
   auto team = Stream(12, 120, [&](int i, EventRecord& r, Rng&) {
-    tasks(i, r);
+    tasks(r);
     const auto person = static_cast<uint64_t>(i % 3);
     r.user_agent = HashMix(100 + person, 1);
     r.ip_prefix = HashMix(200 + person, 2);
@@ -593,7 +592,7 @@ TEST_F(DetectorsTest, ScriptedRotationSettlesHarvestSharesEarly) {
   EXPECT_LT(Strength("instruction_pool", team), 0.1);
   // Below kTakenMinRequests nothing is settled, however the client rotates.
   auto few = Stream(6, 120, [&](int i, EventRecord& r, Rng&) {
-    tasks(i, r);
+    tasks(r);
     r.user_agent = HashMix(100 + static_cast<uint64_t>(i % 4), 1);
     r.ip_prefix = HashMix(200 + static_cast<uint64_t>(i * 7 % 5), 2);
   });
