@@ -330,9 +330,15 @@ class InstructionPool final : public Detector {
     // or rewrite service returns about as much as it is sent.
     const double varied = Ramp(1.0 - s.prefixes.TopShare(), 0.3, 0.6);
     if (AppAsAWhole(in)) return 0;
+    // A person's follow-ups refine an answer (shorter, more formal, now in Python), which is why
+    // follow-ups hold the pool down. A scripted client (ScriptedRotation: agent and network drawn
+    // afresh for each request) sends its follow-ups from the script as well: a multi-turn harvest
+    // asks each task once and follows it up a turn or two, so a third of its requests are openings.
+    const double fresh = std::max(Ramp(openers, 0.25, 0.6),
+                                  (in.host ? 0.0 : ScriptedRotation(s)) * Ramp(openers, 0.15, 0.4));
     return std::max(SupportOf(in, s.first_turns, 15, 60), contrast) * Ramp(task, 0.35, 0.6) *
-           Ramp(0.25 - personal, 0.0, 0.15) * Ramp(s.DistinctPromptRatio(), 0.2, 0.6) *
-           Ramp(openers, 0.25, 0.6) * Ramp(s.OutputInstructionRatio(), 1.0, 2.5) * varied;
+           Ramp(0.25 - personal, 0.0, 0.15) * Ramp(s.DistinctPromptRatio(), 0.2, 0.6) * fresh *
+           Ramp(s.OutputInstructionRatio(), 1.0, 2.5) * varied;
   }
   std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
     const auto& s = in.state;

@@ -599,6 +599,43 @@ TEST_F(DetectorsTest, ScriptedRotationSettlesHarvestSharesEarly) {
   EXPECT_EQ(Strength("instruction_pool", few), 0.0);
 }
 
+// A scripted client's follow-ups are the script's: a multi-turn harvest that asks each task once
+// and follows it up twice is an instruction pool however few of its requests open. The
+// legitimate users it could hit, a developer refining generated drafts turn by turn and a team
+// sharing a key (each person on their own client and network), keep the follow-ups' hold.
+TEST_F(DetectorsTest, ScriptedClientsFollowUpsAreItsHarvest) {
+  auto conversations = [](int i, EventRecord& r) {
+    const bool follow = i % 3 != 0;
+    r.n_assistant = follow ? 1 : 0;
+    r.prompt.phrase_mask = follow ? 0u : static_cast<uint32_t>(features::kTaskStyle);
+    r.prompt.bytes = follow ? 30 : 120;
+    r.prompt.anchor_hash[0] = follow ? 7 : 1000 + static_cast<uint32_t>(i);
+    r.prompt.anchor_len[0] = static_cast<uint16_t>(r.prompt.bytes);
+    r.input_chars = follow ? 120 + 1600 + 30 : 120;  // task, answer, a generic follow-up
+    r.prompt_tokens = static_cast<int64_t>(r.input_chars / 4);
+    r.completion_tokens = 400;
+  };
+  auto script = Stream(90, 120, [&](int i, EventRecord& r, Rng&) {
+    conversations(i, r);
+    r.user_agent = HashMix(100 + static_cast<uint64_t>(i % 4), 1);
+    r.ip_prefix = HashMix(200 + static_cast<uint64_t>(i * 7 % 5), 2);
+  });
+  EXPECT_GT(ScriptedRotation(script), 0.9);
+  EXPECT_NEAR(script.Share(script.first_turns), 1.0 / 3, 0.01);
+  EXPECT_GT(Strength("instruction_pool", script), 0.6);
+  auto developer = Stream(90, 120, [&](int i, EventRecord& r, Rng&) { conversations(i, r); });
+  EXPECT_EQ(ScriptedRotation(developer), 0.0);
+  EXPECT_LT(Strength("instruction_pool", developer), 0.3);
+  auto team = Stream(90, 120, [&](int i, EventRecord& r, Rng&) {
+    conversations(i, r);
+    const auto person = static_cast<uint64_t>(i / 3 % 3);
+    r.user_agent = HashMix(100 + person, 1);
+    r.ip_prefix = HashMix(200 + person, 2);
+  });
+  EXPECT_EQ(ScriptedRotation(team), 0.0);
+  EXPECT_LT(Strength("instruction_pool", team), 0.3);
+}
+
 // Where the log has no ASNs, countries stand in for them: a proxy pool's exits change country
 // between requests minutes apart; a cloud service's regions, one network (ASN) spanning
 // countries, and a phone do not count.
