@@ -37,7 +37,8 @@ enum PhraseCategory : uint32_t {
   kSystemPromptProbe = 1u << 6,  // attempts to extract the system prompt / instructions
   kExhaustiveAnswer = 1u << 7,   // "as detailed as possible", "comprehensive"...
   kTaskStyle = 1u << 8,  // opens as a self-contained task ("Generate…", "Classify…", "Rewrite…")
-  kFirstPerson = 1u << 9,  // speaks of the writer's own situation ("I", "my", "me")
+  kFirstPerson =
+      1u << 9,  // speaks of the writer's own situation ("I", "my", "me"), opening paragraph
   kTrainPurpose = 1u << 10,  // says the answers are collected to train/fine-tune/distill a model
 };
 inline constexpr uint32_t kNumPhraseCategories = 11;

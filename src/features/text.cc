@@ -21,7 +21,10 @@ constexpr uint64_t kWordSeed = 0x6a09e667f3bcc908ull;
 // Word-list categories, decided by the tokeniser from the word hashes it computes anyway (a
 // Hyperscan alternation of short words with \b boundaries fires on every letter 'i' and cost a
 // fifth of the phrase scan). First-person words: English, German, French, Spanish; the CJK and
-// Cyrillic forms stay in the phrase database.
+// Cyrillic forms stay in the phrase database. They count in the opening paragraph only (up to the
+// first blank line after a word): that is where the writer speaks; what follows a blank line is
+// the material a task is about (a persona's scene, a letter to rewrite), in whoever's voice. A
+// writer who states the task first and their own situation after a blank line is missed.
 constexpr std::string_view kFirstPersonWords[] = {
     "i",      "im",     "ive",  "my",  "me", "mine", "myself", "ich", "mein", "meine", "meinen",
     "meinem", "meiner", "mich", "mir", "je", "moi",  "mon",    "yo",  "mi",   "mis"};
@@ -304,6 +307,7 @@ class Scanner {
   size_t masked_end_ = 0;  // words before this offset belong to a URL/e-mail chunk
   uint32_t script_[6] = {};
   bool first_person_ = false;  // a first-person word (kFirstPersonWords) occurred
+  bool past_opening_ = false;  // a blank line followed the first words (see ScanWord)
 };
 
 // A label line starts (after indentation and '#', '*', '-', '>' marks) with <= 4 words and a colon
@@ -413,7 +417,7 @@ size_t Scanner::ScanWord(size_t i) {
   }
   h = Hash64(std::string_view(buf, bl), h);
   ExactToken(h);
-  if (i - start <= 6 && kFirstPersonSet.Has(h)) first_person_ = true;
+  if (i - start <= 6 && !past_opening_ && kFirstPersonSet.Has(h)) first_person_ = true;
   if (start < masked_end_) return i;  // inside a URL/e-mail chunk: skeleton already has <u>/<e>
   if (has_digit) {
     if (!last_num_) SkelToken(kTokNum);
@@ -427,6 +431,11 @@ size_t Scanner::ScanWord(size_t i) {
 
 void Scanner::HandleNewline(size_t i) {
   boundary_ = true;
+  if (words_ != 0 && !past_opening_) {
+    size_t j = i + 1;
+    while (j < n_ && (p_[j] == ' ' || p_[j] == '\t' || p_[j] == '\r')) ++j;
+    past_opening_ = j < n_ && p_[j] == '\n';
+  }
   if (quote_close_ != 0 && !quote_code_) {
     // Plain quotes do not span paragraphs: close at a blank line.
     size_t j = i + 1;

@@ -162,6 +162,17 @@ TEST_F(Phrases, PromptStyle) {
   // Word boundaries as a tokeniser sees them: not inside longer words or identifiers.
   EXPECT_FALSE(F("Summarise the timeline of the mining industry.") & kFirstPerson);
   EXPECT_FALSE(F("Rename my_var to item_count in the i5 code.") & kFirstPerson);
+  // The writer speaks in the opening paragraph; what follows a blank line is the material the
+  // task is about (a persona's scene, a text to rewrite), whoever it says "I".
+  EXPECT_TRUE(F("Write a cover letter for my application.\n\nThe job is a data analyst role.") &
+              kFirstPerson);
+  EXPECT_TRUE(F("\n\n  \nI have a question about taxes.") & kFirstPerson);
+  EXPECT_TRUE(F("Help me with this.\nI wrote it last night.\n\nIt is a poem.") & kFirstPerson);
+  EXPECT_FALSE(F("You are a wildlife photographer. Describe the encounter.\n\nAs I ventured "
+                 "deeper into the rainforest, my guide stopped.") &
+               kFirstPerson);
+  EXPECT_FALSE(F("Rewrite the following sentence formally.\n \r\nI want to learn this app.") &
+               kFirstPerson);
 }
 
 TEST_F(Phrases, NegativeCases) {
