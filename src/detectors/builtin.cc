@@ -232,7 +232,10 @@ class TemplateHarvest final : public Detector {
     const double tmpl = std::max({s.prefixes.TopNShare(3), s.suffixes.TopNShare(3)});
     const double distinct = s.DistinctPromptRatio();
     const double single_turn = 1.0 - s.Share(s.multi_turn);
-    const double long_answers = Ramp(s.MeanOutputTokens(), 60, 250);
+    // Generated answers, not labels: a batch job's classifications and extractions stay under
+    // 60 tokens; a paragraph (150 tokens) is an answer worth keeping. Summaries and translations
+    // can be longer and are told apart by what they are sent (answers_over_asks below).
+    const double long_answers = Ramp(s.MeanOutputTokens(), 60, 150);
     // Either fresh prompts each time, or the same ones re-sampled at a sampling temperature (an
     // evaluation sweep re-runs its prompts at temperature 0).
     const double harvest =

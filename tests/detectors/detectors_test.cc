@@ -252,6 +252,20 @@ TEST_F(DetectorsTest, TemplateHarvestVersusBatchJobAndRag) {
     r.completion_tokens = 2;  // one label per call
   });
   EXPECT_EQ(Strength("template_harvest", batch), 0.0);
+  // A paragraph per answer is a generated answer; an extraction job's record (a few fields of
+  // JSON) is a label.
+  auto paragraphs = Stream(200, 60, [](int, EventRecord& r, Rng&) {
+    r.prompt.prefix_hash = 1;
+    r.prompt.suffix_hash = 2;
+    r.completion_tokens = 150;
+  });
+  EXPECT_GT(Strength("template_harvest", paragraphs), 0.9);
+  auto records = Stream(200, 60, [](int, EventRecord& r, Rng&) {
+    r.prompt.prefix_hash = 1;
+    r.prompt.suffix_hash = 2;
+    r.completion_tokens = 55;
+  });
+  EXPECT_EQ(Strength("template_harvest", records), 0.0);
   auto rag = Stream(200, 60, [](int, EventRecord& r, Rng&) {
     r.prompt.prefix_hash = 1;
     r.prompt.suffix_hash = 2;
