@@ -194,11 +194,13 @@ void Engine::ProcessEvent(Shard& shard, const EventRecord& r) {
     if (n == 3 || (n >= 4 && (n & (n - 1)) == 0)) opt_.checkpoint(s);
   }
   // End users are judged on their own from the point where the account's own prompt style stops
-  // judging it (detectors' AppAsAWhole): what the account relays is still looked at.
-  if (r.end_user && s.EndUsers() >= state::kRelayEndUsers) {
+  // judging it (detectors' AppAsAWhole): what the account relays is still looked at. They are
+  // tracked from the account's second end user on, so that one who came to a young app first is
+  // judged on all it sent since, not only on what it sent once the app had a few more users.
+  if (r.end_user && s.EndUsers() >= state::kTrackEndUsers) {
     auto& tracker = shard.tenants[pos];
     if (!tracker) tracker = std::make_unique<UnitTracker>();
-    TrackUnit(*tracker, r.end_user, s, r);
+    TrackUnit(*tracker, r.end_user, s, r, s.EndUsers() >= state::kRelayEndUsers);
   }
   // Keys are judged on their own from the account's second key on.
   bool may_flag = true;
@@ -311,7 +313,7 @@ void Engine::ScoreState(const AccountState& s, state::Verdict& v, TimeUs ts, boo
 }
 
 void Engine::TrackUnit(UnitTracker& tracker, uint64_t unit, const AccountState& host,
-                       const EventRecord& r) {
+                       const EventRecord& r, bool may_flag) {
   tracker.counts.Add(unit);
   const uint32_t guaranteed = tracker.counts.Guaranteed(unit);
   // The slot a newly promoted unit may take (see UnitTracker): the lightest one seen less often
@@ -348,7 +350,7 @@ void Engine::TrackUnit(UnitTracker& tracker, uint64_t unit, const AccountState& 
   slot->seen = guaranteed;
   slot->state.Update(r);
   bool newly = false;
-  ScoreState(slot->state, slot->state.verdict, r.ts, &newly, &host);
+  ScoreState(slot->state, slot->state.verdict, r.ts, &newly, &host, nullptr, may_flag);
 }
 
 void Engine::Barrier(bool final) {

@@ -298,9 +298,10 @@ class Engine {
   void ProcessBatch();
   void EmitFlags();
   void ProcessEvent(Shard& shard, const EventRecord& r);
-  // Adds `r` to the tracker's slot for `unit` (promoting it if heavy enough) and scores the slot.
+  // Adds `r` to the tracker's slot for `unit` (promoting it if heavy enough) and scores the slot;
+  // a unit may be flagged only if `may_flag`.
   void TrackUnit(UnitTracker& tracker, uint64_t unit, const state::AccountState& host,
-                 const EventRecord& r);
+                 const EventRecord& r, bool may_flag = true);
   // Just below the flag level (by the report's last decimal): what an account judged key by key
   // is ranked at most.
   float BelowFlag() const;

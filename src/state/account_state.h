@@ -115,6 +115,9 @@ inline constexpr double kMultiTenantEndUsers = 20;
 // prompt style (the app's system prompt and wrappers) says nothing of it. A fresh "end user" per
 // request (1.0) does not make an app.
 inline constexpr double kRelayEndUsers = 5;
+// End users are tracked (engine slots) from this many: judged from kRelayEndUsers, on all they
+// sent since the account's second end user.
+inline constexpr double kTrackEndUsers = 2;
 inline constexpr double kRelayRequestsPerEndUser = 1.5;
 
 // How Combine() merges a field (see state/account_state_fields.inc).

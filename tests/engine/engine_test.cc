@@ -595,6 +595,51 @@ TEST(EndUserTest, PacedExtractorKeepsItsStateSlotAmongBusierCustomers) {
   std::filesystem::remove_all(dir);
 }
 
+// A young app: an extractor is its second end user, and customers come from the third hour. The
+// extractor is judged once the app has a few users (not before: until then the account is
+// judged as a whole), on everything it sent since it was the second.
+TEST(EndUserTest, FirstEndUsersOfAYoungAppAreJudgedOnAllTheySent) {
+  auto dir = testutil::TempDir("enduser-young");
+  Rng rng(31);
+  const TimeUs t0 = *ParseRfc3339("2025-04-01T00:00:00Z");
+  std::vector<std::pair<TimeUs, std::string>> lines;
+  auto chat = [&](TimeUs ts, std::string end_user) {
+    testutil::ExchangeSpec s;
+    s.ts = ts;
+    s.account = "young-app";
+    s.end_user = std::move(end_user);
+    s.prompt = testutil::ChatPrompt(rng);
+    s.completion_tokens = static_cast<int>(rng.Range(80, 300));
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  };
+  chat(t0, "founder");
+  const TimeUs customers = t0 + 3 * 3600 * kUsPerSec;
+  for (int i = 0; i < 3000; ++i) {
+    chat(customers + static_cast<TimeUs>(rng.Uniform(0, 86400)) * kUsPerSec,
+         fmt::format("cust-{}", rng.Below(200)));
+  }
+  const int sent = 120;
+  for (int i = 0; i < sent; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = t0 + (60 + static_cast<TimeUs>(i) * 300) * kUsPerSec;
+    s.account = "young-app";
+    s.end_user = "pool-1";
+    s.prompt = testutil::PoolTaskPrompt(rng, i);
+    s.prompt_tokens = 30;
+    s.completion_tokens = static_cast<int>(rng.Range(300, 700));
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  }
+  const auto rep = ScanLines(dir, lines);
+  const auto* eu = SoleFlaggedEndUser(rep);
+  ASSERT_NE(eu, nullptr);
+  EXPECT_EQ(eu->end_user, "pool-1");
+  // From its promotion to a state slot (UnitTracker::kPromote requests), all it sent since the
+  // app's second end user.
+  EXPECT_EQ(eu->requests, static_cast<uint64_t>(sent) - (UnitTracker::kPromote - 1));
+  EXPECT_GE(eu->first_flagged_at, customers) << "not before the account relays for others";
+  std::filesystem::remove_all(dir);
+}
+
 // A company account: `keys` developer keys asking varied questions over two days, 3000 requests.
 void AddCompanyTraffic(std::vector<std::pair<TimeUs, std::string>>& lines, TimeUs t0, int keys,
                        Rng& rng) {
