@@ -216,6 +216,14 @@ TEST(Corpus, CategoryRatesBenignVsDistill) {
   EXPECT_GT(Rate(rp, kTaskStyle), 0.6);
   EXPECT_GT(Rate(d, kTaskStyle), 0.7);
   EXPECT_LT(Rate(b, kTaskStyle), 0.25);
+  // The writer speaks of itself in a quarter to two fifths of what people ask; an instruction
+  // set's "I" is the material's (a persona's scene after a blank line), not the writer's.
+  for (const char* human : {"benign/arena_hard_v01", "benign/lima", "benign/oasst1_val"}) {
+    auto r = CategoryRates(LoadCorpus(data / "corpora" / (std::string(human) + ".jsonl")), tf);
+    EXPECT_GT(Rate(r, kFirstPerson), 0.25) << human;
+  }
+  EXPECT_LT(Rate(rp, kFirstPerson), 0.05);
+  EXPECT_LT(Rate(d, kFirstPerson), 0.04);
 }
 
 // The byte-mode database used for pure-ASCII text must agree with the UTF-8 database on every
