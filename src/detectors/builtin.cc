@@ -349,9 +349,9 @@ class InstructionPool final : public Detector {
     std::string versus;
     if (host.valid) {
       versus = fmt::format(
-          " against {} of {:.0f} openings of the account's other end users ({:.1f} standard "
+          " against {} of {:.0f} openings of the account's other {} ({:.1f} standard "
           "errors above theirs)",
-          Pct(host.share), host.openings, host.z);
+          Pct(host.share), host.openings, in.host_by_key ? "keys" : "end users", host.z);
     }
     return fmt::format(
         "{} of {} opening prompts are self-contained tasks (\"Generate…\", \"Classify…\", "

@@ -41,6 +41,9 @@ struct DetectorInput {
   // ramps count as full (SupportOf), so a member's few requests are judged by their shares alone
   // (Engine::MemberSharesClusterHarvest). Never set for an account's own score.
   bool lent_support = false;
+  // With `host`: the unit is one of the host's API keys rather than an end user (explanations
+  // name the population it stands against).
+  bool host_by_key = false;
 };
 
 // What a piece of evidence says about an account. Distillation is the taking of outputs, so

@@ -29,9 +29,11 @@ using core::NameKind;
 // in the detail are the account's current ones), plus any detector strong now.
 std::vector<EvidenceItem> DetectorEvidence(const engine::Engine& e, const state::AccountState& s,
                                            const state::Verdict& v,
-                                           const state::AccountState* host = nullptr) {
+                                           const state::AccountState* host = nullptr,
+                                           bool host_by_key = false) {
   std::vector<EvidenceItem> out;
   detectors::DetectorInput in{s, e.peers(), host};
+  in.host_by_key = host_by_key;
   const auto& scorer = e.scorer();
   const size_t n = scorer.detectors().size();
   std::vector<double> strengths(n);
@@ -314,7 +316,7 @@ Report Build(const engine::Engine& e) {
         eu.first_flagged_at = v.first_flagged_at;
         eu.requests = slot.state.requests;
         eu.output_tokens = slot.state.output_tokens;
-        eu.evidence = DetectorEvidence(e, slot.state, v, &s);
+        eu.evidence = DetectorEvidence(e, slot.state, v, &s, kind == NameKind::kApiKey);
         out.push_back(std::move(eu));
       }
       std::sort(out.begin(), out.end(), [](const EndUserEntry& x, const EndUserEntry& y) {

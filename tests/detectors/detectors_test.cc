@@ -365,6 +365,15 @@ TEST_F(DetectorsTest, InstructionPoolEndUserAgainstItsHost) {
   EXPECT_LT(alone, 0.25);
   EXPECT_GT(in_router, 0.9);
   EXPECT_LT(in_app, 0.25);
+  // The explanation names what it stands against: the account's other end users, or its other
+  // keys when the unit is a key.
+  DetectorInput as_user{user, peers_, &chat_router};
+  EXPECT_NE(d.Explain(as_user, core::NameTable{}).find("openings of the account's other end users"),
+            std::string::npos);
+  DetectorInput as_key{user, peers_, &chat_router};
+  as_key.host_by_key = true;
+  EXPECT_NE(d.Explain(as_key, core::NameTable{}).find("openings of the account's other keys"),
+            std::string::npos);
   // A young router: 80 openings of its other end users are a baseline already, taken as a sample
   // of its own (two-proportion test); 30 are not.
   auto young_router = Stream(80, 5, [](int i, EventRecord& r, Rng&) {
