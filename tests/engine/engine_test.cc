@@ -551,6 +551,34 @@ TEST(EndUserTest, InstructionPoolEndUserStandsOutAgainstItsHostsCustomers) {
   std::filesystem::remove_all(dir);
 }
 
+// One chatty request of `end_user` on `account` at `ts`.
+void AddChat(std::vector<std::pair<TimeUs, std::string>>& lines, Rng& rng,
+             const std::string& account, TimeUs ts, std::string end_user) {
+  testutil::ExchangeSpec s;
+  s.ts = ts;
+  s.account = account;
+  s.end_user = std::move(end_user);
+  s.prompt = testutil::ChatPrompt(rng);
+  s.completion_tokens = static_cast<int>(rng.Range(80, 300));
+  lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+}
+
+// `n` instruction-pool tasks of `end_user` on `account`, one every `every` from `first`.
+void AddPoolTasks(std::vector<std::pair<TimeUs, std::string>>& lines, Rng& rng,
+                  const std::string& account, const std::string& end_user, TimeUs first,
+                  TimeUs every, int n) {
+  for (int i = 0; i < n; ++i) {
+    testutil::ExchangeSpec s;
+    s.ts = first + i * every;
+    s.account = account;
+    s.end_user = end_user;
+    s.prompt = testutil::PoolTaskPrompt(rng, i);
+    s.prompt_tokens = 30;
+    s.completion_tokens = static_cast<int>(rng.Range(300, 700));
+    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+  }
+}
+
 // A reseller with more busy customers than state slots: from the third hour, 80 customers each
 // send ~6 requests an hour, beside a thousand occasional ones. An extractor pacing itself under
 // them (4 an hour from the first) holds the lightest slot whenever a busier customer comes back
@@ -562,13 +590,7 @@ TEST(EndUserTest, PacedExtractorKeepsItsStateSlotAmongBusierCustomers) {
   const TimeUs t0 = *ParseRfc3339("2025-04-01T00:00:00Z");
   std::vector<std::pair<TimeUs, std::string>> lines;
   auto chat = [&](TimeUs ts, std::string end_user) {
-    testutil::ExchangeSpec s;
-    s.ts = ts;
-    s.account = "reseller";
-    s.end_user = std::move(end_user);
-    s.prompt = testutil::ChatPrompt(rng);
-    s.completion_tokens = static_cast<int>(rng.Range(80, 300));
-    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
+    AddChat(lines, rng, "reseller", ts, std::move(end_user));
   };
   auto after = [&](int hour) {
     return t0 + static_cast<TimeUs>(rng.Uniform(hour * 3600, 2 * 86400)) * kUsPerSec;
@@ -577,16 +599,7 @@ TEST(EndUserTest, PacedExtractorKeepsItsStateSlotAmongBusierCustomers) {
   for (int i = 0; i < 80 * 300; ++i) chat(after(2), fmt::format("busy-{}", rng.Below(80)));
   const TimeUs every = 900 * kUsPerSec;
   const TimeUs first = t0;
-  for (int i = 0; i < 180; ++i) {
-    testutil::ExchangeSpec s;
-    s.ts = first + i * every;
-    s.account = "reseller";
-    s.end_user = "pool-3";
-    s.prompt = testutil::PoolTaskPrompt(rng, i);
-    s.prompt_tokens = 30;
-    s.completion_tokens = static_cast<int>(rng.Range(300, 700));
-    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
-  }
+  AddPoolTasks(lines, rng, "reseller", "pool-3", first, every, 180);
   const auto rep = ScanLines(dir, lines);
   const auto* eu = SoleFlaggedEndUser(rep);
   ASSERT_NE(eu, nullptr);
@@ -603,32 +616,15 @@ TEST(EndUserTest, FirstEndUsersOfAYoungAppAreJudgedOnAllTheySent) {
   Rng rng(31);
   const TimeUs t0 = *ParseRfc3339("2025-04-01T00:00:00Z");
   std::vector<std::pair<TimeUs, std::string>> lines;
-  auto chat = [&](TimeUs ts, std::string end_user) {
-    testutil::ExchangeSpec s;
-    s.ts = ts;
-    s.account = "young-app";
-    s.end_user = std::move(end_user);
-    s.prompt = testutil::ChatPrompt(rng);
-    s.completion_tokens = static_cast<int>(rng.Range(80, 300));
-    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
-  };
-  chat(t0, "founder");
+  AddChat(lines, rng, "young-app", t0, "founder");
   const TimeUs customers = t0 + 3 * 3600 * kUsPerSec;
   for (int i = 0; i < 3000; ++i) {
-    chat(customers + static_cast<TimeUs>(rng.Uniform(0, 86400)) * kUsPerSec,
-         fmt::format("cust-{}", rng.Below(200)));
+    AddChat(lines, rng, "young-app",
+            customers + static_cast<TimeUs>(rng.Uniform(0, 86400)) * kUsPerSec,
+            fmt::format("cust-{}", rng.Below(200)));
   }
   const int sent = 120;
-  for (int i = 0; i < sent; ++i) {
-    testutil::ExchangeSpec s;
-    s.ts = t0 + (60 + static_cast<TimeUs>(i) * 300) * kUsPerSec;
-    s.account = "young-app";
-    s.end_user = "pool-1";
-    s.prompt = testutil::PoolTaskPrompt(rng, i);
-    s.prompt_tokens = 30;
-    s.completion_tokens = static_cast<int>(rng.Range(300, 700));
-    lines.emplace_back(s.ts, testutil::ExchangeLine(s));
-  }
+  AddPoolTasks(lines, rng, "young-app", "pool-1", t0 + 60 * kUsPerSec, 300 * kUsPerSec, sent);
   const auto rep = ScanLines(dir, lines);
   const auto* eu = SoleFlaggedEndUser(rep);
   ASSERT_NE(eu, nullptr);
