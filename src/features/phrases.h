@@ -37,8 +37,7 @@ enum PhraseCategory : uint32_t {
   kSystemPromptProbe = 1u << 6,  // attempts to extract the system prompt / instructions
   kExhaustiveAnswer = 1u << 7,   // "as detailed as possible", "comprehensive"...
   kTaskStyle = 1u << 8,  // opens as a self-contained task ("Generate…", "Classify…", "Rewrite…")
-  kFirstPerson =
-      1u << 9,  // speaks of the writer's own situation ("I", "my", "me"), opening paragraph
+  kFirstPerson = 1u << 9,    // the opening paragraph speaks of the writer ("I", "my", "me")
   kTrainPurpose = 1u << 10,  // says the answers are collected to train/fine-tune/distill a model
 };
 inline constexpr uint32_t kNumPhraseCategories = 11;
