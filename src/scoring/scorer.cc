@@ -44,11 +44,13 @@ ScoringModel ScoringModel::FromToml(std::string_view text, const std::string& pa
   ScoringModel m;
   m.version = t["version"].value_or(std::string("unversioned"));
   m.bias = t["bias"].value_or(m.bias);
+  if (!std::isfinite(m.bias)) throw std::runtime_error(fmt::format("{}: bias is not finite", path));
   if (auto* w = t["weights"].as_table()) {
     for (auto& [k, v] : *w) {
       auto d = v.value<double>();
-      if (!d)
-        throw std::runtime_error(fmt::format("{}: weight '{}' is not a number", path, k.str()));
+      if (!d || !std::isfinite(*d))
+        throw std::runtime_error(
+            fmt::format("{}: weight '{}' is not a finite number", path, k.str()));
       m.weights.emplace_back(std::string(k.str()), *d);
     }
   }
@@ -60,7 +62,7 @@ ScoringModel ScoringModel::FromToml(std::string_view text, const std::string& pa
         lo = (*arr)[0].value<double>();
         hi = (*arr)[1].value<double>();
       }
-      if (!lo || !hi || *lo < 0 || *hi < *lo) {
+      if (!lo || !hi || !std::isfinite(*lo) || std::isnan(*hi) || *lo < 0 || *hi < *lo) {
         throw std::runtime_error(fmt::format(
             "{}: bound '{}' must be [floor, cap] with 0 <= floor <= cap", path, k.str()));
       }
@@ -91,6 +93,11 @@ ScoringModel ScoringModel::FromToml(std::string_view text, const std::string& pa
     m.level_thresholds[1] = (*lv)["medium"].value_or(m.level_thresholds[1]);
     m.level_thresholds[2] = (*lv)["high"].value_or(m.level_thresholds[2]);
     m.level_thresholds[3] = (*lv)["critical"].value_or(m.level_thresholds[3]);
+    for (double x : m.level_thresholds) {
+      if (!std::isfinite(x)) {
+        throw std::runtime_error(fmt::format("{}: level thresholds must be finite", path));
+      }
+    }
   }
   for (auto [key, level] : {std::pair{"flag_level", &m.flag_level},
                             std::pair{"end_user_flag_level", &m.end_user_flag_level}}) {

@@ -193,6 +193,13 @@ TEST(ScoringModelTest, WeightsOutsideTheirBoundsAreRefused) {
                std::runtime_error);
   EXPECT_NO_THROW(ScoringModel::FromToml(
       "[weights]\noutput_volume = 2.0\n[bounds]\noutput_volume = [1.5, 4.0]\n", "m.toml"));
+  // Numbers that are not finite (found by the scoring_model fuzz target: a NaN weight loaded and
+  // scored NaN).
+  for (const char* bad :
+       {"[weights]\noutput_volume = nan\n", "[weights]\noutput_volume = inf\n", "bias = nan\n",
+        "bias = -inf\n", "[bounds]\noutput_volume = [nan, 4]\n", "[levels]\nhigh = nan\n"}) {
+    EXPECT_THROW(ScoringModel::FromToml(bad, "m.toml"), std::runtime_error) << bad;
+  }
 }
 
 // The shipped model declares a floor for every harvest detector, so no fit can zero the obvious.
