@@ -252,9 +252,18 @@ bool BlockParser::ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink) 
   } else {
     reason = RejectReason::kNotObject;
   }
-  if constexpr (std::is_same_v<Doc, simdjson::ondemand::document>) {
-    const char* trailing = nullptr;
-    if (reason == RejectReason::kNone && !doc.current_location().get(trailing)) {
+  // The adapter must have walked the whole line. On-demand skips the values it is not asked for
+  // by counting brackets, so a malformed one (`{"1"{...}` without its colon) can leave the walk
+  // short of the line's end: that is content the record does not explain. A lone document has
+  // no token left when it is done; a document in a stream may have the next line's tokens after
+  // it, never one of its own.
+  const char* next = nullptr;
+  if (reason == RejectReason::kNone && !doc.current_location().get(next)) {
+    bool trailing = true;
+    if constexpr (!std::is_same_v<Doc, simdjson::ondemand::document>) {
+      trailing = next < line.begin + line.len;
+    }
+    if (trailing) {
       reason = RejectReason::kInvalidJson;
       detail_ = "trailing content after the JSON value";
     }

@@ -182,7 +182,26 @@ TEST(ParserTest, BothPathsAgreeOnArrayWithTrailingComma) {
   EXPECT_EQ(a.rejects, want);
 }
 
-}  // namespace
+// Found by the record parser fuzzer: a logit_bias object missing a colon (`{"1"{...}}`) keeps its
+// brackets balanced, so on-demand skips it without a syntax error and stops short of the line's
+// end. On its own line that was trailing content; in a stream of documents it was accepted.
+TEST(ParserTest, BothPathsRefuseAValueSkippedShortOfTheLineEnd) {
+  const std::string good = R"({"ts":"2025-01-01T00:00:00Z","account_id":"a"})";
+  const std::string text =
+      good + "\n" +
+      R"({"ts":"2025-01-01T00:00:01Z","account_id":"b","request":{"logit_bias":{"1"{"x":3}},)"
+      R"("choices":[{"message":{"content":"ok"}}]}})" +
+      "\n" + good + "\n";
+  for (bool many : {true, false}) {
+    auto c = ParseText("exchange", text, many);
+    ASSERT_EQ(c.got.size(), 2u) << many;
+    EXPECT_EQ(c.got[0].line, 1u);
+    EXPECT_EQ(c.got[1].line, 3u);
+    const std::vector<std::pair<uint64_t, RejectReason>> want = {{2, RejectReason::kInvalidJson}};
+    EXPECT_EQ(c.rejects, want) << many;
+  }
+}
+
 // Found by the record parser fuzzer: a raw control character between two tokens (here in a
 // logit_bias object) was accepted in a stream of documents and refused on its own line. Both
 // paths now refuse the line as invalid JSON and keep the good lines around it.
@@ -202,4 +221,5 @@ TEST(ParserTest, BothPathsRefuseARawControlCharacter) {
   }
 }
 
+}  // namespace
 }  // namespace dg::ingest
