@@ -174,7 +174,8 @@ void BlockParser::ParseRunStreaming(const char* buf_end, size_t first, size_t la
       // a non-object element instead of a syntax error (found by the record parser fuzzer).
       simdjson::ondemand::json_type type;
       if (doc.type().get(type) || type == simdjson::ondemand::json_type::array) break;
-      const bool syntax_ok = ParseDocument(doc, line, sink);
+      const bool syntax_ok =
+          ParseDocument(doc, line, sink, i + 1 < last ? lines_[i + 1].begin : nullptr);
       ++i;
       // A syntax error found while iterating leaves the stream's position in doubt: the rest of
       // the run is parsed line by line.
@@ -196,7 +197,8 @@ void BlockParser::ParseLine(const Line& line, const char* buf_end, ExchangeSink&
 }
 
 template <typename Doc>
-bool BlockParser::ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink) {
+bool BlockParser::ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink,
+                                const char* next_line) {
   PendingSink& pending = t_pending;
   pending.Clear();
   simdjson::ondemand::json_type type;
@@ -254,14 +256,14 @@ bool BlockParser::ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink) 
   }
   // The adapter must have walked the whole line. On-demand skips the values it is not asked for
   // by counting brackets, so a malformed one (`{"1"{...}` without its colon) can leave the walk
-  // short of the line's end: that is content the record does not explain. A lone document has
-  // no token left when it is done; a document in a stream may have the next line's tokens after
-  // it, never one of its own.
+  // short of the line's end: that is content the record does not explain. When the walk is done,
+  // a lone document has no token left; a document of a stream has the next line's first token
+  // next, or none after the run's last line.
   const char* next = nullptr;
   if (reason == RejectReason::kNone && !doc.current_location().get(next)) {
     bool trailing = true;
     if constexpr (!std::is_same_v<Doc, simdjson::ondemand::document>) {
-      trailing = next < line.begin + line.len;
+      trailing = next != next_line;
     }
     if (trailing) {
       reason = RejectReason::kInvalidJson;

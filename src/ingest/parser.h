@@ -43,10 +43,13 @@ class BlockParser {
   };
   void ParseRunStreaming(const char* buf_end, size_t first, size_t last, ExchangeSink& sink);
   void ParseLine(const Line& line, const char* buf_end, ExchangeSink& sink);
-  // Doc is ondemand::document (per line: trailing content is checked) or document_reference.
-  // Returns false when the record had a JSON syntax error (the stream cannot be trusted after).
+  // Doc is ondemand::document (a line on its own) or document_reference (a document of a
+  // stream, whose next line, if any, starts at `next_line`). Either way the walk must end at the
+  // line's end. Returns false when the record had a JSON syntax error (the stream cannot be
+  // trusted after).
   template <typename Doc>
-  bool ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink);
+  bool ParseDocument(Doc& doc, const Line& line, ExchangeSink& sink,
+                     const char* next_line = nullptr);
 
   ParserOptions options_;
   std::unique_ptr<Adapter> adapter_;

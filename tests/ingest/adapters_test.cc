@@ -187,17 +187,19 @@ TEST(ParserTest, BothPathsAgreeOnArrayWithTrailingComma) {
 // end. On its own line that was trailing content; in a stream of documents it was accepted.
 TEST(ParserTest, BothPathsRefuseAValueSkippedShortOfTheLineEnd) {
   const std::string good = R"({"ts":"2025-01-01T00:00:00Z","account_id":"a"})";
-  const std::string text =
-      good + "\n" +
+  const std::string bad =
       R"({"ts":"2025-01-01T00:00:01Z","account_id":"b","request":{"logit_bias":{"1"{"x":3}},)"
-      R"("choices":[{"message":{"content":"ok"}}]}})" +
-      "\n" + good + "\n";
+      R"("choices":[{"message":{"content":"ok"}}]}})";
   for (bool many : {true, false}) {
-    auto c = ParseText("exchange", text, many);
+    // Between good lines, and as the last line of the run.
+    auto c = ParseText("exchange", good + "\n" + bad + "\n" + good + "\n", many);
     ASSERT_EQ(c.got.size(), 2u) << many;
     EXPECT_EQ(c.got[0].line, 1u);
     EXPECT_EQ(c.got[1].line, 3u);
     const std::vector<std::pair<uint64_t, RejectReason>> want = {{2, RejectReason::kInvalidJson}};
+    EXPECT_EQ(c.rejects, want) << many;
+    c = ParseText("exchange", good + "\n" + bad + "\n", many);
+    EXPECT_EQ(c.got.size(), 1u) << many;
     EXPECT_EQ(c.rejects, want) << many;
   }
 }
