@@ -15,6 +15,7 @@ namespace {
 struct SimulateArgs {
   std::string scenario, out, corpora;
   uint64_t seed = 1;
+  double hours = 0;
 };
 
 RunFn Setup(CLI::App& sub) {
@@ -29,7 +30,12 @@ RunFn Setup(CLI::App& sub) {
   sub.add_option("--corpora", args->corpora,
                  "Directory with distill/, benign/, benchmark/ *.jsonl prompt corpora (and "
                  "../templates); without it the built-in prompt generator is used");
-  return [args, seed_opt] {
+  auto* hours_opt = sub.add_option(
+      "--hours", args->hours,
+      "Simulate this many hours instead of the scenario's duration_hours (the same populations "
+      "and rates over a longer or shorter window: 168 runs the stress family over a week)");
+  hours_opt->check(CLI::Range(0.01, 24.0 * 366));
+  return [args, seed_opt, hours_opt] {
     sim::Scenario sc;
     try {
       sc = sim::LoadScenarioFile(args->scenario);
@@ -37,6 +43,7 @@ RunFn Setup(CLI::App& sub) {
       fmt::print(stderr, "distillguard simulate: invalid scenario: {}\n", e.what());
       return 2;
     }
+    if (hours_opt->count() > 0) sc.duration_hours = args->hours;
     sim::SimOptions opt;
     opt.out_dir = args->out;
     opt.corpora_dir = args->corpora;

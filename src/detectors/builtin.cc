@@ -337,10 +337,17 @@ class InstructionPool final : public Detector {
     // follow-ups hold the pool down. A scripted client (ScriptedRotation: agent and network drawn
     // afresh for each request) sends its follow-ups from the script as well: a multi-turn harvest
     // asks each task once and follows it up a turn or two, so a third of its requests are openings.
-    const double fresh = std::max(Ramp(openers, 0.25, 0.6),
-                                  (in.host ? 0.0 : ScriptedRotation(s)) * Ramp(openers, 0.15, 0.4));
-    return std::max(SupportOf(in, s.first_turns, 15, 60), contrast) * Ramp(task, 0.35, 0.6) *
-           Ramp(0.25 - personal, 0.0, 0.15) * Ramp(s.DistinctPromptRatio(), 0.2, 0.6) * fresh *
+    const double scripted = in.host ? 0.0 : ScriptedRotation(s);
+    const double fresh = std::max(Ramp(openers, 0.25, 0.6), scripted * Ramp(openers, 0.15, 0.4));
+    // A pool is harvested at a script's pace. At a person's (PersonPaceCap) the sample and the
+    // take settle less: people ask for tasks too, and over a week a student's or a developer's
+    // few task requests an hour add up to the 60 openings and 40k tokens that settle an account
+    // judged alone. A scripted client keeps its support; a cluster is judged as one operator.
+    double own = SupportOf(in, s.first_turns, 15, 60);
+    if (!in.lent_support && s.members <= 1)
+      own = std::min(own, std::max(PersonPaceCap(s), scripted));
+    return std::max(own, contrast) * Ramp(task, 0.35, 0.6) * Ramp(0.25 - personal, 0.0, 0.15) *
+           Ramp(s.DistinctPromptRatio(), 0.2, 0.6) * fresh *
            Ramp(s.OutputInstructionRatio(), 1.0, 2.5) * varied;
   }
   std::string Explain(const DetectorInput& in, const core::NameTable&) const override {
@@ -357,16 +364,28 @@ class InstructionPool final : public Detector {
         "{} of {} opening prompts are self-contained tasks (\"Generate…\", \"Classify…\", "
         "\"Rewrite…\") as in instruction-tuning sets{}, {} speak of the writer (\"I\", \"my\"); "
         "{} of prompts are distinct; {} of requests open a new conversation; {:.1f} output tokens "
-        "per prompt token asked (a follow-up counts its new message)",
+        "per prompt token asked (a follow-up counts its new message); {:.1f} requests per hour "
+        "with a request{}",
         Pct(s.FirstTurnShare(s.task_style)), s.first_turns, versus,
         Pct(s.FirstTurnShare(s.first_person)), Pct(s.DistinctPromptRatio()),
-        Pct(s.Share(s.first_turns)), s.OutputInstructionRatio());
+        Pct(s.Share(s.first_turns)), s.OutputInstructionRatio(),
+        static_cast<double>(s.requests) / std::max<double>(s.active_hours, 1.0),
+        PersonPaceCap(s) < 1 && s.members <= 1 ? " (a person's pace)" : "");
   }
 
  private:
   // The host's other end users' openings make a baseline from this many: the test below weighs
   // the baseline's own sampling error, so a young host is judged on what it has shown so far.
   static constexpr double kMinHostOpenings = 50;
+  // Requests per clock hour with a request: a person reading the answers sends a few to a dozen
+  // (in the shared scenarios' people, 3 to 16), a script tens to hundreds. Below 10 an
+  // account's own sample and take count up to kPersonPaceSupport, which alone stays below the
+  // flag; from 20 in full.
+  static constexpr double kPersonPaceSupport = 0.6;
+  static double PersonPaceCap(const state::AccountState& s) {
+    const double pace = static_cast<double>(s.requests) / std::max<double>(s.active_hours, 1.0);
+    return kPersonPaceSupport + (1 - kPersonPaceSupport) * Ramp(pace, 10, 20);
+  }
   struct HostBaseline {
     bool valid = false;
     double openings = 0;  // the other end users' opening prompts

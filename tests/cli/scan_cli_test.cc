@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 
 #include "common/rng.h"
@@ -173,6 +174,35 @@ TEST(CliTest, EveryCommandHasHelpAndTheBinaryHasAVersion) {
     ++checked;
   }
   EXPECT_GE(checked, 2);
+}
+
+// `simulate --hours` runs a scenario's populations over another window (the stress family over a
+// week): events span it, and a window out of range is refused with a message.
+TEST_F(ScanCliTest, SimulateHoursReplacesTheScenariosDuration) {
+  const std::string tiny = std::string(DG_SOURCE_DIR) + "/scenarios/tiny.toml";  // 24 hours
+  auto last_ts = [&](const std::string& hours) {
+    const fs::path out = dir_ / ("h" + hours);
+    auto r =
+        testutil::Run(fmt::format("{} simulate --scenario {} --out {} --seed 3 --hours {} 2>&1",
+                                  kBin, tiny, out.string(), hours));
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    std::string last;
+    std::ifstream in(out / "events.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      const auto at = line.find("\"ts\":\"");
+      if (at != std::string::npos) last = std::max(last, line.substr(at + 6, 20));
+    }
+    return last;
+  };
+  const std::string day = last_ts("24"), three = last_ts("72"), two = last_ts("2");
+  EXPECT_LT(day, "2025-03-05T00:00:00Z");
+  EXPECT_GT(three, "2025-03-06T00:00:00Z");
+  EXPECT_LT(three, "2025-03-07T00:00:00Z");
+  EXPECT_LT(two, "2025-03-04T02:00:00Z");
+  auto bad = testutil::Run(fmt::format("{} simulate --scenario {} --out {} --hours 0 2>&1", kBin,
+                                       tiny, (dir_ / "bad").string()));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("--hours"), std::string::npos) << bad.out;
 }
 
 TEST(CliTest, BadOptionsFailWithAMessage) {

@@ -304,8 +304,9 @@ TEST_F(DetectorsTest, FewShotEvaluationRunIsNotAHarvest) {
 }
 
 TEST_F(DetectorsTest, InstructionPoolVersusPeopleAndCodingAgents) {
+  // A script's pace (a minute apart); at a person's, InstructionPoolAtAPersonsPace.
   auto pool = Stream(
-      100, 600, [](int, EventRecord& r, Rng&) { r.prompt.phrase_mask = features::kTaskStyle; });
+      100, 60, [](int, EventRecord& r, Rng&) { r.prompt.phrase_mask = features::kTaskStyle; });
   EXPECT_GT(Strength("instruction_pool", pool), 0.8);
   auto person = Stream(100, 600, [](int i, EventRecord& r, Rng&) {
     r.prompt.phrase_mask = i % 3 == 0 ? features::kTaskStyle : features::kFirstPerson;
@@ -334,7 +335,7 @@ TEST_F(DetectorsTest, FollowUpsAreJudgedOnTheirNewMessage) {
     r.prompt_tokens = static_cast<int64_t>(r.input_chars / 4);
     r.completion_tokens = 400;
   };
-  auto pool = Stream(120, 600, [&](int i, EventRecord& r, Rng&) { conversation(i, r, 40, false); });
+  auto pool = Stream(120, 60, [&](int i, EventRecord& r, Rng&) { conversation(i, r, 40, false); });
   EXPECT_LT(pool.OutputInputRatio(), 2.0);
   EXPECT_GT(pool.OutputInstructionRatio(), 2.5);
   EXPECT_GT(Strength("instruction_pool", pool), 0.6);
@@ -657,6 +658,57 @@ TEST_F(DetectorsTest, ScriptedClientsFollowUpsAreItsHarvest) {
   });
   EXPECT_EQ(ScriptedRotation(team), 0.0);
   EXPECT_LT(Strength("instruction_pool", team), 0.3);
+}
+
+// A pool is harvested at a script's pace. A student collecting a small dataset, or a developer
+// asking for tasks, sends a few an hour; over a week they reach the 60 openings and the 40k tokens
+// that settle an account judged alone. At that pace the account's own support stops at
+// kPersonPaceSupport (below the flag alone: ScorerTest.InstructionPoolAtAPersonsPaceAlone); the
+// same requests from a script, or from a client rotating its agent and network, count in full.
+TEST_F(DetectorsTest, InstructionPoolAtAPersonsPace) {
+  const TimeUs start = 1'700'000'000LL * kUsPerSec;
+  auto task = [](int i, EventRecord& r) {
+    r.prompt.phrase_mask = static_cast<uint32_t>(features::kTaskStyle);
+    r.prompt.anchor_hash[0] = static_cast<uint32_t>(r.prompt.exact_hash);
+    r.prompt.anchor_len[0] = 120;
+  };
+  // Sessions of 8 requests 30 s apart, one every 14 hours: 120 openings over a week.
+  auto sessions = [&](int i, EventRecord& r) {
+    r.ts = start + (i / 8) * 14 * kUsPerHour + (i % 8) * 30 * kUsPerSec;
+  };
+  auto student = Stream(120, 30, [&](int i, EventRecord& r, Rng&) {
+    task(i, r);
+    sessions(i, r);
+  });
+  EXPECT_GE(student.output_tokens, 36'000u);
+  EXPECT_LT(student.requests / static_cast<double>(student.active_hours), 10);
+  EXPECT_NEAR(Strength("instruction_pool", student), 0.6, 0.01);
+  auto explain = [&](const AccountState& s) {
+    return by_name_.at("instruction_pool")->Explain({s, peers_}, core::NameTable{});
+  };
+  EXPECT_NE(explain(student).find("requests per hour with a request (a person's pace)"),
+            std::string::npos)
+      << explain(student);
+  // The same tasks from a script, 60 an hour.
+  auto script = Stream(120, 60, [&](int i, EventRecord& r, Rng&) { task(i, r); });
+  EXPECT_GT(Strength("instruction_pool", script), 0.95);
+  EXPECT_EQ(explain(script).find("a person's pace"), std::string::npos) << explain(script);
+  // At the student's pace from a client that draws its agent and /24 afresh for each request.
+  auto rotating = Stream(120, 30, [&](int i, EventRecord& r, Rng&) {
+    task(i, r);
+    sessions(i, r);
+    r.user_agent = HashMix(100 + static_cast<uint64_t>(i % 4), 1);
+    r.ip_prefix = HashMix(200 + static_cast<uint64_t>(i * 7 % 5), 2);
+  });
+  EXPECT_GT(ScriptedRotation(rotating), 0.9);
+  EXPECT_GT(Strength("instruction_pool", rotating), 0.9);
+  // A cluster's members each at a person's pace are judged as one operator.
+  auto classmate = Stream(120, 30, [&](int i, EventRecord& r, Rng& rng) {
+    r.prompt.exact_hash = rng.Next();
+    task(i, r);
+    sessions(i, r);
+  });
+  EXPECT_GT(Strength("instruction_pool", ClusterOf({&student, &classmate})), 0.95);
 }
 
 // Where the log has no ASNs, countries stand in for them: a proxy pool's exits change country

@@ -104,6 +104,14 @@ TEST_F(ScorerTest, StatedPurposeWithoutScaleOrStealthStaysBelowTheFlag) {
   }
 }
 
+// instruction_pool's support at a person's pace (DetectorsTest.InstructionPoolAtAPersonsPace)
+// stays below the flag alone, and a little more harvest evidence beside it flags.
+TEST_F(ScorerTest, InstructionPoolAtAPersonsPaceAlone) {
+  EXPECT_FALSE(Flags({{"instruction_pool", 0.6}}));
+  EXPECT_GE(scorer_.LevelOf(scorer_.ScoreOf(With({{"instruction_pool", 0.6}}))), kMedium);
+  EXPECT_TRUE(Flags({{"instruction_pool", 1.0}}));
+}
+
 // Concealment raises harvest evidence: the same moderate harvest flags when the account also
 // rotates a proxy pool, and the gate opens with the harvest evidence.
 TEST_F(ScorerTest, ConcealmentRaisesHarvestEvidence) {
