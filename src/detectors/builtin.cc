@@ -111,9 +111,7 @@ class OutputVolume final : public Detector {
   }
   static double PerUnitOutput(const state::AccountState& s) {
     const double users = s.EndUsers();
-    const double span_days = static_cast<double>(s.last_ts - s.first_ts) / kUsPerDay;
-    const double per_day =
-        static_cast<double>(s.output_tokens) / std::max(span_days, 1.0 / 24) / Units(s);
+    const double per_day = static_cast<double>(s.output_tokens) / s.DaysTaking(1.0 / 24) / Units(s);
     return users >= state::kMultiTenantEndUsers ? per_day / users : per_day;
   }
 };

@@ -187,6 +187,11 @@ void AccountState::Update(const EventRecord& r) {
     ++active_hours;
     last_hour = hour;
   }
+  const int64_t day = r.ts / kUsPerDay;
+  if (day != last_day) {
+    ++active_days;
+    last_day = day;
+  }
 }
 
 std::array<uint8_t, kParamHabits> AccountState::ParamLevels() const {
@@ -380,9 +385,13 @@ double AccountState::Countries() const {
   return members == 1 ? country_distinct : FilterCount(country_bloom);
 }
 
-double AccountState::ActiveDays() const {
+double AccountState::ActiveDays() const { return DaysTaking(0.25); }
+
+double AccountState::DaysTaking(double floor_days) const {
   const double span = static_cast<double>(last_ts - first_ts) / kUsPerDay;
-  return std::max(span, 0.25);
+  if (active_days == 0) return std::max(span, floor_days);  // built without Update()
+  const double days = static_cast<double>(active_days) / std::max<uint32_t>(members, 1);
+  return std::max(std::min(span, std::max(days, 1.0)), floor_days);
 }
 
 double AccountState::DutyCycle() const {

@@ -198,6 +198,12 @@ struct AccountState {
   double Share(uint64_t count) const {
     return requests ? static_cast<double>(count) / static_cast<double>(requests) : 0.0;
   }
+  // Days over which the output was taken: the span from the first request to the last, but no
+  // more than the UTC days with a request (per member), so that a few requests a week apart are
+  // not a rate spread over the days between. Over two days the two agree; over a month, an
+  // account used now and then reads at what it takes on a day it is used, as a heavy one does.
+  // At least floor_days (a young account's first requests). ActiveDays() floors at 6 hours.
+  double DaysTaking(double floor_days) const;
   double ActiveDays() const;
   double OutputPerDay() const;
   double MeanPromptTokens() const {

@@ -834,6 +834,31 @@ TEST_F(DetectorsTest, OutputVolumeSeesAFlatOutHarvesterInItsFirstHour) {
   EXPECT_EQ(Strength("output_volume", burst), 0.0);
 }
 
+// Output per day is per day of use. A person who used the API on three days of a month took
+// what they took on those days, not a thirtieth of it a day: spread over the month, the median of
+// such peers thins out (over a month of the stress family, from ~21k to 1.1k tokens a day) and a
+// team's steady daily use reads as a hundred times it. Over two days, and for an account used
+// every day, the span and the days of use agree.
+TEST_F(DetectorsTest, OutputVolumeIsARatePerDayOfUse) {
+  const TimeUs start = 1'700'006'400LL * kUsPerSec;  // a UTC midnight
+  auto three_days = Stream(30, 60, [&](int i, EventRecord& r, Rng&) {
+    r.ts = start + (i / 10) * 14 * kUsPerDay + (i % 10) * 60 * kUsPerSec;  // days 0, 14 and 28
+    r.completion_tokens = 2000;
+  });
+  EXPECT_EQ(three_days.active_days, 3u);
+  EXPECT_NEAR(three_days.OutputPerDay(), 20'000, 1);
+  auto daily = Stream(290, 60, [&](int i, EventRecord& r, Rng&) {
+    r.ts = start + (i / 10) * kUsPerDay + (i % 10) * 60 * kUsPerSec;  // days 0 to 28
+    r.completion_tokens = 2000;
+  });
+  EXPECT_EQ(daily.active_days, 29u);
+  const double span_days = static_cast<double>(daily.last_ts - daily.first_ts) / kUsPerDay;
+  EXPECT_NEAR(daily.OutputPerDay(), 580'000 / span_days, 1);
+  auto two_days = Stream(50, 3000, [](int, EventRecord& r, Rng&) { r.completion_tokens = 2000; });
+  EXPECT_NEAR(two_days.ActiveDays(),
+              static_cast<double>(two_days.last_ts - two_days.first_ts) / kUsPerDay, 1e-9);
+}
+
 TEST_F(DetectorsTest, CoordinatedAccountsOnlyForClustersOfFreshAccounts) {
   AccountState cluster;
   cluster.members = 0;
