@@ -366,8 +366,7 @@ class InstructionPool final : public Detector {
         "with a request{}",
         Pct(s.FirstTurnShare(s.task_style)), s.first_turns, versus,
         Pct(s.FirstTurnShare(s.first_person)), Pct(s.DistinctPromptRatio()),
-        Pct(s.Share(s.first_turns)), s.OutputInstructionRatio(),
-        static_cast<double>(s.requests) / std::max<double>(s.active_hours, 1.0),
+        Pct(s.Share(s.first_turns)), s.OutputInstructionRatio(), Pace(s),
         PersonPaceCap(s) < 1 && s.members <= 1 ? " (a person's pace)" : "");
   }
 
@@ -380,9 +379,11 @@ class InstructionPool final : public Detector {
   // account's own sample and take count up to kPersonPaceSupport, which alone stays below the
   // flag; from 20 in full.
   static constexpr double kPersonPaceSupport = 0.6;
+  static double Pace(const state::AccountState& s) {
+    return static_cast<double>(s.requests) / std::max<double>(s.active_hours, 1.0);
+  }
   static double PersonPaceCap(const state::AccountState& s) {
-    const double pace = static_cast<double>(s.requests) / std::max<double>(s.active_hours, 1.0);
-    return kPersonPaceSupport + (1 - kPersonPaceSupport) * Ramp(pace, 10, 20);
+    return kPersonPaceSupport + (1 - kPersonPaceSupport) * Ramp(Pace(s), 10, 20);
   }
   struct HostBaseline {
     bool valid = false;

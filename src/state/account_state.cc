@@ -185,12 +185,8 @@ void AccountState::Update(const EventRecord& r) {
   if (h != UINT16_MAX) ++h;
   if (hour != last_hour) {
     ++active_hours;
+    if (last_hour < 0 || hour / 24 != last_hour / 24) ++active_days;  // a new UTC day
     last_hour = hour;
-  }
-  const int64_t day = r.ts / kUsPerDay;
-  if (day != last_day) {
-    ++active_days;
-    last_day = day;
   }
 }
 

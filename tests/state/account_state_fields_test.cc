@@ -119,7 +119,7 @@ TEST(AccountStateFieldsTest, CombineMergesEveryFieldByItsRule) {
         EXPECT_EQ(Bytes(merged), Bytes(expected));
       },
       a, before, b);
-  EXPECT_EQ(fields, 83u);  // the table's length: update with the table
+  EXPECT_EQ(fields, 82u);  // the table's length: update with the table
 
   // The Custom fields: b stands for a cluster (members > 1), a has requests.
   EXPECT_EQ(a.fresh_members, before.fresh_members + b.fresh_members);
