@@ -18,10 +18,10 @@ namespace {
 
 // Fields Combine() does not merge: per-account facts and counts a cluster derives otherwise.
 const std::set<std::string> kKeepFields = {
-    "account",          "chunk_memory",   "first_api_key", "agent_set",       "last_asn",
-    "last_prefix",      "agent_distinct", "asn_distinct",  "prefix_distinct", "combo_distinct",
-    "country_distinct", "last_country",   "peer_bucket",   "last_hour",       "last_day",
-    "registry",         "verdict"};
+    "account",         "chunk_memory",   "first_api_key",    "agent_set",
+    "last_asn",        "last_prefix",    "agent_distinct",   "asn_distinct",
+    "prefix_distinct", "combo_distinct", "country_distinct", "last_country",
+    "peer_bucket",     "last_hour",      "registry",         "verdict"};
 // Fields Combine() merges by hand (checked one by one below).
 const std::set<std::string> kCustomFields = {"fresh_members", "rotating_members", "first_ts",
                                              "asn_candidate", "asn_votes"};
