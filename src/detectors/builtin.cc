@@ -432,7 +432,7 @@ class ClientRotation final : public Detector {
     const double net = Ramp(nets, 3.5, 7) * Ramp(1.0 - s.ip_prefixes.TopShare(), 0.4, 0.7);
     const double spread = Support(s.requests, 15, 40) * std::max(ua, 0.6 * net) *
                           (0.6 + 0.4 * std::min(ua, net) / std::max({ua, net, 1e-9}));
-    return std::max({spread, Hopping(s), Reshuffling(s)});
+    return std::max(std::max(spread, Hopping(s)) * (1.0 - SharedByPeople(s)), Reshuffling(s));
   }
   // Rotation seen between consecutive requests, before any spread builds up: requests minutes
   // apart from different ISPs (ASNs), three or more of them. A person keeps one network for a
@@ -500,6 +500,17 @@ class ClientRotation final : public Detector {
                             "a large take's do",
                             kTakenMinRequests)
               : std::string());
+    }
+    const double people = SharedByPeople(s);
+    if (people > 0) {
+      hops += fmt::format(
+          "; each agent keeps its own /24s ({} combinations of agent and /24, {} agents, {} /24s), "
+          "{:.0f} requests a network: people sharing one key each on an own client and network, "
+          "which counts at {} as rotation",
+          s.combo_distinct, s.agent_distinct, s.prefix_distinct,
+          static_cast<double>(s.requests) /
+              std::max(s.ip_prefix_hll.Estimate(), static_cast<double>(s.prefix_distinct)),
+          Pct(1.0 - people));
     }
     return fmt::format(
         "{} requests came from ~{:.0f} client user agents (the most common, \"{}\", in {} of "

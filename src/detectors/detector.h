@@ -117,6 +117,22 @@ inline double ScriptedRotation(const state::AccountState& s) {
   return Ramp(share, 0.1, 0.3) * Ramp(s.prefix_hops, 0, 2) * Ramp(s.prefix_distinct, 1, 3) *
          Ramp(excess, 0, 1);
 }
+// People sharing one key: each keeps an own client on an own network, so the account's agents
+// and /24s pair up (no more combinations of the two than either alone explains), on a few
+// networks each seen again and again. A proxy pool hands out exits by the dozen, and a script
+// drawing agent and network independently pairs them every way (ScriptedRotation). In [0, 1]:
+// how far an account's spread of clients and its network hops read as people, not rotation.
+// Two or more networks and ten requests a network before it counts at all; full from 30 a
+// network and up to eight networks, none beyond twelve (the pairing filter counts exactly only
+// a few). Only an account's own traffic: a cluster's members are judged each on its own.
+inline double SharedByPeople(const state::AccountState& s) {
+  if (s.members > 1 || s.agent_distinct == 0 || s.prefix_distinct < 2) return 0;
+  const double nets = std::max(s.ip_prefix_hll.Estimate(), static_cast<double>(s.prefix_distinct));
+  const double excess = static_cast<double>(s.combo_distinct) -
+                        static_cast<double>(std::max(s.agent_distinct, s.prefix_distinct));
+  const double reuse = static_cast<double>(s.requests) / nets;
+  return (1.0 - Ramp(excess, 0, 1)) * (1.0 - Ramp(nets, 8, 12)) * Ramp(reuse, 10, 30);
+}
 inline double SupportOf(const DetectorInput& in, uint64_t n, double min_n, double full_n,
                         Sample sample = Sample::kPerRequest) {
   const bool per_request = sample == Sample::kPerRequest;

@@ -584,6 +584,51 @@ TEST_F(DetectorsTest, AddressChangesWithRotatingClient) {
   EXPECT_EQ(Strength("client_rotation", team), 0.0);
 }
 
+// A remote team sharing one key across countries: five people, each on an own client and an
+// own network (ISP), their requests interleaved around the clock. Agents and networks spread
+// and hop like a proxy pool's, but each agent keeps its network and each network is seen again
+// and again: people, not rotation. The look-alikes still rotate: a script drawing the same five
+// agents and networks independently, and one client behind a pool handing out a fresh exit per
+// request.
+TEST_F(DetectorsTest, ATeamSharingAKeyIsPeopleNotRotation) {
+  auto team = Stream(600, 60, [](int i, EventRecord& r, Rng&) {
+    const auto person = static_cast<uint64_t>(i % 5);
+    r.user_agent = HashMix(100 + person, 1);
+    r.ip_prefix = HashMix(200 + person, 2);
+    r.asn = 1000 + static_cast<uint32_t>(person);
+  });
+  EXPECT_GT(team.network_hops, 500u);
+  EXPECT_EQ(team.combo_distinct, 5);
+  EXPECT_EQ(SharedByPeople(team), 1.0);
+  EXPECT_LT(Strength("client_rotation", team), 0.05);
+  const std::string text =
+      by_name_.at("client_rotation")->Explain({team, peers_}, core::NameTable{});
+  EXPECT_NE(text.find("people sharing one key"), std::string::npos) << text;
+  // The team's first requests: too few a network to tell people from a small pool.
+  auto first = Stream(40, 60, [](int i, EventRecord& r, Rng&) {
+    const auto person = static_cast<uint64_t>(i % 5);
+    r.user_agent = HashMix(100 + person, 1);
+    r.ip_prefix = HashMix(200 + person, 2);
+    r.asn = 1000 + static_cast<uint32_t>(person);
+  });
+  EXPECT_EQ(SharedByPeople(first), 0.0);
+  auto script = Stream(600, 60, [](int i, EventRecord& r, Rng&) {
+    r.user_agent = HashMix(100 + static_cast<uint64_t>(i % 5), 1);
+    const auto net = static_cast<uint64_t>(i * 7 % 11 % 5);
+    r.ip_prefix = HashMix(200 + net, 2);
+    r.asn = 1000 + static_cast<uint32_t>(net);
+  });
+  EXPECT_GT(script.combo_distinct, 5);
+  EXPECT_EQ(SharedByPeople(script), 0.0);
+  EXPECT_GT(Strength("client_rotation", script), 0.9);
+  auto pool = Stream(600, 60, [](int i, EventRecord& r, Rng&) {
+    r.ip_prefix = HashMix(5000 + static_cast<uint64_t>(i), 2);
+    r.asn = 2000 + static_cast<uint32_t>(i % 40);
+  });
+  EXPECT_EQ(SharedByPeople(pool), 0.0);
+  EXPECT_GT(Strength("client_rotation", pool), 0.9);
+}
+
 // A script behind a proxy pool keeps each identity's take small on purpose: its harvest shares
 // are read from kTakenMinRequests requests, as a large take's are. The same dozen task-style
 // openings from one client on one network (a student's first evening), or from three people
