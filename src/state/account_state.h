@@ -109,16 +109,16 @@ inline constexpr uint32_t kRotationStartAgents = 3;
 // From this many end users an account is a multi-tenant app (a SaaS app, a router): its end users
 // are judged on their own, and the account as a whole by volume per end user.
 inline constexpr double kMultiTenantEndUsers = 20;
-// From this many end users, whose ids recur (1.5 requests per end user on average: follow-up
-// turns and returning users; a young tutoring app shows 1.7 to 2.5 in its first hours), an
-// account relays for others: its end users are tracked and judged on their own, and its own
-// prompt style (the app's system prompt and wrappers) says nothing of it. A fresh "end user" per
-// request (1.0) does not make an app.
+// From this many end users, whose ids recur (1.25 requests per end user on average: follow-up
+// turns and returning users; a young tutoring app shows 1.4 to 2.5 in its first hours, when few
+// of its users have had time to come back), an account relays for others: its end users are
+// tracked and judged on their own, and its own prompt style (the app's system prompt and
+// wrappers) says nothing of it. A fresh "end user" per request (1.0) does not make an app.
 inline constexpr double kRelayEndUsers = 5;
 // End users are tracked (engine slots) from this many: judged from kRelayEndUsers, on all they
 // sent since the account's second end user.
 inline constexpr double kTrackEndUsers = 2;
-inline constexpr double kRelayRequestsPerEndUser = 1.5;
+inline constexpr double kRelayRequestsPerEndUser = 1.25;
 
 // How Combine() merges a field (see state/account_state_fields.inc).
 enum class MergeRule : uint8_t { kKeep, kSum, kMax, kOr, kSketch, kSatSum, kCustom };

@@ -149,6 +149,22 @@ TEST_F(DetectorsTest, AppsAreJudgedPerEndUserNotByTheirOwnPromptStyle) {
     r.end_user = HashMix(7, 2000 + (i * 8) / 15);
   });
   EXPECT_EQ(Strength("cot_elicitation", young), 0.0);
+  // Younger still, as a stress world drew it: 53 requests from 37 pupils (1.43 each), most not
+  // yet back.
+  auto younger = Stream(53, 20, [](int i, EventRecord& r, Rng&) {
+    r.system_phrase_mask = features::kCotElicit;
+    r.completion_tokens = 350;
+    r.end_user = HashMix(7, 3000 + (i * 7) / 10);
+  });
+  EXPECT_LT(younger.requests / younger.EndUsers(), 1.5);  // 37 pupils, estimated
+  EXPECT_EQ(Strength("cot_elicitation", younger), 0.0);
+  // Ids mostly fresh (one request in ten names an id seen before, 1.1 each): not an app.
+  auto mostly_fresh = Stream(600, 20, [](int i, EventRecord& r, Rng&) {
+    r.system_phrase_mask = features::kCotElicit;
+    r.completion_tokens = 600;
+    r.end_user = HashMix(7, 1000 + static_cast<uint64_t>(i % 10 == 9 ? i - 1 : i));
+  });
+  EXPECT_GT(Strength("cot_elicitation", mostly_fresh), 0.9);
   auto fresh_ids = Stream(600, 20, [](int i, EventRecord& r, Rng&) {
     r.system_phrase_mask = features::kCotElicit;
     r.completion_tokens = 600;
