@@ -327,9 +327,11 @@ class InstructionPool final : public Detector {
     // An instruction pool is many kinds of task, harvested for answers longer than the
     // instructions (a follow-up's instruction is its new message, not the conversation it
     // resends: OutputInstructionRatio); one wrapper around varying content (translate this
-    // document, summarise this ticket) is a template, judged by template_harvest, and a translation
-    // or rewrite service returns about as much as it is sent.
-    const double varied = Ramp(1.0 - s.prefixes.TopShare(), 0.3, 0.6);
+    // document, summarise this ticket), or the few of an app's features (a blog post, a product
+    // description, social posts on the topic its user typed), is a template, judged by
+    // template_harvest on its three most common openings, and a translation or rewrite service
+    // returns about as much as it is sent.
+    const double varied = Ramp(1.0 - s.prefixes.TopNShare(3), 0.3, 0.6);
     if (AppAsAWhole(in)) return 0;
     // A person's follow-ups refine an answer (shorter, more formal, now in Python), which is why
     // follow-ups hold the pool down. A scripted client (ScriptedRotation: agent and network drawn

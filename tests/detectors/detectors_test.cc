@@ -721,6 +721,28 @@ TEST_F(DetectorsTest, ScriptedClientsFollowUpsAreItsHarvest) {
   EXPECT_LT(Strength("instruction_pool", team), 0.3);
 }
 
+// A content app (marketing copy: a blog post, a product description, social posts) wraps the
+// topic its user typed in one of a few feature templates: task-style openings, every prompt
+// distinct, long answers, at a script's pace. Its openings are its templates, not a pool of
+// tasks: template_harvest judges them (three most common openings), instruction_pool does not.
+// A pool's openings (instruction-tuning tasks) spread over many kinds.
+TEST_F(DetectorsTest, InstructionPoolIsNotAnAppsFewFeatureTemplates) {
+  auto requests = [](int kinds) {
+    return [kinds](int i, EventRecord& r, Rng&) {
+      r.prompt.phrase_mask = static_cast<uint32_t>(features::kTaskStyle);
+      r.prompt.anchor_hash[0] = static_cast<uint32_t>(r.prompt.exact_hash);
+      r.prompt.anchor_len[0] = 120;
+      r.prompt.prefix_hash = HashMix(300 + static_cast<uint64_t>(i % kinds), 3);
+    };
+  };
+  const auto app = Stream(300, 60, requests(3));
+  EXPECT_GT(app.prefixes.TopNShare(3), 0.95);
+  EXPECT_LT(Strength("instruction_pool", app), 0.05);
+  const auto pool = Stream(300, 60, requests(40));
+  EXPECT_LT(pool.prefixes.TopNShare(3), 0.4);
+  EXPECT_GT(Strength("instruction_pool", pool), 0.95);
+}
+
 // A pool is harvested at a script's pace. A student collecting a small dataset, or a developer
 // asking for tasks, sends a few an hour; over a week they reach the 60 openings and the 40k tokens
 // that settle an account judged alone. At that pace the account's own support stops at

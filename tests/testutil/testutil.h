@@ -310,10 +310,16 @@ inline std::string ChatPrompt(Rng& rng, std::string_view opening = "my",
   prompt += ending;
   return prompt;
 }
+// An instruction-tuning task: one of a dozen kinds of task (a pool spreads over many; a few
+// kinds are an app's feature templates) about a couple of words, numbered.
 inline std::string PoolTaskPrompt(Rng& rng, int item) {
-  static const char* kTasks[] = {"Write a short story about", "Classify the sentiment of",
-                                 "Rewrite in formal English:", "Summarize the main points of",
-                                 "Generate three questions about"};
+  static const char* kTasks[] = {
+      "Write a short story about",      "Classify the sentiment of",
+      "Rewrite in formal English:",     "Summarize the main points of",
+      "Generate three questions about", "Explain to a child",
+      "List five facts about",          "Translate into French:",
+      "Compose a haiku about",          "Give arguments for and against",
+      "Describe the history of",        "Suggest a title for an essay on"};
   return fmt::format("{} {} {} (item {})", kTasks[rng.Below(std::size(kTasks))],
                      kChatWords[rng.Below(std::size(kChatWords))],
                      kChatWords[rng.Below(std::size(kChatWords))], item);
