@@ -106,7 +106,7 @@ eval-peer: build
 STRESS_SEEDS ?= 1 2 3 4 5 6
 eval-stress: build
 	@test -d $(CORPORA) || { echo "eval-stress needs the shared corpora at $(CORPORA)"; exit 1; }
-	@set -e; printf '# Stress family results (`make eval-stress`)\n\nThe shipped model was fitted on the standard scenario (seed 1001): these worlds are out of family.\n' > out/RESULTS-stress.md; \
+	@set -e; mkdir -p out; printf '# Stress family results (`make eval-stress`)\n\nThe shipped model was fitted on the standard scenario (seed 1001): these worlds are out of family.\n' > out/RESULTS-stress.md; \
 	for s in $(STRESS_SEEDS); do \
 	  d=out/stress/$$s; mkdir -p $$d; echo "== stress seed $$s"; \
 	  $(BIN) simulate --scenario scenarios/stress.toml --out $$d --seed $$s --corpora $(CORPORA); \
