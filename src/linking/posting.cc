@@ -19,7 +19,11 @@ Posts CollectPosts(const state::AccountState& s, const PostingOptions& opt) {
   }
   const auto& fp = s.fingerprints.Top();
   const auto& ua = s.agents.Top();
-  if (fp.count || ua.count) posts.Add(kClientStack, HashMix(fp.key, ua.key) | 1);
+  const bool fp_leads = !fp.count || s.fingerprints.TopShare() >= opt.client_stack_min_share;
+  const bool ua_leads = !ua.count || s.agents.TopShare() >= opt.client_stack_min_share;
+  if ((fp.count || ua.count) && fp_leads && ua_leads) {
+    posts.Add(kClientStack, HashMix(fp.key, ua.key) | 1);
+  }
   for (const auto& e : s.systems.entries()) {
     const uint32_t sure = e.count - e.error;
     if (e.count && sure >= opt.system_prompt_min_count &&

@@ -29,6 +29,11 @@ struct PostingOptions {
   uint64_t min_requests = 5;
   // A network is posted when it carries at least this share of the account's requests.
   double ip_prefix_min_share = 0.3;
+  // A client stack (TLS fingerprint and user agent) is posted when each part carries at least
+  // this share (each sketch's lower bound): the account's client. An account with no dominant
+  // client (people sharing a key, a script rotating agents) would post whichever pair leads at
+  // each epoch, and over days the pairs it posted would link it to anyone who drew the same.
+  double client_stack_min_share = 0.3;
   // An ASN is posted when it carries at least one in this many of the account's requests (2: its
   // majority ASN).
   uint64_t asn_one_in = 2;

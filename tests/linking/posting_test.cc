@@ -19,6 +19,7 @@ struct Client {
   bool wrapped = true;
   std::string ip = "203.0.113.7";
   int64_t created_days_before = 60;
+  int agents = 1;  // user agents used in turn, one per request
 };
 
 // A distinct word for each n (digits would collapse into one skeleton token).
@@ -44,7 +45,8 @@ state::AccountState Drive(const Client& c, int requests) {
     ex.temperature = 0.7f;
     ex.max_tokens = 512;
     ex.client_ip = c.ip;
-    ex.user_agent = "OpenAI/Python 1.40.0";
+    ex.user_agent = c.agents == 1 ? std::string("OpenAI/Python 1.40.0")
+                                  : "OpenAI/Python 1." + std::to_string(40 + i % c.agents) + ".0";
     ex.last_user_text.Add(prompt);
     ex.n_messages = ex.n_user = 1;
     ex.status = 200;
@@ -150,6 +152,21 @@ TEST(PostingTest, SignatureChangesWithThePostsAndWithSuspicionAndIsNeverZero) {
   EXPECT_NE(PostSignature(a, false), PostSignature(b, false));
   EXPECT_NE(PostSignature(a, false), PostSignature(a, true));
   EXPECT_NE(PostSignature(Posts{}, false), 0u);
+}
+
+// A client stack is the account's client: posted when one fingerprint and one agent lead. People
+// sharing a key (five members, each an own agent, in turn) or a script rotating agents have none;
+// posting whichever pair led at each epoch would, over days, tie them to anyone who drew the same.
+// Two clients, one in half the requests (a developer's laptop and a server), still post.
+TEST(PostingTest, ClientStackIsPostedForADominantClientOnly) {
+  const PostingOptions opt;
+  Client team;
+  team.agents = 5;
+  EXPECT_FALSE(Has(CollectPosts(Drive(team, 60), opt), kClientStack));
+  Client two;
+  two.agents = 2;
+  EXPECT_TRUE(Has(CollectPosts(Drive(two, 60), opt), kClientStack));
+  EXPECT_TRUE(Has(CollectPosts(Drive({}, 60), opt), kClientStack));
 }
 
 }  // namespace
