@@ -45,8 +45,9 @@ state::AccountState Drive(const Client& c, int requests) {
     ex.temperature = 0.7f;
     ex.max_tokens = 512;
     ex.client_ip = c.ip;
-    ex.user_agent = c.agents == 1 ? std::string("OpenAI/Python 1.40.0")
-                                  : "OpenAI/Python 1." + std::to_string(40 + i % c.agents) + ".0";
+    // The exchange holds views: the agent's text lives as long as the exchange.
+    const std::string agent = "OpenAI/Python 1." + std::to_string(40 + i % c.agents) + ".0";
+    ex.user_agent = agent;
     ex.last_user_text.Add(prompt);
     ex.n_messages = ex.n_user = 1;
     ex.status = 200;
